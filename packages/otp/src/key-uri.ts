@@ -1,0 +1,280 @@
+import { decodeBase32Field, encodeBase32 } from './base32.ts';
+import { OTPError, type OTPErrorCode } from './errors.ts';
+import { type Algorithm, assertAlgorithm } from './internal/algorithm.ts';
+import {
+  assertDigits,
+  assertPeriodSeconds,
+  DEFAULT_DIGITS,
+  DEFAULT_PERIOD_SECONDS,
+} from './internal/options.ts';
+import { parseQuery, percentDecode, percentEncode, singleParameter, trimURI } from './internal/uri.ts';
+
+/**
+ * One authenticator account: everything an `otpauth://` URI (or a Google Authenticator export entry)
+ * carries.
+ * @see https://github.com/google/google-authenticator/wiki/Key-Uri-Format
+ */
+export interface OTPKey {
+  /** Time-based (RFC 6238) or counter-based (RFC 4226). */
+  type: 'totp' | 'hotp';
+  /** The shared secret, as bytes. */
+  secret: Uint8Array;
+  /** The account name shown to the user, e.g. an e-mail address. Non-empty; no colon. */
+  account: string;
+  /** The service the account belongs to, e.g. `Example`. No colon. */
+  issuer?: string;
+  /** @default 'SHA1' when parsing a URI that leaves it out */
+  algorithm: Algorithm;
+  /** Code length, 6 to 10. @default 6 when parsing a URI that leaves it out */
+  digits: number;
+  /** TOTP only: the time step in seconds. @default 30 */
+  periodSeconds?: number;
+  /** HOTP only, and required for it: the counter value the next code is computed from. */
+  counter?: number;
+}
+
+const SCHEME = 'otpauth://';
+
+/**
+ * Builds an `otpauth://` key URI, the text of an enrollment QR code:
+ * `otpauth://totp/Example:alice%40example.com?secret=...&issuer=Example&algorithm=SHA1&digits=6&period=30`.
+ *
+ * - The label is `issuer:account` (just `account` without an issuer), each part percent-encoded per
+ *   RFC 3986 (space as `%20`, never `+`), the colon between them literal. The issuer is also written as
+ *   the `issuer` parameter, as Google's format asks.
+ * - The secret is unpadded upper-case base32.
+ * - `algorithm`, `digits` and `period` (TOTP) or `counter` (HOTP) are always written, even at their
+ *   defaults, so no reader has to guess (and a reader that ignores them still gets the defaults right).
+ *
+ * Throws `OTPError`: `INVALID_KEY_URI` for a bad type, an empty account, a colon in the issuer or the
+ * account (Google's format allows neither), control characters in them, an account starting with a
+ * space (readers strip it), or an HOTP key without `counter`; `INVALID_SECRET`, `UNSUPPORTED_ALGORITHM`,
+ * `INVALID_DIGITS`, `INVALID_PERIOD`, `INVALID_COUNTER` for the other fields.
+ *
+ * @example
+ * ```ts
+ * buildKeyURI({ type: 'totp', secret, account: 'alice@example.com', issuer: 'Example', algorithm: 'SHA1', digits: 6 });
+ * ```
+ * @see https://github.com/google/google-authenticator/wiki/Key-Uri-Format
+ */
+export function buildKeyURI(key: OTPKey): string {
+  const valid = validateOTPKey(key, 'INVALID_KEY_URI');
+  const label =
+    valid.issuer === undefined
+      ? percentEncode(valid.account)
+      : `${percentEncode(valid.issuer)}:${percentEncode(valid.account)}`;
+  let uri = `${SCHEME}${valid.type}/${label}?secret=${encodeBase32(valid.secret, { padding: false })}`;
+  if (valid.issuer !== undefined) uri += `&issuer=${percentEncode(valid.issuer)}`;
+  uri += `&algorithm=${valid.algorithm}&digits=${valid.digits}`;
+  uri += valid.type === 'totp' ? `&period=${valid.periodSeconds}` : `&counter=${valid.counter}`;
+  return uri;
+}
+
+/**
+ * Parses an `otpauth://` key URI as real apps write it:
+ *
+ * - the label's issuer separator may be `:` or `%3A`, with optional spaces (raw or `%20`) after it;
+ * - parameters come in any order, names in any case; unknown ones (`image`, `color`, ...) are ignored;
+ * - the algorithm may be lower case; missing `algorithm`, `digits`, `period` default to SHA1, 6, 30;
+ * - the secret may be lower case, padded or not (see {@link decodeBase32});
+ * - `+` is a literal plus (RFC 3986), not a space; surrounding whitespace is ignored.
+ *
+ * The issuer comes from the `issuer` parameter or the label prefix; if both are present they must be
+ * equal. Secrets shorter than 16 bytes are accepted (many services issue 10-byte ones).
+ *
+ * Throws `OTPError`: `INVALID_KEY_URI` (scheme, type, missing label or secret, issuer mismatch, a
+ * parameter given twice, a fragment `#`, malformed percent-encoding, control characters, missing HOTP
+ * counter), `INVALID_BASE32` (the `secret` parameter, so named), `UNSUPPORTED_ALGORITHM`,
+ * `INVALID_DIGITS`, `INVALID_PERIOD`, `INVALID_COUNTER`. Messages never contain the secret.
+ *
+ * @example
+ * ```ts
+ * const key = parseKeyURI('otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example');
+ * // { type: 'totp', secret: Uint8Array(10), account: 'alice@google.com', issuer: 'Example',
+ * //   algorithm: 'SHA1', digits: 6, periodSeconds: 30 }
+ * ```
+ * @see https://github.com/google/google-authenticator/wiki/Key-Uri-Format
+ */
+export function parseKeyURI(uri: string): OTPKey {
+  const code = 'INVALID_KEY_URI';
+  const { text, offset } = trimURI(uri, code);
+  if (text.slice(0, SCHEME.length).toLowerCase() !== SCHEME) {
+    const hint = /^otpauth-migration:/i.test(text)
+      ? ' (this is a Google Authenticator export: use parseMigrationURI)'
+      : '';
+    throw new OTPError(code, `URI must start with otpauth://${hint}`);
+  }
+  const hash = text.indexOf('#');
+  if (hash !== -1) {
+    throw new OTPError(
+      code,
+      `URI has an unencoded '#' at position ${offset + hash}; a key URI has no fragment, so write '#' in names as %23`,
+    );
+  }
+  const question = text.indexOf('?');
+  const pathEnd = question === -1 ? text.length : question;
+  const slash = text.indexOf('/', SCHEME.length);
+  const typeEnd = slash === -1 || slash > pathEnd ? pathEnd : slash;
+  const type = text.slice(SCHEME.length, typeEnd).toLowerCase();
+  if (type !== 'totp' && type !== 'hotp') {
+    throw new OTPError(code, 'type (the host after otpauth://) must be totp or hotp');
+  }
+  if (typeEnd === pathEnd || typeEnd + 1 === pathEnd) {
+    throw new OTPError(code, 'label (the account name after the type) is missing');
+  }
+  const label = percentDecode(text.slice(typeEnd + 1, pathEnd), code, 'label', offset + typeEnd + 1);
+  const { issuer: labelIssuer, account } = splitLabel(label);
+  checkName(account, 'account in the label', code, { allowColon: true });
+  if (labelIssuer !== undefined) checkName(labelIssuer, 'issuer in the label', code);
+
+  const parameters = parseQuery(question === -1 ? '' : text.slice(question + 1), offset + question + 1, code);
+  const get = (name: string): string | undefined => {
+    const value = singleParameter(parameters, name, code);
+    return value === '' ? undefined : value;
+  };
+
+  const secretText = singleParameter(parameters, 'secret', code);
+  if (secretText === undefined) throw new OTPError(code, 'secret parameter is missing');
+  const secret = decodeBase32Field(secretText, 'secret parameter');
+  if (secret.length === 0) throw new OTPError(code, 'secret parameter is empty');
+
+  const issuerParameter = get('issuer');
+  if (issuerParameter !== undefined) checkName(issuerParameter, 'issuer parameter', code);
+  if (labelIssuer !== undefined && issuerParameter !== undefined && labelIssuer !== issuerParameter) {
+    throw new OTPError(
+      code,
+      `label issuer ${quote(labelIssuer)} differs from issuer parameter ${quote(issuerParameter)}; they must be equal`,
+    );
+  }
+  const issuer = issuerParameter ?? labelIssuer;
+
+  const algorithmText = get('algorithm');
+  const algorithm =
+    algorithmText === undefined
+      ? 'SHA1'
+      : assertAlgorithm(algorithmText.toUpperCase(), 'algorithm parameter');
+  const digitsText = get('digits');
+  const digits =
+    digitsText === undefined
+      ? DEFAULT_DIGITS
+      : assertDigits(decimal(digitsText, 'INVALID_DIGITS', 'digits parameter'), 'digits parameter');
+
+  const key: OTPKey = { type, secret, account, algorithm, digits };
+  if (issuer !== undefined) key.issuer = issuer;
+  if (type === 'totp') {
+    const periodText = get('period');
+    key.periodSeconds =
+      periodText === undefined
+        ? DEFAULT_PERIOD_SECONDS
+        : assertPeriodSeconds(decimal(periodText, 'INVALID_PERIOD', 'period parameter'), 'period parameter');
+  } else {
+    const counterText = get('counter');
+    if (counterText === undefined) throw new OTPError(code, 'counter parameter is required for hotp');
+    key.counter = decimal(counterText, 'INVALID_COUNTER', 'counter parameter');
+  }
+  return key;
+}
+
+/** A decimal number as written in a URI: ASCII digits only (no sign, no exponent), at most 2^53 - 1. */
+function decimal(text: string, code: OTPErrorCode, field: string): number {
+  if (!/^[0-9]+$/.test(text)) {
+    throw new OTPError(code, `${field} must be a whole number in decimal digits, got ${quote(text)}`);
+  }
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new OTPError(code, `${field} is larger than 2^53-1`);
+  return value;
+}
+
+/**
+ * Splits a decoded label at its first colon into issuer and account, dropping spaces after the colon
+ * (Google's format allows them). An empty issuer prefix counts as none.
+ * @internal
+ */
+export function splitLabel(label: string): { issuer: string | undefined; account: string } {
+  const colon = label.indexOf(':');
+  if (colon === -1) return { issuer: undefined, account: label };
+  const issuer = label.slice(0, colon);
+  return { issuer: issuer === '' ? undefined : issuer, account: label.slice(colon + 1).replace(/^ +/, '') };
+}
+
+/**
+ * Checks a key and fills in the defaults (`periodSeconds` 30 for TOTP); returns a new object with only
+ * the fields that apply to its type. Used by {@link buildKeyURI} and the migration builder. `where`
+ * prefixes field names in errors (`keys[2].`).
+ * @internal
+ */
+export function validateOTPKey(key: OTPKey, code: OTPErrorCode, where = ''): OTPKey {
+  if (typeof key !== 'object' || key === null)
+    throw new OTPError(code, `${where === '' ? 'key' : where.slice(0, -1)} must be an object`);
+  if (key.type !== 'totp' && key.type !== 'hotp') {
+    throw new OTPError(code, `${where}type must be 'totp' or 'hotp'`);
+  }
+  if (!(key.secret instanceof Uint8Array)) {
+    throw new OTPError('INVALID_SECRET', `${where}secret must be a Uint8Array`);
+  }
+  if (key.secret.length === 0) throw new OTPError('INVALID_SECRET', `${where}secret is empty`);
+  checkName(key.account, `${where}account`, code);
+  if (key.account.startsWith(' ')) {
+    throw new OTPError(
+      code,
+      `${where}account must not start with a space: readers drop spaces after the issuer`,
+    );
+  }
+  const issuer = key.issuer === undefined || key.issuer === '' ? undefined : key.issuer;
+  if (issuer !== undefined) checkName(issuer, `${where}issuer`, code);
+  const valid: OTPKey = {
+    type: key.type,
+    secret: key.secret,
+    account: key.account,
+    algorithm: assertAlgorithm(key.algorithm, `${where}algorithm`),
+    digits: assertDigits(key.digits, `${where}digits`),
+  };
+  if (issuer !== undefined) valid.issuer = issuer;
+  if (key.type === 'totp') {
+    valid.periodSeconds =
+      key.periodSeconds === undefined
+        ? DEFAULT_PERIOD_SECONDS
+        : assertPeriodSeconds(key.periodSeconds, `${where}periodSeconds`);
+  } else {
+    if (key.counter === undefined) throw new OTPError(code, `${where}counter is required for hotp keys`);
+    if (!Number.isSafeInteger(key.counter) || key.counter < 0) {
+      throw new OTPError('INVALID_COUNTER', `${where}counter must be a whole number from 0 to 2^53-1`);
+    }
+    valid.counter = key.counter;
+  }
+  return valid;
+}
+
+/**
+ * An issuer or account name: a non-empty, well-formed string without control characters (names are shown
+ * to people; a newline or escape sequence there could forge lines in a terminal or a log) and, unless
+ * `allowColon`, without the colon that separates issuer from account.
+ * @internal
+ */
+export function checkName(
+  name: unknown,
+  field: string,
+  code: OTPErrorCode,
+  options: { allowColon?: boolean } = {},
+): asserts name is string {
+  if (typeof name !== 'string' || name === '')
+    throw new OTPError(code, `${field} must be a non-empty string`);
+  if (!name.isWellFormed())
+    throw new OTPError(code, `${field} is not well-formed Unicode (a lone surrogate)`);
+  // C0 controls, DEL and C1 controls.
+  const control = name.search(/\p{Cc}/u);
+  if (control !== -1) {
+    const c = name.charCodeAt(control).toString(16).toUpperCase().padStart(4, '0');
+    throw new OTPError(code, `${field} has a control character U+${c} at position ${control}`);
+  }
+  if (!options.allowColon && name.includes(':')) {
+    throw new OTPError(
+      code,
+      `${field} must not contain ':' (it separates issuer and account in a key URI label)`,
+    );
+  }
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
+}

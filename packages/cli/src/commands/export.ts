@@ -1,0 +1,104 @@
+import { buildMigrationURIs, OTPError, type OTPKey, parseKeyURI } from '@twofa/otp';
+import type { Command } from '../command.ts';
+import { CliError } from '../errors.ts';
+import { readTextFile } from '../files.ts';
+import { useColor } from '../io.ts';
+import { type SecretText, splitLines } from '../key-source.ts';
+import { JSON_OPTION, parseIntegerOption, parseOptions } from '../options.ts';
+import { qrImageType, renderTerminalQR, writeQRFile } from '../qr.ts';
+
+const OPTIONS = {
+  uri: { type: 'string', multiple: true },
+  'key-file': { type: 'string', multiple: true },
+  qr: { type: 'string' },
+  'batch-size': { type: 'string' },
+  force: { type: 'boolean' },
+  ...JSON_OPTION,
+} as const;
+
+/** Google Authenticator's own exports put at most 10 accounts in one QR code. */
+const DEFAULT_BATCH_SIZE = 10;
+const MAX_BATCH_SIZE = 50;
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'pack otpauth:// keys into Google Authenticator import QR codes',
+  help: `Usage: twofa export [--uri URI]... [--key-file FILE]... [-] [--qr FILE.png|FILE.svg] [options]
+
+The reverse of import: packs accounts into otpauth-migration:// URIs that Google Authenticator imports
+("Transfer accounts" > "Import accounts"), ${DEFAULT_BATCH_SIZE} accounts per QR code. Prints the URIs, one per line, and
+on a terminal also draws their QR codes. The output holds every secret: keep it private.
+
+Options:
+  --uri URI            an otpauth:// key URI (repeatable; visible in ps and shell history)
+  --key-file FILE      a file of otpauth:// URIs, one per line (repeatable)
+  -                    read otpauth:// URIs from standard input, one per line
+  --qr FILE.png|.svg   write the QR code to FILE, mode 600; several codes go to FILE-1.png, FILE-2.png, ...
+  --batch-size N       accounts per QR code (default ${DEFAULT_BATCH_SIZE})
+  --force              overwrite image files that already exist
+  --json               print the URIs as a JSON array
+
+Examples:
+  twofa export --key-file alice.key --key-file bob.key --qr transfer.png
+  twofa import --image old-phone.png | twofa export - --qr new-phone.png
+`,
+  async run(args, io) {
+    const { values, positionals } = parseOptions('export', args, OPTIONS, Number.POSITIVE_INFINITY);
+    if (values.qr !== undefined) qrImageType(values.qr, '--qr');
+    const batchSize =
+      values['batch-size'] === undefined
+        ? DEFAULT_BATCH_SIZE
+        : parseIntegerOption(values['batch-size'], '--batch-size', 1, MAX_BATCH_SIZE);
+    const inputs: SecretText[] = [];
+    for (const [index, arg] of positionals.entries()) {
+      if (arg === '-') inputs.push(...splitLines(await io.stdin.read(), 'stdin'));
+      else inputs.push({ text: arg.trim(), origin: `argument ${index + 1}` });
+    }
+    for (const [index, uri] of (values.uri ?? []).entries()) {
+      inputs.push({ text: uri.trim(), origin: `--uri number ${index + 1}` });
+    }
+    for (const path of values['key-file'] ?? []) {
+      inputs.push(...splitLines(await readTextFile(path, '--key-file', io), `--key-file ${path}`));
+    }
+    if (inputs.length === 0) throw new CliError('export needs --uri URI, --key-file FILE or - (stdin)');
+    const uris = buildMigrationURIs(inputs.map(parseAccount), { batchSize });
+
+    const files = values.qr === undefined ? [] : batchFileNames(values.qr, uris.length);
+    for (const [index, file] of files.entries()) {
+      await writeQRFile(file, uris[index]!, { flag: '--qr', force: values.force === true, io });
+    }
+    if (values.json === true) {
+      io.stdout.write(`${JSON.stringify(uris, null, 2)}\n`);
+    } else {
+      io.stdout.write(uris.map((uri) => `${uri}\n`).join(''));
+      if (io.isTTY && values.qr === undefined) {
+        for (const [index, uri] of uris.entries()) {
+          const heading = uris.length > 1 ? `QR code ${index + 1} of ${uris.length}:\n` : '';
+          io.stdout.write(`\n${heading}${await renderTerminalQR(uri, useColor(io))}`);
+        }
+        io.stdout.write('Scan with Google Authenticator: Transfer accounts > Import accounts.\n');
+      }
+    }
+    for (const file of files) io.stderr.write(`Wrote the QR code to ${file}\n`);
+    return 0;
+  },
+};
+
+function parseAccount({ text, origin }: SecretText): OTPKey {
+  if (!/^otpauth:\/\//i.test(text)) {
+    throw new CliError(`${origin} is not an otpauth:// URI (export needs each account's key URI)`);
+  }
+  try {
+    return parseKeyURI(text);
+  } catch (error) {
+    if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** `t.png` for one code; `t-1.png`, `t-2.png`, ... for several. */
+function batchFileNames(path: string, count: number): string[] {
+  if (count === 1) return [path];
+  const dot = path.lastIndexOf('.');
+  return Array.from({ length: count }, (_, i) => `${path.slice(0, dot)}-${i + 1}${path.slice(dot)}`);
+}

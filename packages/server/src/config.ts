@@ -1,0 +1,170 @@
+/**
+ * The service's configuration, read once from environment variables (`TWOFA_*`). Every variable is listed,
+ * with its default, in the README's Configuration table. A bad value stops the start with a ConfigError
+ * that names the variable and what is wrong with it (never the value itself, which may be a key).
+ */
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { parseKeyring } from './crypto/secret-box.ts';
+
+export interface Config {
+  /** TWOFA_HOST: the address to listen on. @default '127.0.0.1' */
+  host: string;
+  /** TWOFA_PORT: the TCP port; 0 = any free port. @default 3000 */
+  port: number;
+  /** TWOFA_DATA_DIR: where the SQLite file and the generated master key live, resolved against cwd.
+   *  @default './data' */
+  dataDir: string;
+  /** TWOFA_DATABASE_URL: a postgres:// or postgresql:// URL selects PostgreSQL; unset selects SQLite in
+   *  `<dataDir>/twofa.sqlite`. */
+  databaseUrl: string | undefined;
+  /** TWOFA_PUBLIC_URL: the base URL people reach the service at, without a trailing slash.
+   *  @default 'http://<host>:<port>' */
+  publicUrl: string;
+  /** TWOFA_BEHIND_TLS_PROXY=1: a TLS-terminating proxy sits in front; trust `X-Forwarded-Proto: https`. */
+  behindTlsProxy: boolean;
+  /** Cookies get `Secure` (and the `__Host-` prefix): publicUrl is https: or behindTlsProxy. */
+  secureCookies: boolean;
+  /** TWOFA_ISSUER: the name authenticator apps show beside the account. @default 'twofa' */
+  issuer: string;
+  /** TWOFA_TOTP_WINDOW: time steps accepted either side of now (RFC 6238 s5.2). @default 1 */
+  totpWindow: number;
+  /** TWOFA_MASTER_KEY: base64 of 32 bytes, or a `kid:base64[,kid:base64...]` list whose first entry is the
+   *  current key. Required with PostgreSQL; SQLite generates `<dataDir>/master.key` when unset. */
+  masterKey: string | undefined;
+  /** TWOFA_SESSION_IDLE_MINUTES: a signed-in session ends after this long without a request. @default 30 */
+  sessionIdleMinutes: number;
+  /** TWOFA_SESSION_ABSOLUTE_HOURS: a signed-in session ends this long after sign-in, active or not.
+   *  @default 12 */
+  sessionAbsoluteHours: number;
+  /** TWOFA_LOG=0 turns the JSON request log off. @default true */
+  logRequests: boolean;
+}
+
+export class ConfigError extends Error {
+  /** The environment variable at fault. */
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+/** The most steps either side of now a server should accept; RFC 6238 s5.2 recommends at most one. */
+const MAX_TOTP_WINDOW = 10;
+
+/** Reads the configuration from `env` (normally `process.env`). An empty variable counts as unset. */
+export function loadConfig(env: Record<string, string | undefined>, cwd: string = process.cwd()): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const host = read('TWOFA_HOST') ?? '127.0.0.1';
+  const port = readInteger('TWOFA_PORT', read('TWOFA_PORT'), 3000, 0, 65535);
+  const dataDir = resolve(cwd, read('TWOFA_DATA_DIR') ?? './data');
+
+  const databaseUrl = read('TWOFA_DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    throw new ConfigError(
+      'TWOFA_DATABASE_URL',
+      'must be a postgres:// or postgresql:// URL (leave it unset to use the embedded SQLite database)',
+    );
+  }
+
+  const behindTlsProxy = readBoolean('TWOFA_BEHIND_TLS_PROXY', read('TWOFA_BEHIND_TLS_PROXY'), false);
+  const publicUrl = readPublicUrl(read('TWOFA_PUBLIC_URL'), host, port);
+
+  const issuer = read('TWOFA_ISSUER') ?? 'twofa';
+  // Key URI Format: the label is "issuer:account", so a colon in the issuer would split it wrongly.
+  if (issuer.includes(':')) throw new ConfigError('TWOFA_ISSUER', 'must not contain a colon');
+  if ([...issuer].length > 64) throw new ConfigError('TWOFA_ISSUER', 'must be at most 64 characters');
+
+  const totpWindow = readInteger('TWOFA_TOTP_WINDOW', read('TWOFA_TOTP_WINDOW'), 1, 0, MAX_TOTP_WINDOW);
+
+  const masterKey = read('TWOFA_MASTER_KEY');
+  if (masterKey !== undefined) {
+    try {
+      parseKeyring(masterKey);
+    } catch (error) {
+      throw new ConfigError('TWOFA_MASTER_KEY', (error as Error).message);
+    }
+  }
+
+  const sessionIdleMinutes = readInteger(
+    'TWOFA_SESSION_IDLE_MINUTES',
+    read('TWOFA_SESSION_IDLE_MINUTES'),
+    30,
+    1,
+    7 * 24 * 60,
+  );
+  const sessionAbsoluteHours = readInteger(
+    'TWOFA_SESSION_ABSOLUTE_HOURS',
+    read('TWOFA_SESSION_ABSOLUTE_HOURS'),
+    12,
+    1,
+    24 * 365,
+  );
+  const logRequests = readBoolean('TWOFA_LOG', read('TWOFA_LOG'), true);
+
+  return {
+    host,
+    port,
+    dataDir,
+    databaseUrl,
+    publicUrl,
+    behindTlsProxy,
+    secureCookies: publicUrl.startsWith('https:') || behindTlsProxy,
+    issuer,
+    totpWindow,
+    masterKey,
+    sessionIdleMinutes,
+    sessionAbsoluteHours,
+    logRequests,
+  };
+}
+
+function readInteger(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
+  const parsed = Number(value);
+  if (parsed < min || parsed > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
+  }
+  return parsed;
+}
+
+function readBoolean(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  const lower = value.toLowerCase();
+  if (lower === '1' || lower === 'true' || lower === 'yes') return true;
+  if (lower === '0' || lower === 'false' || lower === 'no') return false;
+  throw new ConfigError(name, 'must be 1 or 0 (true or false)');
+}
+
+function readPublicUrl(value: string | undefined, host: string, port: number): string {
+  if (value === undefined) {
+    const hostPart = isIP(host) === 6 ? `[${host}]` : host;
+    return `http://${hostPart}:${port}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('TWOFA_PUBLIC_URL', 'must be an absolute http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('TWOFA_PUBLIC_URL', 'must start with http:// or https://');
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError('TWOFA_PUBLIC_URL', 'must not carry credentials, a query or a fragment');
+  }
+  return url.href.replace(/\/+$/, '');
+}

@@ -1,0 +1,121 @@
+/** Accounts: sign-up, the user record, password change. Email and password rules live here. */
+import { randomUUID } from 'node:crypto';
+import { hashPassword, verifyPassword } from '../crypto/passwords.ts';
+import { isUniqueViolation } from '../store/errors.ts';
+import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
+import { findCredential } from '../store/totp-credentials-repo.ts';
+import { findUserByEmail, findUserById, insertUser, updatePasswordHash } from '../store/users-repo.ts';
+import type { ServiceContext } from './context.ts';
+import { findLiveSession, issueSession } from './sessions.ts';
+import { type AccountService, type IssuedSession, ServiceError, type UserView } from './types.ts';
+
+/** NIST SP 800-63B s5.1.1.2: at least 8 characters; allow at least 64 (we allow 128). */
+export const MIN_PASSWORD_CHARS = 8;
+export const MAX_PASSWORD_CHARS = 128;
+/** RFC 5321 s4.5.3.1.3: a path is at most 256 octets, so an address at most 254 characters. */
+const MAX_EMAIL_CHARS = 254;
+/** A basic shape check, not RFC 5322: something@domain.tld, no spaces, no characters that need quoting. */
+const EMAIL_SHAPE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:".]+(\.[^\s@<>()[\]\\,;:".]+)+$/u;
+
+/** Trims and lower-cases an email; undefined when it does not look like one. */
+export function normalizeEmail(email: unknown): string | undefined {
+  if (typeof email !== 'string') return undefined;
+  const normalized = email.trim().toLowerCase();
+  if (normalized.length > MAX_EMAIL_CHARS || !EMAIL_SHAPE.test(normalized)) return undefined;
+  return normalized;
+}
+
+/**
+ * The form a password is hashed in. NIST SP 800-63B s5.1.1.2: normalise Unicode (NFKC) so the same password
+ * typed on two keyboards hashes the same.
+ */
+export function preparePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+/** Throws WEAK_PASSWORD unless the password has 8 to 128 characters (Unicode code points, as typed). */
+export function checkPasswordRules(password: unknown, field = 'password'): string {
+  if (typeof password !== 'string') throw new ServiceError('INVALID_INPUT', `${field} is missing`);
+  const length = [...password].length;
+  if (length < MIN_PASSWORD_CHARS || length > MAX_PASSWORD_CHARS) {
+    throw new ServiceError(
+      'WEAK_PASSWORD',
+      `A password needs ${MIN_PASSWORD_CHARS} to ${MAX_PASSWORD_CHARS} characters.`,
+    );
+  }
+  return preparePassword(password);
+}
+
+export function createAccountService(ctx: ServiceContext): AccountService {
+  return {
+    async signUp({ email, password }): Promise<IssuedSession> {
+      const normalized = normalizeEmail(email);
+      if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', 'Enter a valid email address.');
+      const prepared = checkPasswordRules(password);
+      if ((await findUserByEmail(ctx.db, normalized)) !== undefined) throw emailTaken();
+      const passwordHash = await hashPassword(prepared);
+      const nowMs = ctx.nowMs();
+      const userId = randomUUID();
+      try {
+        const issued = await ctx.db.transaction().execute(async (trx) => {
+          await insertUser(trx, {
+            id: userId,
+            email: normalized,
+            password_hash: passwordHash,
+            created_at_ms: nowMs,
+            updated_at_ms: nowMs,
+          });
+          return issueSession(ctx, trx, userId, 'full');
+        });
+        ctx.event('account.created', { userId });
+        return issued;
+      } catch (error) {
+        // Two sign-ups racing for one address: the unique index decides.
+        if (isUniqueViolation(error)) throw emailTaken();
+        throw error;
+      }
+    },
+
+    async getUser(userId: string): Promise<UserView | null> {
+      const user = await findUserById(ctx.db, userId);
+      if (user === undefined) return null;
+      const active = await findCredential(ctx.db, userId, 'active');
+      return {
+        id: user.id,
+        email: user.email,
+        totpEnabled: active !== undefined,
+        createdAtMs: user.created_at_ms,
+      };
+    },
+
+    async changePassword({ userId, currentToken, currentPassword, newPassword }): Promise<IssuedSession> {
+      const session = await findLiveSession(ctx, currentToken);
+      if (session === undefined || session.user_id !== userId || session.state !== 'full') {
+        throw new ServiceError('SESSION_EXPIRED', 'Your session has ended. Sign in again.');
+      }
+      const prepared = checkPasswordRules(newPassword, 'newPassword');
+      const user = await findUserById(ctx.db, userId);
+      if (user === undefined)
+        throw new ServiceError('SESSION_EXPIRED', 'Your session has ended. Sign in again.');
+      if (
+        typeof currentPassword !== 'string' ||
+        !(await verifyPassword(preparePassword(currentPassword), user.password_hash))
+      ) {
+        throw new ServiceError('WRONG_PASSWORD', 'The current password is not correct.');
+      }
+      const passwordHash = await hashPassword(prepared);
+      // One transaction: the new hash, every session of the user revoked (a thief's included), one new session.
+      const issued = await ctx.db.transaction().execute(async (trx) => {
+        await updatePasswordHash(trx, { id: userId, passwordHash, nowMs: ctx.nowMs() });
+        await deleteSessionsOfUser(trx, userId);
+        return issueSession(ctx, trx, userId, 'full');
+      });
+      ctx.event('account.password_changed', { userId });
+      return issued;
+    },
+  };
+}
+
+function emailTaken(): ServiceError {
+  return new ServiceError('EMAIL_TAKEN', 'An account with this email already exists.');
+}

@@ -1,0 +1,139 @@
+/**
+ * Opens the services: the database (migrated to the latest schema), the master keyring, and the rules over
+ * them. All state is in the database, so any number of instances sharing one PostgreSQL behave as one.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { type Config, ConfigError } from '../config.ts';
+import { hashPassword } from '../crypto/passwords.ts';
+import { generateMasterKey, type Keyring, parseKeyring } from '../crypto/secret-box.ts';
+import { migrateToLatest } from '../store/migrate.ts';
+import { type DatabaseKind, openDatabase } from '../store/open.ts';
+import type { Database } from '../store/schema.ts';
+import { listSecretKeyIds } from '../store/totp-credentials-repo.ts';
+import { createAccountService } from './accounts.ts';
+import { createAuthService } from './auth.ts';
+import type { ServiceContext } from './context.ts';
+import { createHealthService } from './health.ts';
+import { createTotpService } from './totp.ts';
+import type { Services } from './types.ts';
+
+export { MAX_CODE_ATTEMPTS, PENDING_SESSION_MS } from './context.ts';
+export * from './types.ts';
+
+export interface OpenServicesOptions {
+  /** The clock (tests move it to control TOTP steps and timeouts). @default Date.now */
+  nowMs?: () => number;
+  /** Receives one JSON line per event. @default console.log */
+  log?: (line: string) => void;
+}
+
+/** The master key file SQLite deployments generate when TWOFA_MASTER_KEY is unset. */
+export function masterKeyPath(dataDir: string): string {
+  return join(dataDir, 'master.key');
+}
+
+export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
+  const nowMs = options.nowMs ?? Date.now;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const event: ServiceContext['event'] = (name, fields = {}) =>
+    log(JSON.stringify({ time: new Date(nowMs()).toISOString(), event: name, ...fields }));
+
+  if (config.databaseUrl !== undefined && config.masterKey === undefined) {
+    throw new ConfigError(
+      'TWOFA_MASTER_KEY',
+      'is required with PostgreSQL: every instance must share one key. Generate one with ' +
+        `node -e "console.log(require('node:crypto').randomBytes(32).toString('base64'))"`,
+    );
+  }
+
+  const { db, kind } = openDatabase(config);
+  try {
+    const applied = await migrateToLatest(db, kind);
+    if (applied.length > 0) event('database.migrated', { database: kind, migrations: applied.join(',') });
+    const keyring = await loadKeyring(config, db, event);
+    await assertKeyringOpensStoredSecrets(db, keyring);
+
+    // Computed once, up front, so the first unknown-email login costs the same as any other.
+    const dummy = await hashPassword(randomBytes(24).toString('base64'));
+    const ctx: ServiceContext = { db, kind, keyring, config, nowMs, event, dummyHash: async () => dummy };
+    return {
+      accounts: createAccountService(ctx),
+      auth: createAuthService(ctx),
+      totp: createTotpService(ctx),
+      health: createHealthService(ctx),
+      close: () => db.destroy(),
+    };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+async function loadKeyring(
+  config: Config,
+  db: Kysely<Database>,
+  event: ServiceContext['event'],
+): Promise<Keyring> {
+  if (config.masterKey !== undefined) return parseKeyring(config.masterKey);
+  const path = masterKeyPath(config.dataDir);
+  const existing = await readKeyFile(path);
+  if (existing !== undefined) return existing;
+
+  // No key yet. If the database already holds sealed secrets, a new key could never open them: refuse,
+  // rather than silently locking every 2FA user out.
+  if ((await listSecretKeyIds(db)).length > 0) {
+    throw new Error(
+      `${path} is missing but the database holds encrypted TOTP secrets: restore the key file ` +
+        '(or set TWOFA_MASTER_KEY to the key)',
+    );
+  }
+  try {
+    // 'wx': never overwrite a key another process created a moment ago; 0600: only the service user reads it.
+    await writeFile(path, `${generateMasterKey()}\n`, { flag: 'wx', mode: 0o600 });
+    event('master_key.created', {
+      path,
+      message:
+        'Generated a master key for TOTP secrets. Back this file up: without it no one can sign in with 2FA.',
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const created = await readKeyFile(path);
+  if (created === undefined) throw new Error(`${path} could not be read back`);
+  return created;
+}
+
+async function readKeyFile(path: string): Promise<Keyring | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const mode = (await stat(path)).mode;
+  if ((mode & 0o077) !== 0) {
+    throw new Error(`${path} is readable by other users; run: chmod 600 ${path}`);
+  }
+  try {
+    return parseKeyring(text);
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+}
+
+async function assertKeyringOpensStoredSecrets(db: Kysely<Database>, keyring: Keyring): Promise<void> {
+  const missing = (await listSecretKeyIds(db)).filter((keyId) => !keyring.keys.has(keyId));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      'TWOFA_MASTER_KEY',
+      `lacks key id(s) ${missing.join(', ')} that stored TOTP secrets are sealed under; keep old keys in the ` +
+        'list after the current one until every secret has been re-sealed',
+    );
+  }
+}
+
+export type { DatabaseKind };

@@ -1,0 +1,54 @@
+/**
+ * Runs the migrations at start. On PostgreSQL the whole run (including creating Kysely's bookkeeping
+ * tables) happens under a session-level advisory lock held on one pooled connection, so several instances
+ * starting at once take turns instead of racing on CREATE TABLE.
+ */
+import { type Kysely, sql } from 'kysely';
+import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
+import * as initial from './migrations/0001-initial.ts';
+import type { DatabaseKind } from './open.ts';
+import type { Database } from './schema.ts';
+
+/** Every migration, in order. Static so that no file-system scan is needed (and bundling stays possible). */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/** An arbitrary 64-bit key that names "twofa migrations" among advisory locks in the database. */
+const ADVISORY_LOCK_KEY = 7_430_102_886_114_301n;
+
+/** Brings the schema up to date; returns the names of the migrations applied now. */
+export async function migrateToLatest(db: Kysely<Database>, kind: DatabaseKind): Promise<string[]> {
+  if (kind === 'sqlite') return run(db, undefined);
+  return db.connection().execute(async (lockConnection) => {
+    await sql`select pg_advisory_lock(${sql.lit(ADVISORY_LOCK_KEY)})`.execute(lockConnection);
+    try {
+      // Kysely's introspection sees every schema; naming ours keeps another schema's (or another app's)
+      // migration table from being mistaken for this one.
+      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(
+        lockConnection,
+      );
+      return await run(db, rows[0]?.schema);
+    } finally {
+      await sql`select pg_advisory_unlock(${sql.lit(ADVISORY_LOCK_KEY)})`.execute(lockConnection);
+    }
+  });
+}
+
+async function run(db: Kysely<Database>, schema: string | undefined): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((result) => result.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? error}`);
+  }
+  return (results ?? [])
+    .filter((result) => result.status === 'Success')
+    .map((result) => result.migrationName);
+}

@@ -1,0 +1,64 @@
+/**
+ * The database as Kysely sees it. Times are integers in milliseconds since the epoch (`*_ms`): INTEGER on
+ * SQLite, BIGINT on PostgreSQL, read back as JavaScript numbers on both (see postgres-dialect.ts).
+ */
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  /** Normalised: trimmed, lower-case. Unique. */
+  email: string;
+  /** PHC string (argon2id). */
+  password_hash: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export type SessionState = 'pending' | 'full';
+
+export interface SessionsTable {
+  /** Random internal id, never sent to the client. */
+  id: string;
+  /** SHA-256 of the cookie token, base64url. Unique. */
+  token_hash: string;
+  user_id: string;
+  state: SessionState;
+  /** Second-factor attempts used (pending sessions). */
+  attempts: Generated<number>;
+  created_at_ms: number;
+  /** Last recorded activity, for the idle timeout (written at most once a minute). */
+  last_seen_at_ms: number;
+  /** Absolute expiry. */
+  expires_at_ms: number;
+}
+
+export type TotpCredentialState = 'pending' | 'active';
+
+export interface TotpCredentialsTable {
+  id: string;
+  user_id: string;
+  /** At most one of each per user (unique index on user_id, state). */
+  state: TotpCredentialState;
+  /** Id of the master key that sealed the secret. */
+  secret_key_id: string;
+  /** base64url(IV || AES-256-GCM ciphertext || tag), associated data `twofa:totp:<user>:<credential>`. */
+  secret_ciphertext: string;
+  /** RFC 6238 s5.2: the last accepted time step; a code at or before it is refused. */
+  last_used_step: number | null;
+  created_at_ms: number;
+  confirmed_at_ms: number | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  totp_credentials: TotpCredentialsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type NewSession = Insertable<SessionsTable>;
+export type TotpCredentialRow = Selectable<TotpCredentialsTable>;
+export type NewTotpCredential = Insertable<TotpCredentialsTable>;
+export type TotpCredentialUpdate = Updateable<TotpCredentialsTable>;

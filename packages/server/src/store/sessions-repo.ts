@@ -1,0 +1,76 @@
+/** The sessions table. Rows are found by the SHA-256 of the cookie token; the token itself is never stored. */
+import type { Kysely } from 'kysely';
+import type { Database, NewSession, SessionRow } from './schema.ts';
+
+export async function insertSession(db: Kysely<Database>, session: NewSession): Promise<void> {
+  await db.insertInto('sessions').values(session).execute();
+}
+
+export async function findSessionByTokenHash(
+  db: Kysely<Database>,
+  tokenHash: string,
+): Promise<SessionRow | undefined> {
+  return db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+/** Records activity for the idle timeout; never moves the time backwards. */
+export async function touchSession(db: Kysely<Database>, id: string, nowMs: number): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ last_seen_at_ms: nowMs })
+    .where('id', '=', id)
+    .where('last_seen_at_ms', '<', nowMs)
+    .execute();
+}
+
+/**
+ * Spends one second-factor attempt, atomically: the row changes only while `attempts < maxAttempts` and the
+ * session is an unexpired pending one, so racing requests (even on several instances) cannot spend more
+ * than `maxAttempts` in total. Returns the attempts used after this one, or undefined when none was left.
+ */
+export async function spendAttempt(
+  db: Kysely<Database>,
+  input: { id: string; maxAttempts: number; nowMs: number },
+): Promise<number | undefined> {
+  const row = await db
+    .updateTable('sessions')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', input.id)
+    .where('state', '=', 'pending')
+    .where('attempts', '<', input.maxAttempts)
+    .where('expires_at_ms', '>', input.nowMs)
+    .returning('attempts')
+    .executeTakeFirst();
+  return row?.attempts;
+}
+
+/** True when a row was deleted. */
+export async function deleteSession(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows === 1n;
+}
+
+export async function deleteSessionByTokenHash(db: Kysely<Database>, tokenHash: string): Promise<void> {
+  await db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+}
+
+export async function deleteSessionsOfUser(db: Kysely<Database>, userId: string): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}
+
+/** Removes sessions past their absolute expiry, and full sessions idle since before `idleSinceMs`. */
+export async function purgeExpiredSessions(
+  db: Kysely<Database>,
+  input: { nowMs: number; idleSinceMs: number },
+): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) =>
+      eb.or([
+        eb('expires_at_ms', '<=', input.nowMs),
+        eb.and([eb('state', '=', 'full'), eb('last_seen_at_ms', '<=', input.idleSinceMs)]),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

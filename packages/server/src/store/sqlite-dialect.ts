@@ -1,0 +1,35 @@
+/**
+ * Kysely's SqliteDialect over Node's built-in `node:sqlite` (no native add-on to build). Kysely expects a
+ * database shaped like better-sqlite3's; `node:sqlite`'s StatementSync needs a thin adapter for that.
+ */
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
+
+/** How long a write waits for another connection's lock (another process on the same file) before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Opens (creating if needed) the SQLite file at `path` in WAL mode, with foreign keys enforced. */
+export function createSqliteDialect(path: string): SqliteDialect {
+  return new SqliteDialect({ database: async () => openSqliteDatabase(path) });
+}
+
+function openSqliteDatabase(path: string): SqliteDatabase {
+  const database = new DatabaseSync(path);
+  // WAL: readers do not block the writer; busy_timeout: wait for a lock instead of failing at once.
+  database.exec(
+    `PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`,
+  );
+  return {
+    close: () => database.close(),
+    prepare(sql: string): SqliteStatement {
+      const statement = database.prepare(sql);
+      const bind = (parameters: ReadonlyArray<unknown>) => parameters as SQLInputValue[];
+      return {
+        reader: statement.columns().length > 0,
+        all: (parameters) => statement.all(...bind(parameters)),
+        run: (parameters) => statement.run(...bind(parameters)),
+        iterate: (parameters) => statement.iterate(...bind(parameters)),
+      };
+    },
+  };
+}

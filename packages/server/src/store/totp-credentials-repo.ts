@@ -1,0 +1,87 @@
+/** The totp_credentials table: at most one 'pending' (being set up) and one 'active' row per user. */
+import type { Kysely } from 'kysely';
+import type { Database, NewTotpCredential, TotpCredentialRow, TotpCredentialState } from './schema.ts';
+
+export async function findCredential(
+  db: Kysely<Database>,
+  userId: string,
+  state: TotpCredentialState,
+): Promise<TotpCredentialRow | undefined> {
+  return db
+    .selectFrom('totp_credentials')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('state', '=', state)
+    .executeTakeFirst();
+}
+
+export async function insertCredential(db: Kysely<Database>, credential: NewTotpCredential): Promise<void> {
+  await db.insertInto('totp_credentials').values(credential).execute();
+}
+
+export async function deleteCredential(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('totp_credentials').where('id', '=', id).execute();
+}
+
+export async function deleteCredentialsOfUser(
+  db: Kysely<Database>,
+  userId: string,
+  state?: TotpCredentialState,
+): Promise<number> {
+  let query = db.deleteFrom('totp_credentials').where('user_id', '=', userId);
+  if (state !== undefined) query = query.where('state', '=', state);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/**
+ * The replay guard (RFC 6238 s5.2): records `step` as used only if it is later than the last used step,
+ * in one conditional UPDATE, so of two requests racing with the same code exactly one changes the row.
+ * With `state`, the row must also be in that state. True when this call won.
+ */
+export async function claimStep(
+  db: Kysely<Database>,
+  input: { id: string; step: number; state?: TotpCredentialState },
+): Promise<boolean> {
+  let query = db
+    .updateTable('totp_credentials')
+    .set({ last_used_step: input.step })
+    .where('id', '=', input.id)
+    .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', input.step)]));
+  if (input.state !== undefined) query = query.where('state', '=', input.state);
+  const result = await query.executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Turns a pending credential active (after its code was claimed). True when it was still pending. */
+export async function activateCredential(
+  db: Kysely<Database>,
+  input: { id: string; nowMs: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('totp_credentials')
+    .set({ state: 'active', confirmed_at_ms: input.nowMs })
+    .where('id', '=', input.id)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Re-seals a secret under another key (rotation), unless someone else re-sealed it first. */
+export async function updateSealedSecret(
+  db: Kysely<Database>,
+  input: { id: string; fromKeyId: string; keyId: string; ciphertext: string },
+): Promise<void> {
+  await db
+    .updateTable('totp_credentials')
+    .set({ secret_key_id: input.keyId, secret_ciphertext: input.ciphertext })
+    .where('id', '=', input.id)
+    .where('secret_key_id', '=', input.fromKeyId)
+    .execute();
+}
+
+/** The key ids in use, to refuse a start whose master key list cannot open them. */
+export async function listSecretKeyIds(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('totp_credentials').select('secret_key_id').distinct().execute();
+  return rows.map((row) => row.secret_key_id);
+}

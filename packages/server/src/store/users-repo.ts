@@ -1,0 +1,33 @@
+/** The users table. */
+import type { Kysely } from 'kysely';
+import type { Database, NewUser, UserRow } from './schema.ts';
+
+export async function insertUser(db: Kysely<Database>, user: NewUser): Promise<void> {
+  await db.insertInto('users').values(user).execute();
+}
+
+export async function findUserById(db: Kysely<Database>, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** `email` must already be normalised. */
+export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+}
+
+/**
+ * Replaces the password hash. With `expectedHash`, only if the stored hash is still that one (a rehash at
+ * login must not undo a password change that landed meanwhile). True when the row changed.
+ */
+export async function updatePasswordHash(
+  db: Kysely<Database>,
+  input: { id: string; passwordHash: string; nowMs: number; expectedHash?: string },
+): Promise<boolean> {
+  let query = db
+    .updateTable('users')
+    .set({ password_hash: input.passwordHash, updated_at_ms: input.nowMs })
+    .where('id', '=', input.id);
+  if (input.expectedHash !== undefined) query = query.where('password_hash', '=', input.expectedHash);
+  const result = await query.executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

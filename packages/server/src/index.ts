@@ -1,0 +1,81 @@
+/**
+ * @twofa/server: `serve()` runs the 2FA web service (used by `npm start` and `twofa serve`); `createApp()`
+ * builds the HTTP app without listening (for tests and embedding); `loadConfig()` reads `TWOFA_*` variables.
+ */
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { type Config, loadConfig } from './config.ts';
+import { openServices } from './services/index.ts';
+
+export { type CreateAppOptions, createApp } from './app.ts';
+export { type Config, ConfigError, loadConfig } from './config.ts';
+
+export interface ServeOptions {
+  /** The environment to read `TWOFA_*` from (usually process.env). */
+  readonly env: Record<string, string | undefined>;
+  /** Receives one JSON line per event. */
+  readonly log: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** The public URL: TWOFA_PUBLIC_URL, or http://<host>:<port> with the port actually bound. */
+  readonly url: string;
+  /** Stops accepting connections, ends idle keep-alive ones, then closes the database. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the config, opens the services (migrations, master key), listens and returns once connections are
+ * accepted. Throws ConfigError for a bad `TWOFA_*` variable.
+ */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const config = loadConfig(options.env);
+  const services = await openServices(config, { log: options.log });
+  let app: ReturnType<typeof createApp> | undefined;
+  const server = createAdaptorServer({
+    // The app exists before 'listening' resolves, so this 503 is a guard, not a path taken.
+    fetch: (request, env) => (app ? app.fetch(request, env) : new Response('starting', { status: 503 })),
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
+  const bound = (server.address() as AddressInfo).port;
+  const effective = withBoundPort(config, bound, options.env.TWOFA_PUBLIC_URL !== undefined);
+  app = createApp({ config: effective, services, log: options.log });
+  options.log(
+    JSON.stringify({ time: new Date().toISOString(), event: 'listening', url: effective.publicUrl }),
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: effective.publicUrl,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Idle keep-alive connections would hold close() open; in-flight requests still finish.
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        });
+        await services.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** With port 0 the real port is known only now; the default public URL must name it (the CSRF origin check). */
+function withBoundPort(config: Config, port: number, publicUrlGiven: boolean): Config {
+  if (publicUrlGiven || config.port === port) return config;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return { ...config, port, publicUrl: `http://${host}:${port}` };
+}

@@ -1,0 +1,20 @@
+/** GET /: the front page, or the account's state when signed in. */
+import { Hono } from 'hono';
+import type { AppDeps, AppEnv } from '../context.ts';
+import { homePage } from '../views/home.ts';
+import { frameFor, render, seeOther } from './page.ts';
+
+export function homeRoutes(deps: AppDeps): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  routes.get('/', async (c) => {
+    const session = c.get('session');
+    if (session?.state === 'pending') return seeOther(c, '/login/code');
+    const user = session ? await deps.services.accounts.getUser(session.userId) : null;
+    const account = user ? { email: user.email, totpEnabled: user.totpEnabled } : null;
+    return render(
+      c,
+      homePage({ frame: frameFor(c, deps, user ? 'Your account' : 'Welcome', { user }), account }),
+    );
+  });
+  return routes;
+}

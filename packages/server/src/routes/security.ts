@@ -1,0 +1,170 @@
+/**
+ * The security page and its forms: set up an authenticator app (begin, confirm), replace it, turn it off,
+ * change the password. Every route needs a full session; a pending one is sent back to /login.
+ */
+import { encodeBase32 } from '@twofa/otp';
+import { Hono } from 'hono';
+import QRCode from 'qrcode';
+import type { AppDeps, AppEnv } from '../context.ts';
+import { setSessionCookie } from '../middleware/session/index.ts';
+import type { EnrollmentView, SessionView } from '../services/types.ts';
+import { type EnrollmentDisplay, type SecurityForm, securityPage } from '../views/security.ts';
+import { pageErrorOf } from './errors.ts';
+import {
+  frameFor,
+  fullSession,
+  normalizeCode,
+  type PageContext,
+  readForm,
+  render,
+  seeOther,
+} from './page.ts';
+
+/** Messages after a successful post, chosen by a fixed key in the redirect URL (never free text). */
+const DONE: Record<string, string> = {
+  welcome: 'Your account is ready. Now protect it with an authenticator app.',
+  'totp-on': 'Two-factor authentication is on. From now on, logging in asks for a code from your app.',
+  'totp-replaced': 'Your new authenticator app is set up. Codes from the old one no longer work.',
+  'totp-off': 'Two-factor authentication is off.',
+  password: 'Your password is changed. Other devices signed in to this account were signed out.',
+};
+
+export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
+  const { services, config } = deps;
+  const routes = new Hono<AppEnv>();
+
+  // A pending (password-only) session must not reach any of these: it grants nothing but the code step.
+  routes.use('/security', guard);
+  routes.use('/security/*', guard);
+
+  routes.get('/security', async (c) => {
+    const done = c.req.query('done');
+    return showPage(c, signedIn(c), { notice: done !== undefined ? DONE[done] : undefined });
+  });
+
+  routes.post('/security/totp/begin', async (c) => {
+    const session = signedIn(c);
+    try {
+      await services.totp.beginEnrollment(session.userId);
+    } catch (error) {
+      return showFormError(c, session, 'begin', error);
+    }
+    return seeOther(c, '/security');
+  });
+
+  routes.post('/security/totp/confirm', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'code');
+    const wasEnabled = (await services.accounts.getUser(session.userId))?.totpEnabled ?? false;
+    try {
+      await services.totp.confirmEnrollment({ userId: session.userId, code: normalizeCode(form.code) });
+    } catch (error) {
+      return showFormError(c, session, 'confirm', error);
+    }
+    return seeOther(c, `/security?done=${wasEnabled ? 'totp-replaced' : 'totp-on'}`);
+  });
+
+  routes.post('/security/totp/disable', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'password', 'code');
+    try {
+      await services.totp.disable({
+        userId: session.userId,
+        password: form.password,
+        code: normalizeCode(form.code),
+      });
+    } catch (error) {
+      return showFormError(c, session, 'disable', error);
+    }
+    return seeOther(c, '/security?done=totp-off');
+  });
+
+  routes.post('/security/totp/replace', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'password', 'code');
+    try {
+      await services.totp.beginReplacement({
+        userId: session.userId,
+        password: form.password,
+        code: normalizeCode(form.code),
+      });
+    } catch (error) {
+      return showFormError(c, session, 'replace', error);
+    }
+    return seeOther(c, '/security');
+  });
+
+  routes.post('/security/password', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'currentPassword', 'newPassword');
+    let token: string;
+    try {
+      const issued = await services.accounts.changePassword({
+        userId: session.userId,
+        currentToken: c.get('sessionToken') ?? '',
+        currentPassword: form.currentPassword,
+        newPassword: form.newPassword,
+      });
+      token = issued.token;
+    } catch (error) {
+      return showFormError(c, session, 'password', error);
+    }
+    setSessionCookie(c, config.secureCookies, token);
+    return seeOther(c, '/security?done=password');
+  });
+
+  async function showPage(
+    c: PageContext,
+    session: SessionView,
+    options: {
+      notice?: string | undefined;
+      errors?: Partial<Record<SecurityForm, string>>;
+      status?: 400 | 401 | 403 | 409 | 429;
+    },
+  ): Promise<Response> {
+    const user = await services.accounts.getUser(session.userId);
+    if (!user) return seeOther(c, '/login');
+    const pending = await services.totp.getPendingEnrollment(user.id);
+    const enrollment = pending ? await displayOf(pending) : null;
+    const frame = frameFor(c, deps, 'Security', { user, ...(enrollment ? { scripts: ['copy.js'] } : {}) });
+    const page = securityPage({
+      frame,
+      totpEnabled: user.totpEnabled,
+      enrollment,
+      ...(options.notice ? { notice: options.notice } : {}),
+      ...(options.errors ? { errors: options.errors } : {}),
+    });
+    return render(c, page, options.status ?? 200);
+  }
+
+  async function showFormError(c: PageContext, session: SessionView, form: SecurityForm, error: unknown) {
+    const { status, message } = pageErrorOf(error);
+    return showPage(c, session, { errors: { [form]: message }, status });
+  }
+
+  return routes;
+}
+
+const guard = async (c: PageContext, next: () => Promise<void>) => {
+  if (!fullSession(c)) return seeOther(c, '/login');
+  await next();
+};
+
+function signedIn(c: PageContext): SessionView {
+  const session = fullSession(c);
+  if (!session) throw new Error('security route reached without a full session'); // the guard prevents it
+  return session;
+}
+
+/** QR code (error correction M, the usual choice for otpauth URIs) and the key in groups of four. */
+async function displayOf(enrollment: EnrollmentView): Promise<EnrollmentDisplay> {
+  const svg = await QRCode.toString(enrollment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
+  const qrSvg = svg.replace(
+    '<svg ',
+    '<svg role="img" aria-label="QR code with the key for your authenticator app" focusable="false" ',
+  );
+  const groupedSecret = (encodeBase32(enrollment.secret, { padding: false }).match(/.{1,4}/g) ?? []).join(
+    ' ',
+  );
+  return { qrSvg, groupedSecret, uri: enrollment.uri };
+}

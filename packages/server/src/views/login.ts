@@ -1,0 +1,25 @@
+/** The password step of signing in. */
+import { html } from 'hono/html';
+import { type Frame, layout } from './layout.ts';
+import { csrfField, field, type Html, type NoticeKind, notice, submit } from './parts.ts';
+
+export interface LoginView {
+  readonly frame: Frame;
+  readonly email?: string;
+  readonly message?: { readonly kind: NoticeKind; readonly text: string };
+}
+
+export function loginPage(view: LoginView): Html {
+  return layout(
+    view.frame,
+    html`<h1>Log in</h1>
+${view.message ? notice(view.message.kind, view.message.text) : ''}
+<form method="post" action="/login" class="stack">
+  ${csrfField(view.frame.csrf)}
+  ${field({ id: 'email', name: 'email', label: 'Email', type: 'email', autocomplete: 'email', value: view.email ?? '', autofocus: true })}
+  ${field({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
+  ${submit('Continue')}
+</form>
+<p>No account yet? <a href="/signup">Create one</a>.</p>`,
+  );
+}

@@ -1,0 +1,70 @@
+/** What a person does, step by step, for the suites that need an account in some state. */
+import assert from 'node:assert/strict';
+import { generateTOTP } from '@twofa/otp';
+import type { Clock, TestApp } from './app.ts';
+import { Browser, keyFromPage, type Page } from './client.ts';
+
+export const PASSWORD = 'correct horse battery staple';
+
+let counter = 0;
+/** A new email address each call. */
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}@example.com`;
+}
+
+export function browserFor(t: TestApp): Browser {
+  return new Browser(t.app, new URL(t.config.publicUrl).origin);
+}
+
+/** Signs up; the browser ends signed in (full session). */
+export async function signUp(b: Browser, email: string, password = PASSWORD): Promise<Page> {
+  await b.get('/signup');
+  const page = await b.post('/signup', { email, password });
+  assert.equal(page.status, 303, `sign-up failed with ${page.status}`);
+  return page;
+}
+
+/** The code the app would show now (offsetSteps moves to a later or earlier 30-second step). */
+export function codeNow(secret: Uint8Array, clock: Clock, offsetSteps = 0): string {
+  return generateTOTP({ secret, nowMs: clock.now() + offsetSteps * 30_000 });
+}
+
+/** Starts set-up from the security page and returns the key the page offers (not yet confirmed). */
+export async function beginSetUp(b: Browser): Promise<{ secret: Uint8Array; page: Page }> {
+  await b.get('/security');
+  const started = await b.post('/security/totp/begin');
+  assert.equal(started.status, 303);
+  const page = await b.get('/security');
+  return { secret: keyFromPage(page.body).secret, page };
+}
+
+/** Sets up and confirms the authenticator at the clock's time; returns the secret. That step is now used. */
+export async function enableTOTP(b: Browser, clock: Clock): Promise<Uint8Array> {
+  const { secret } = await beginSetUp(b);
+  const confirmed = await b.post('/security/totp/confirm', { code: codeNow(secret, clock) });
+  assert.equal(confirmed.status, 303, `confirm failed with ${confirmed.status}`);
+  return secret;
+}
+
+/** The password step; returns the response (303 to /login/code when 2FA is on). */
+export async function logIn(b: Browser, email: string, password = PASSWORD): Promise<Page> {
+  await b.get('/login');
+  return b.post('/login', { email, password });
+}
+
+export async function logOut(b: Browser): Promise<Page> {
+  await b.get('/');
+  return b.post('/logout');
+}
+
+/** A full account with 2FA on, logged out, in a fresh browser; the clock is moved past the used step. */
+export async function accountWithTOTP(t: TestApp): Promise<{ email: string; secret: Uint8Array }> {
+  const b = browserFor(t);
+  const email = uniqueEmail();
+  await signUp(b, email);
+  const secret = await enableTOTP(b, t.clock);
+  await logOut(b);
+  t.clock.advance(30_000);
+  return { email, secret };
+}

@@ -7,7 +7,9 @@ import { OTPError } from '../src/errors.ts';
 import { seededRandom, withSeed } from './support/random.ts';
 import { SYSTEM_PYTHON, skipUnlessTool } from './support/tools.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('./vectors/base32-rfc4648.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(
+  readFileSync(new URL('./vectors/base32-rfc4648.json', import.meta.url), 'utf8'),
+) as {
   rows: { ascii: string; base32: string }[];
 };
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -26,7 +28,12 @@ vectors.rows.forEach((row, index) => {
 test('decodeBase32 forgives lower case, spaces, hyphens and missing padding', () => {
   const bytes = decodeBase32('JBSWY3DPEHPK3PXP');
   assert.deepEqual(bytes, Uint8Array.from([0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x21, 0xde, 0xad, 0xbe, 0xef]));
-  for (const text of ['jbswy3dpehpk3pxp', 'JBSW Y3DP EHPK 3PXP', 'jbsw-y3dp-ehpk-3pxp', ' JbSw y3dP - EHPK 3PXP ']) {
+  for (const text of [
+    'jbswy3dpehpk3pxp',
+    'JBSW Y3DP EHPK 3PXP',
+    'jbsw-y3dp-ehpk-3pxp',
+    ' JbSw y3dP - EHPK 3PXP ',
+  ]) {
     assert.deepEqual(decodeBase32(text), bytes, JSON.stringify(text));
   }
   assert.deepEqual(decodeBase32('MZXW 6YTB OI== ===='), ascii('foobar'));
@@ -41,7 +48,10 @@ test('decodeBase32 ignores non-zero leftover bits, as authenticator apps do', ()
   assert.deepEqual(decodeBase32('MZ======'), ascii('f'));
   // A 26-character secret of random symbols (130 bits) is 16 bytes; the last 2 bits are dropped.
   assert.equal(decodeBase32('ABCDEFGHIJKLMNOPQRSTUVWXYZ').length, 16);
-  assert.equal(encodeBase32(decodeBase32('ABCDEFGHIJKLMNOPQRSTUVWXY7'), { padding: false }), 'ABCDEFGHIJKLMNOPQRSTUVWXY4');
+  assert.equal(
+    encodeBase32(decodeBase32('ABCDEFGHIJKLMNOPQRSTUVWXY7'), { padding: false }),
+    'ABCDEFGHIJKLMNOPQRSTUVWXY4',
+  );
 });
 
 test('decodeBase32 returns a Uint8Array that owns exactly its bytes', () => {
@@ -135,7 +145,9 @@ test('seeded random round trips: decodeBase32(encodeBase32(x)) = x, padded or no
   });
 });
 
-test('encodeBase32 agrees with Python base64.b32encode on seeded random bytes', { skip: skipUnlessTool('pyotp') }, () => {
+test('encodeBase32 agrees with Python base64.b32encode on seeded random bytes', {
+  skip: skipUnlessTool('pyotp'),
+}, () => {
   const random = seededRandom();
   withSeed(random, () => {
     const inputs = Array.from({ length: 300 }, () => random.bytes(random.int(0, 70)));

@@ -62,9 +62,15 @@ test('toSecretBytes accepts secrets shorter than 16 bytes for verification (many
 
 test('toSecretBytes: empty secrets are INVALID_SECRET, named by field', () => {
   for (const secret of ['', '   ', '-', new Uint8Array(0)]) {
-    assert.throws(() => toSecretBytes(secret), { code: 'INVALID_SECRET', message: 'INVALID_SECRET: secret is empty' });
+    assert.throws(() => toSecretBytes(secret), {
+      code: 'INVALID_SECRET',
+      message: 'INVALID_SECRET: secret is empty',
+    });
   }
-  assert.throws(() => toSecretBytes('', 'seed'), { code: 'INVALID_SECRET', message: 'INVALID_SECRET: seed is empty' });
+  assert.throws(() => toSecretBytes('', 'seed'), {
+    code: 'INVALID_SECRET',
+    message: 'INVALID_SECRET: seed is empty',
+  });
 });
 
 test('toSecretBytes: malformed base32 is INVALID_BASE32 naming the field, never the secret', () => {
@@ -72,13 +78,16 @@ test('toSecretBytes: malformed base32 is INVALID_BASE32 naming the field, never 
     code: 'INVALID_BASE32',
     message: "INVALID_BASE32: secret: character '1' at position 15 is not in the base32 alphabet (A-Z, 2-7)",
   });
-  assert.throws(() => toSecretBytes('JBSWY3DPE', 'key.secret'), (error: unknown) => {
-    assert.ok(error instanceof OTPError);
-    assert.equal(error.code, 'INVALID_BASE32');
-    assert.match(error.message, /^INVALID_BASE32: key\.secret: 9 base32 symbols/);
-    assert.ok(!error.message.includes('JBSWY3DP'));
-    return true;
-  });
+  assert.throws(
+    () => toSecretBytes('JBSWY3DPE', 'key.secret'),
+    (error: unknown) => {
+      assert.ok(error instanceof OTPError);
+      assert.equal(error.code, 'INVALID_BASE32');
+      assert.match(error.message, /^INVALID_BASE32: key\.secret: 9 base32 symbols/);
+      assert.ok(!error.message.includes('JBSWY3DP'));
+      return true;
+    },
+  );
 });
 
 test('toSecretBytes refuses other types', () => {

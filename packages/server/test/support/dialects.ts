@@ -6,13 +6,17 @@
  *   master key. Schemas are cheaper than databases and need only the CREATE privilege on the database.
  * Everything made is removed when the test file ends (an `after` hook on the file's root).
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { generateTOTP } from '@twofa/otp';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config.ts';
+import { openServices } from '../../src/services/index.ts';
+import { ServiceError, type ServiceErrorCode, type Services } from '../../src/services/types.ts';
 
 export interface TestDialect {
   readonly name: 'sqlite' | 'postgres';
@@ -88,3 +92,88 @@ const postgres: TestDialect = {
 
 /** SQLite always; PostgreSQL when TWOFA_TEST_PG_URL is set. */
 export const DIALECTS: readonly TestDialect[] = PG_URL === undefined ? [sqlite] : [sqlite, postgres];
+
+/** A clock tests move by hand. Starts one second into a TOTP step (so +-29 s stays in the same step). */
+export interface TestClock {
+  nowMs: () => number;
+  advance(ms: number): void;
+  set(ms: number): void;
+}
+
+export const CLOCK_START_MS = 1_700_000_011_000;
+
+export function makeClock(startMs = CLOCK_START_MS): TestClock {
+  let now = startMs;
+  return {
+    nowMs: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+    set: (ms) => {
+      now = ms;
+    },
+  };
+}
+
+/** Services on a config, with a hand-moved clock and the event log captured (parsed) in `events`. */
+export async function openTestServices(
+  config: Config,
+  clock: TestClock = makeClock(),
+): Promise<{
+  services: Services;
+  clock: TestClock;
+  events: Record<string, unknown>[];
+  lines: string[];
+}> {
+  const lines: string[] = [];
+  const events: Record<string, unknown>[] = [];
+  const services = await openServices(config, {
+    nowMs: clock.nowMs,
+    log: (line) => {
+      lines.push(line);
+      events.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  });
+  return { services, clock, events, lines };
+}
+
+let emailCounter = 0;
+/** A fresh address for each call (tests share one database per file). */
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}${++emailCounter}-${process.pid}@example.com`;
+}
+
+/** The code an authenticator app would show at the clock's current time. */
+export function codeAt(secret: Uint8Array, nowMs: number): string {
+  return generateTOTP({ secret, nowMs });
+}
+
+/**
+ * Signs a user up and turns 2FA on (the confirmation code is used up), then moves the clock to the next
+ * time step so the next code differs.
+ */
+export async function signUpWithTotp(
+  services: Services,
+  clock: TestClock,
+  password = 'correct horse battery',
+): Promise<{ email: string; password: string; userId: string; secret: Uint8Array; token: string }> {
+  const email = uniqueEmail('totp');
+  const issued = await services.accounts.signUp({ email, password });
+  const userId = issued.session.userId;
+  const { secret } = await services.totp.beginEnrollment(userId);
+  await services.totp.confirmEnrollment({ userId, code: codeAt(secret, clock.nowMs()) });
+  clock.advance(30_000);
+  return { email, password, userId, secret, token: issued.token };
+}
+
+/** Asserts that `promise` rejects with a ServiceError of `code`; returns the error. */
+export async function rejectsCode(promise: Promise<unknown>, code: ServiceErrorCode): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ServiceError, `expected ServiceError ${code}, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return error;
+  }
+  assert.fail(`expected ServiceError ${code}, but it succeeded`);
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+const key = () => randomBytes(32).toString('base64');
+
+function configError(env: Record<string, string>, variable: string): ConfigError {
+  try {
+    loadConfig(env, '/srv/twofa');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    assert.equal(error.variable, variable);
+    assert.ok(error.message.startsWith(variable), error.message);
+    return error;
+  }
+  assert.fail(`expected ${variable} to be refused`);
+}
+
+test('defaults', () => {
+  const config = loadConfig({}, '/srv/twofa');
+  assert.deepEqual(config, {
+    host: '127.0.0.1',
+    port: 3000,
+    dataDir: '/srv/twofa/data',
+    databaseUrl: undefined,
+    publicUrl: 'http://127.0.0.1:3000',
+    behindTlsProxy: false,
+    secureCookies: false,
+    issuer: 'twofa',
+    totpWindow: 1,
+    masterKey: undefined,
+    sessionIdleMinutes: 30,
+    sessionAbsoluteHours: 12,
+    logRequests: true,
+  });
+});
+
+test('every variable is read', () => {
+  const masterKey = `k2:${key()},k1:${key()}`;
+  const config = loadConfig(
+    {
+      TWOFA_HOST: '0.0.0.0',
+      TWOFA_PORT: '8080',
+      TWOFA_DATA_DIR: '/var/lib/twofa',
+      TWOFA_DATABASE_URL: 'postgresql://app@db:5432/twofa',
+      TWOFA_PUBLIC_URL: 'https://2fa.example.com/',
+      TWOFA_BEHIND_TLS_PROXY: '1',
+      TWOFA_ISSUER: 'Example Corp',
+      TWOFA_TOTP_WINDOW: '0',
+      TWOFA_MASTER_KEY: masterKey,
+      TWOFA_SESSION_IDLE_MINUTES: '15',
+      TWOFA_SESSION_ABSOLUTE_HOURS: '8',
+      TWOFA_LOG: '0',
+    },
+    '/srv/twofa',
+  );
+  assert.deepEqual(config, {
+    host: '0.0.0.0',
+    port: 8080,
+    dataDir: '/var/lib/twofa',
+    databaseUrl: 'postgresql://app@db:5432/twofa',
+    publicUrl: 'https://2fa.example.com',
+    behindTlsProxy: true,
+    secureCookies: true,
+    issuer: 'Example Corp',
+    totpWindow: 0,
+    masterKey,
+    sessionIdleMinutes: 15,
+    sessionAbsoluteHours: 8,
+    logRequests: false,
+  });
+});
+
+test('the data dir resolves against cwd; empty variables count as unset', () => {
+  const config = loadConfig({ TWOFA_DATA_DIR: 'state', TWOFA_PORT: '', TWOFA_ISSUER: '  ' }, '/home/me');
+  assert.equal(config.dataDir, '/home/me/state');
+  assert.equal(config.port, 3000);
+  assert.equal(config.issuer, 'twofa');
+});
+
+test('public URL: default follows host and port (IPv6 bracketed); https or a TLS proxy makes cookies Secure', () => {
+  assert.equal(loadConfig({ TWOFA_HOST: '::1', TWOFA_PORT: '0' }).publicUrl, 'http://[::1]:0');
+  assert.equal(loadConfig({ TWOFA_PUBLIC_URL: 'https://a.example' }).secureCookies, true);
+  assert.equal(loadConfig({ TWOFA_PUBLIC_URL: 'http://a.example' }).secureCookies, false);
+  assert.equal(loadConfig({ TWOFA_BEHIND_TLS_PROXY: 'true' }).secureCookies, true);
+  assert.equal(
+    loadConfig({ TWOFA_PUBLIC_URL: 'http://a.example/twofa/' }).publicUrl,
+    'http://a.example/twofa',
+  );
+});
+
+test('bad values name the variable', () => {
+  configError({ TWOFA_PORT: '70000' }, 'TWOFA_PORT');
+  configError({ TWOFA_PORT: '80a' }, 'TWOFA_PORT');
+  configError({ TWOFA_PORT: '-1' }, 'TWOFA_PORT');
+  configError({ TWOFA_DATABASE_URL: 'mysql://x' }, 'TWOFA_DATABASE_URL');
+  configError({ TWOFA_DATABASE_URL: 'sqlite:./x.db' }, 'TWOFA_DATABASE_URL');
+  configError({ TWOFA_PUBLIC_URL: 'example.com' }, 'TWOFA_PUBLIC_URL');
+  configError({ TWOFA_PUBLIC_URL: 'ftp://example.com' }, 'TWOFA_PUBLIC_URL');
+  configError({ TWOFA_PUBLIC_URL: 'https://example.com/?a=1' }, 'TWOFA_PUBLIC_URL');
+  configError({ TWOFA_BEHIND_TLS_PROXY: 'maybe' }, 'TWOFA_BEHIND_TLS_PROXY');
+  configError({ TWOFA_ISSUER: 'Acme:Corp' }, 'TWOFA_ISSUER');
+  configError({ TWOFA_TOTP_WINDOW: '11' }, 'TWOFA_TOTP_WINDOW');
+  configError({ TWOFA_TOTP_WINDOW: '1.5' }, 'TWOFA_TOTP_WINDOW');
+  configError({ TWOFA_SESSION_IDLE_MINUTES: '0' }, 'TWOFA_SESSION_IDLE_MINUTES');
+  configError({ TWOFA_SESSION_ABSOLUTE_HOURS: 'x' }, 'TWOFA_SESSION_ABSOLUTE_HOURS');
+  configError({ TWOFA_LOG: '2' }, 'TWOFA_LOG');
+});
+
+test('a bad master key is refused without echoing it', () => {
+  const short = randomBytes(16).toString('base64');
+  const good = key();
+  for (const value of [short, `a b:${good}`, `k1:${good},k1:${key()}`, `k1:${good}!`, ',']) {
+    const error = configError({ TWOFA_MASTER_KEY: value }, 'TWOFA_MASTER_KEY');
+    for (const part of value.split(/[,:]/).filter((p) => p.length > 8)) {
+      assert.ok(!error.message.includes(part), `message echoes key material: ${error.message}`);
+    }
+  }
+  // URL-safe base64 and unpadded forms are accepted.
+  const urlSafe = randomBytes(32).toString('base64url');
+  assert.equal(loadConfig({ TWOFA_MASTER_KEY: urlSafe }).masterKey, urlSafe);
+});

@@ -3,8 +3,8 @@
  * exits 2. Messages name the flag or source at fault and never contain a secret or a code.
  */
 export class CliError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'CliError';
   }
 }

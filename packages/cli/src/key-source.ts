@@ -95,7 +95,7 @@ export function parseSecretText({ text, origin }: SecretText): CliKey {
     if (/^otpauth:/i.test(text)) return fromOTPKey(parseKeyURI(text));
     return { type: 'totp', secret: decodeBase32(text), algorithm: 'SHA1', digits: 6, periodSeconds: 30 };
   } catch (error) {
-    if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`);
+    if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`, { cause: error });
     throw error;
   }
 }

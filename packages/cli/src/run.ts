@@ -86,7 +86,10 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     return await command.run(rest, io);
   } catch (error) {
     io.stderr.write(`twofa: ${describeError(error)}\n`);
-    if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    if (debug) {
+      for (let e: unknown = error; e instanceof Error; e = e.cause)
+        io.stderr.write(`${e.stack ?? e.message}\n`);
+    }
     return 2;
   }
 }

@@ -91,7 +91,7 @@ function parseAccount({ text, origin }: SecretText): OTPKey {
   try {
     return parseKeyURI(text);
   } catch (error) {
-    if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`);
+    if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`, { cause: error });
     throw error;
   }
 }

@@ -67,7 +67,7 @@ function parseExport({ text, origin }: SecretText): OTPKey[] {
     // A single account's QR code is a plain key URI: accept it too.
     if (/^otpauth:\/\//i.test(text)) return [parseKeyURI(text)];
   } catch (error) {
-    if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`);
+    if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`, { cause: error });
     throw error;
   }
   throw new CliError(`${origin} is not an otpauth-migration:// URI (a Google Authenticator export)`);

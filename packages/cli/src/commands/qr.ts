@@ -50,7 +50,7 @@ function checkURI(text: string, origin: string): void {
     else if (/^otpauth-migration:\/\//i.test(text)) parseMigrationURI(text);
     else throw new CliError(`${origin} is not an otpauth:// URI; make one with twofa uri`);
   } catch (error) {
-    if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`);
+    if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`, { cause: error });
     throw error;
   }
 }

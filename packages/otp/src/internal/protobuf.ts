@@ -85,12 +85,19 @@ export class ProtoReader {
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
       if (this.#position >= this.#bytes.length) this.#fail(`truncated varint at byte ${start}`);
       const byte = this.#bytes[this.#position++]!;
-      // The tenth byte holds only bit 63: anything above it overflows 64 bits.
-      if (i === MAX_VARINT_BYTES - 1 && byte > 1) this.#fail(`varint at byte ${start} overflows 64 bits`);
+      // The tenth byte holds only bit 63: a continuation bit there makes the varint too long, any other
+      // bit overflows 64 bits.
+      if (i === MAX_VARINT_BYTES - 1 && byte > 1) {
+        this.#fail(
+          byte >= 0x80
+            ? `varint at byte ${start} is longer than ${MAX_VARINT_BYTES} bytes`
+            : `varint at byte ${start} overflows 64 bits`,
+        );
+      }
       value |= BigInt(byte & 0x7f) << BigInt(7 * i);
-      if (byte < 0x80) return value;
+      if (byte < 0x80) break;
     }
-    return this.#fail(`varint at byte ${start} is longer than ${MAX_VARINT_BYTES} bytes`);
+    return value;
   }
 
   #fail(message: string): never {

@@ -21,7 +21,7 @@ import { securityRoutes } from './routes/security.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { staticRoutes } from './routes/static.ts';
 import { ServiceError, type Services } from './services/types.ts';
-import { errorPage } from './views/error.ts';
+import { type ErrorView, errorPage } from './views/error.ts';
 
 export interface CreateAppOptions {
   readonly config: Config;
@@ -81,6 +81,12 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
       secureCookies: config.secureCookies,
       onRefuse: (c, reason) => {
         event(c, 'csrf_refused', { reason, method: c.req.method });
+        // The usual cause of a token mismatch: the form was bound to a session that has since ended.
+        if (reason === 'token' && c.get('sessionEnded')) {
+          return showError(c, 401, 'Your session has ended', SESSION_ENDED, {
+            next: { href: '/login', label: 'Log in again' },
+          });
+        }
         return showError(c, 403, 'Request refused', refusalMessage(reason, config.publicUrl));
       },
     }),
@@ -104,13 +110,9 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
       return showError(c, 400, 'Bad request', 'The request could not be read.');
     }
     event(c, 'error', { error: error.name, message: error.message });
-    return showError(
-      c,
-      500,
-      'Something went wrong',
-      'The server could not finish this request. Try again.',
-      true,
-    );
+    return showError(c, 500, 'Something went wrong', 'The server could not finish this request. Try again.', {
+      requestId: true,
+    });
   });
 
   function showError(
@@ -118,19 +120,25 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
     status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500,
     heading: string,
     message: string,
-    withRequestId = false,
+    extra: { requestId?: boolean; next?: { href: string; label: string } } = {},
   ): Promise<Response> {
     const requestId = c.get('requestId');
     const frame = frameFor(c, deps, heading);
-    return render(
-      c,
-      errorPage({ frame, heading, message, ...(withRequestId && requestId ? { requestId } : {}) }),
-      status,
-    );
+    const view: ErrorView = {
+      frame,
+      heading,
+      message,
+      ...(extra.requestId && requestId ? { requestId } : {}),
+      ...(extra.next ? { next: extra.next } : {}),
+    };
+    return render(c, errorPage(view), status);
   }
 
   return app;
 }
+
+const SESSION_ENDED =
+  'This page belonged to a session that has ended: it timed out, or you signed out. Log in again to continue.';
 
 function refusalMessage(reason: CsrfRefusal, publicUrl: string): string {
   return reason === 'origin'

@@ -20,6 +20,8 @@ export type AppVariables = {
   session: SessionView | null;
   /** The raw cookie token of that live session (only for CSRF binding, logout and rotation). */
   sessionToken: string | undefined;
+  /** The request carried a session cookie that names no live session (expired, revoked or forged). */
+  sessionEnded: boolean;
   /** The pre-session cookie value that binds anonymous forms, once read or created in this request. */
   preSessionToken: string | undefined;
 };

@@ -9,6 +9,8 @@ export interface ErrorView {
   readonly message: string;
   /** Shown so a user can quote it; it names a log line, nothing else. */
   readonly requestId?: string;
+  /** Where to go from here. @default the front page */
+  readonly next?: { readonly href: string; readonly label: string };
 }
 
 export function errorPage(view: ErrorView): Html {
@@ -17,6 +19,6 @@ export function errorPage(view: ErrorView): Html {
     html`<h1>${view.heading}</h1>
 <p>${view.message}</p>
 ${view.requestId ? html`<p class="hint">Request id: <code>${view.requestId}</code></p>` : ''}
-<p><a href="/">Back to the start</a></p>`,
+<p><a href="${view.next?.href ?? '/'}">${view.next?.label ?? 'Back to the start'}</a></p>`,
   );
 }

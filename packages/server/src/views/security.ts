@@ -28,6 +28,11 @@ export interface SecurityView {
 export function securityPage(view: SecurityView): Html {
   const errors = view.errors ?? {};
   const csrf = view.frame.csrf;
+  const visible = visibleForms(view);
+  // An error for a form that is not on the page any more (say, confirming a set-up that was cancelled).
+  const orphan = (['begin', 'confirm', 'disable', 'replace'] as const).find(
+    (f) => errors[f] && !visible.has(f),
+  );
   return layout(
     view.frame,
     html`<h1>Security</h1>
@@ -39,6 +44,7 @@ ${notice('success', view.notice)}
       ? html`<p class="status status-on">On: signing in asks for a code from your authenticator app.</p>`
       : html`<p class="status status-off">Off: your password alone signs you in.</p>`
   }
+  ${orphan ? notice('error', errors[orphan]) : ''}
   ${view.enrollment ? enrollmentSection(view.enrollment, view.totpEnabled, csrf, errors) : ''}
   ${!view.totpEnabled && !view.enrollment ? beginForm(csrf, errors.begin) : ''}
   ${view.totpEnabled && !view.enrollment ? replaceForm(csrf, errors.replace) : ''}
@@ -55,6 +61,15 @@ ${notice('success', view.notice)}
   </form>
 </section>`,
   );
+}
+
+function visibleForms(view: SecurityView): Set<SecurityForm> {
+  const forms = new Set<SecurityForm>(['password']);
+  if (view.enrollment) forms.add('confirm');
+  if (!view.totpEnabled) forms.add('begin');
+  if (view.totpEnabled && !view.enrollment) forms.add('replace');
+  if (view.totpEnabled) forms.add('disable');
+  return forms;
 }
 
 function beginForm(csrf: string, error: string | undefined): Html {

@@ -40,9 +40,11 @@ export function session(options: SessionOptions): MiddlewareHandler<AppEnv> {
     if (view && token) {
       c.set('session', view);
       c.set('sessionToken', token);
+      c.set('sessionEnded', false);
     } else {
       c.set('session', null);
       c.set('sessionToken', undefined);
+      c.set('sessionEnded', token !== undefined);
       if (token !== undefined) deleteCookie(c, name, cookieOptions(options.secureCookies));
     }
     await next();

@@ -29,10 +29,11 @@ export function parseOptions<T extends ParseArgsOptionsConfig>(
   maxPositionals: number,
 ) {
   let parsed: ReturnType<
-    typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+    typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true; tokens: true }>
   >;
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    // tokens: commands that take several inputs (export) keep them in command-line order.
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw new CliError(`${describeParseError(error)} (see twofa ${command} --help)`);
   }

@@ -43,22 +43,27 @@ Examples:
   twofa import --image old-phone.png | twofa export - --qr new-phone.png
 `,
   async run(args, io) {
-    const { values, positionals } = parseOptions('export', args, OPTIONS, Number.POSITIVE_INFINITY);
+    const { values, tokens } = parseOptions('export', args, OPTIONS, Number.POSITIVE_INFINITY);
     if (values.qr !== undefined) qrImageType(values.qr, '--qr');
     const batchSize =
       values['batch-size'] === undefined
         ? DEFAULT_BATCH_SIZE
         : parseIntegerOption(values['batch-size'], '--batch-size', 1, MAX_BATCH_SIZE);
+    // Accounts keep the order they were given in, whatever mix of -, --uri and --key-file that was.
     const inputs: SecretText[] = [];
-    for (const [index, arg] of positionals.entries()) {
-      if (arg === '-') inputs.push(...splitLines(await io.stdin.read(), 'stdin'));
-      else inputs.push({ text: arg.trim(), origin: `argument ${index + 1}` });
-    }
-    for (const [index, uri] of (values.uri ?? []).entries()) {
-      inputs.push({ text: uri.trim(), origin: `--uri number ${index + 1}` });
-    }
-    for (const path of values['key-file'] ?? []) {
-      inputs.push(...splitLines(await readTextFile(path, '--key-file', io), `--key-file ${path}`));
+    let uriCount = 0;
+    let argumentCount = 0;
+    for (const token of tokens) {
+      if (token.kind === 'positional') {
+        argumentCount += 1;
+        if (token.value === '-') inputs.push(...splitLines(await io.stdin.read(), 'stdin'));
+        else inputs.push({ text: token.value.trim(), origin: `argument ${argumentCount}` });
+      } else if (token.kind === 'option' && token.name === 'uri' && token.value !== undefined) {
+        inputs.push({ text: token.value.trim(), origin: `--uri number ${++uriCount}` });
+      } else if (token.kind === 'option' && token.name === 'key-file' && token.value !== undefined) {
+        const path = token.value;
+        inputs.push(...splitLines(await readTextFile(path, '--key-file', io), `--key-file ${path}`));
+      }
     }
     if (inputs.length === 0) throw new CliError('export needs --uri URI, --key-file FILE or - (stdin)');
     const uris = buildMigrationURIs(inputs.map(parseAccount), { batchSize });

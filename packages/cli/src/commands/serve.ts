@@ -34,9 +34,19 @@ Example:
     const stop = io.stopSignal();
     // Loaded here, not at the top: no other command should pay for (or depend on) the server's code.
     const server = await import('@twofa/server');
-    if (typeof server.serve !== 'function')
-      throw new CliError('this installation has no @twofa/server serve()');
-    const running = await server.serve({ env, log: (line: string) => io.stderr.write(`${line}\n`) });
+    let running: Awaited<ReturnType<typeof server.serve>>;
+    try {
+      running = await server.serve({ env, log: (line: string) => io.stderr.write(`${line}\n`) });
+    } catch (error) {
+      if (error instanceof server.ConfigError) throw new CliError(error.message, { cause: error });
+      const code = (error as { code?: unknown }).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new CliError(`cannot listen on that host and port (${code}); try another --port`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
     io.stderr.write(`twofa serve: listening on ${running.url} (Ctrl-C to stop)\n`);
     if (!stop.aborted)
       await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));

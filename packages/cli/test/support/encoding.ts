@@ -110,3 +110,12 @@ export function readKeyURI(uri: string): {
 function assertProtocol(protocol: string): void {
   if (protocol !== 'otpauth:') throw new Error(`not an otpauth:// URI: ${protocol}`);
 }
+
+/** `length` bytes from a fixed seed: stable fixtures without committing binary files. */
+export function seededBytes(seed: number, length: number): Uint8Array {
+  let state = seed >>> 0;
+  return Uint8Array.from({ length }, () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state >>> 24;
+  });
+}

@@ -1,0 +1,84 @@
+// Threats: session theft by injected script (HttpOnly), cross-site request riding (SameSite=Lax), the cookie
+// sent over plain HTTP or planted by a sibling subdomain or an HTTP page (Secure and the __Host- prefix when
+// the service is reached over HTTPS). Checked in both modes, on every cookie the service sets.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { PRE_SESSION_COOKIE } from '../../src/middleware/csrf/index.ts';
+import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
+import { makeTestApp, type TestApp } from '../support/app.ts';
+import { parseSetCookies } from '../support/client.ts';
+import { browserFor, PASSWORD, uniqueEmail } from '../support/flows.ts';
+
+const apps: TestApp[] = [];
+after(() => Promise.all(apps.map((t) => t.close())));
+
+const MODES = [
+  { name: 'plain HTTP', env: { TWOFA_PUBLIC_URL: 'http://twofa.test' }, secure: false },
+  { name: 'HTTPS public URL', env: { TWOFA_PUBLIC_URL: 'https://twofa.test' }, secure: true },
+  {
+    name: 'behind a TLS proxy',
+    env: { TWOFA_PUBLIC_URL: 'http://twofa.test', TWOFA_BEHIND_TLS_PROXY: '1' },
+    secure: true,
+  },
+] as const;
+
+for (const mode of MODES) {
+  const prefix = mode.secure ? '__Host-' : '';
+
+  test(`${mode.name}: session and pre-session cookies carry the right flags`, async () => {
+    const t = await makeTestApp({ env: mode.env });
+    apps.push(t);
+    const b = browserFor(t);
+    const form = await b.get('/signup');
+    const created = await b.post('/signup', { email: uniqueEmail(), password: PASSWORD });
+    assert.equal(created.status, 303);
+    const all = parseSetCookies([...form.setCookies, ...created.setCookies]);
+    const names = [...all.keys()].sort();
+    assert.deepEqual(names, [`${prefix}${PRE_SESSION_COOKIE}`, `${prefix}${SESSION_COOKIE}`].sort());
+    for (const [name, cookie] of all) {
+      assert.equal(cookie.attributes.get('httponly'), true, `${name} HttpOnly`);
+      assert.equal(cookie.attributes.get('samesite'), 'Lax', `${name} SameSite=Lax`);
+      assert.equal(cookie.attributes.get('path'), '/', `${name} Path=/`);
+      assert.equal(cookie.attributes.has('domain'), false, `${name} has no Domain`);
+      assert.equal(cookie.attributes.get('secure'), mode.secure ? true : undefined, `${name} Secure`);
+      assert.match(cookie.value, /^[A-Za-z0-9_-]{43,}$/, `${name} is a long random value`);
+    }
+    const session = all.get(`${prefix}${SESSION_COOKIE}`)!;
+    assert.ok(!created.body.includes(session.value), 'the session token is never in a page');
+  });
+
+  test(`${mode.name}: logout deletes the cookie under the same name and attributes (or browsers keep it)`, async () => {
+    const t = await makeTestApp({ env: mode.env });
+    apps.push(t);
+    const b = browserFor(t);
+    await b.get('/signup');
+    await b.post('/signup', { email: uniqueEmail(), password: PASSWORD });
+    await b.get('/');
+    const res = await b.post('/logout');
+    const cleared = parseSetCookies(res.setCookies).get(`${prefix}${SESSION_COOKIE}`);
+    assert.ok(cleared);
+    assert.equal(cleared.value, '');
+    assert.equal(cleared.attributes.get('max-age'), '0');
+    assert.equal(cleared.attributes.get('path'), '/');
+    assert.equal(cleared.attributes.get('secure'), mode.secure ? true : undefined);
+  });
+
+  test(`${mode.name}: HSTS ${mode.secure ? 'sent' : 'not sent'}`, async () => {
+    const t = await makeTestApp({ env: mode.env });
+    apps.push(t);
+    const res = await t.app.request('/');
+    assert.equal(res.headers.has('strict-transport-security'), mode.secure);
+  });
+}
+
+test('HTTPS mode: a session cookie without the __Host- prefix (planted over HTTP) is not a session', async () => {
+  const t = await makeTestApp({ env: { TWOFA_PUBLIC_URL: 'https://twofa.test' } });
+  apps.push(t);
+  const b = browserFor(t);
+  await b.get('/signup');
+  await b.post('/signup', { email: uniqueEmail(), password: PASSWORD });
+  const token = b.cookie(`__Host-${SESSION_COOKIE}`)!;
+  const planted = await t.app.request('/security', { headers: { Cookie: `${SESSION_COOKIE}=${token}` } });
+  assert.equal(planted.status, 303);
+  assert.equal(planted.headers.get('location'), '/login');
+});

@@ -1,0 +1,81 @@
+// Threat: account enumeration. Someone probes which emails have accounts by comparing the answers to a login
+// with an unknown email and with a known email and a wrong password. Both must get the same status and the
+// same page (the services also spend the same work: a dummy hash is verified for unknown emails; timing is a
+// benchmark's business, not a test's). Sign-up has to say "taken" (see README, Account enumeration); it says
+// nothing more than that.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
+import { makeTestApp, type TestApp } from '../support/app.ts';
+import type { Browser, Page } from '../support/client.ts';
+import { accountWithTOTP, browserFor, logIn, PASSWORD, signUp, uniqueEmail } from '../support/flows.ts';
+
+let t: TestApp;
+before(async () => {
+  t = await makeTestApp();
+});
+after(() => t.close());
+
+/** A page with what differs by construction (the echoed email, this browser's CSRF token) blanked out. */
+function normalized(page: Page, email: string, b: Browser): string {
+  return page.body.replaceAll(email, '<EMAIL>').replaceAll(b.csrf ?? '<none>', '<CSRF>');
+}
+
+async function attempt(email: string, password: string) {
+  const b = browserFor(t);
+  const page = await logIn(b, email, password);
+  return { page, body: normalized(page, email, b), b };
+}
+
+test('unknown email and wrong password: same status, same page, no session', async () => {
+  const known = uniqueEmail();
+  await signUp(browserFor(t), known);
+  const unknown = uniqueEmail('nobody');
+  const wrong = await attempt(known, 'not the password');
+  const missing = await attempt(unknown, 'not the password');
+  assert.equal(wrong.page.status, 401);
+  assert.equal(missing.page.status, wrong.page.status);
+  assert.equal(missing.body, wrong.body);
+  assert.deepEqual(
+    [...missing.page.headers.keys()].filter((k) => k !== 'x-request-id' && k !== 'set-cookie').sort(),
+    [...wrong.page.headers.keys()].filter((k) => k !== 'x-request-id' && k !== 'set-cookie').sort(),
+  );
+  assert.equal(wrong.b.cookie(SESSION_COOKIE), undefined);
+  assert.equal(missing.b.cookie(SESSION_COOKIE), undefined);
+});
+
+test('a wrong password does not reveal whether the account has 2FA', async () => {
+  const plain = uniqueEmail();
+  await signUp(browserFor(t), plain);
+  const { email: guarded } = await accountWithTOTP(t);
+  const a = await attempt(plain, 'not the password');
+  const b = await attempt(guarded, 'not the password');
+  assert.equal(a.page.status, b.page.status);
+  assert.equal(a.body, b.body);
+});
+
+test('email case and surrounding spaces do not change the answer', async () => {
+  const known = uniqueEmail();
+  await signUp(browserFor(t), known);
+  const upper = known.toUpperCase();
+  const wrong = await attempt(upper, 'not the password');
+  const missing = await attempt(uniqueEmail('nobody').toUpperCase(), 'not the password');
+  assert.equal(wrong.page.status, missing.page.status);
+  assert.equal((await logIn(browserFor(t), ` ${upper} `, PASSWORD)).status, 303, 'the right password works');
+});
+
+test("sign-up with a taken email says only that, whatever the account's state", async () => {
+  const plain = uniqueEmail();
+  await signUp(browserFor(t), plain);
+  const { email: guarded } = await accountWithTOTP(t);
+  const answers: string[] = [];
+  for (const email of [plain, guarded]) {
+    const b = browserFor(t);
+    await b.get('/signup');
+    const page = await b.post('/signup', { email, password: 'a fresh password' });
+    assert.equal(page.status, 409);
+    assert.equal(b.cookie(SESSION_COOKIE), undefined, 'no session for the existing account');
+    answers.push(normalized(page, email, b));
+  }
+  assert.equal(answers[0], answers[1]);
+});

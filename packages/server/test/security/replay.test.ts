@@ -1,0 +1,117 @@
+// Threat: replay. A code seen over a shoulder, in a phishing proxy or in a log must not work a second time
+// (RFC 6238 s5.2: the verifier MUST NOT accept the second attempt of the same OTP after a successful
+// validation). The last accepted step is stored per credential and advanced with a compare-and-set in the
+// database, so two requests racing with one code, even on two instances sharing one database, cannot both
+// pass. Runs on SQLite and, when TWOFA_TEST_PG_URL is set, PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
+import { makeClock, makeTestApp, type TestApp } from '../support/app.ts';
+import { DIALECTS } from '../support/dialects.ts';
+import {
+  accountWithTOTP,
+  browserFor,
+  codeNow,
+  enableTOTP,
+  logIn,
+  logOut,
+  signUp,
+  uniqueEmail,
+} from '../support/flows.ts';
+
+const apps: TestApp[] = [];
+after(() => Promise.all(apps.map((t) => t.close())));
+
+async function atCodeStep(t: TestApp, email: string) {
+  const b = browserFor(t);
+  const res = await logIn(b, email);
+  assert.equal(res.location, '/login/code');
+  await b.get('/login/code');
+  return b;
+}
+
+for (const dialect of DIALECTS) {
+  describe(dialect.name, () => {
+    test('the same code twice at the code step: the second is refused', async () => {
+      const t = await makeTestApp({ dialect });
+      apps.push(t);
+      const { email, secret } = await accountWithTOTP(t);
+      const code = codeNow(secret, t.clock);
+      const first = await atCodeStep(t, email);
+      assert.equal((await first.post('/login/code', { code })).location, '/');
+      await logOut(first);
+      const second = await atCodeStep(t, email);
+      const again = await second.post('/login/code', { code });
+      assert.equal(again.status, 401);
+      assert.match(again.body, /already used/);
+      assert.equal((await second.get('/security')).location, '/login', 'still not signed in');
+    });
+
+    test('the code that confirmed set-up cannot be used to log in', async () => {
+      const t = await makeTestApp({ dialect });
+      apps.push(t);
+      const b = browserFor(t);
+      const email = uniqueEmail();
+      await signUp(b, email);
+      const secret = await enableTOTP(b, t.clock);
+      await logOut(b);
+      const login = await atCodeStep(t, email);
+      assert.equal((await login.post('/login/code', { code: codeNow(secret, t.clock) })).status, 401);
+    });
+
+    test('after a code is accepted, an older code inside the window is refused too', async () => {
+      const t = await makeTestApp({ dialect });
+      apps.push(t);
+      const { email, secret } = await accountWithTOTP(t);
+      const first = await atCodeStep(t, email);
+      assert.equal((await first.post('/login/code', { code: codeNow(secret, t.clock) })).location, '/');
+      const second = await atCodeStep(t, email);
+      const previous = codeNow(secret, t.clock, -1); // still inside the +-1 window, but older than the used step
+      assert.equal((await second.post('/login/code', { code: previous })).status, 401);
+      t.clock.advance(30_000);
+      assert.equal(
+        (await second.post('/login/code', { code: codeNow(secret, t.clock) })).location,
+        '/',
+        'the next step works',
+      );
+    });
+
+    test('two racing posts with one code: exactly one signs in', async () => {
+      const t = await makeTestApp({ dialect });
+      apps.push(t);
+      const { email, secret } = await accountWithTOTP(t);
+      const code = codeNow(secret, t.clock);
+      const browsers = await Promise.all([atCodeStep(t, email), atCodeStep(t, email), atCodeStep(t, email)]);
+      const results = await Promise.all(browsers.map((b) => b.post('/login/code', { code })));
+      const statuses = results.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [303, 401, 401], JSON.stringify(statuses));
+      const signedIn = await Promise.all(
+        browsers.map(
+          async (b) =>
+            (await t.services.auth.resolveSession(b.cookie(SESSION_COOKIE) ?? ''))?.state === 'full',
+        ),
+      );
+      assert.equal(signedIn.filter(Boolean).length, 1);
+    });
+
+    test('two app instances on one database: one code signs in once across both', async () => {
+      const clock = makeClock();
+      const one = await makeTestApp({ dialect, clock });
+      apps.push(one);
+      const two = await makeTestApp({ config: one.config, clock });
+      apps.push(two);
+      const { email, secret } = await accountWithTOTP(one);
+      const code = codeNow(secret, clock);
+      const [a, b] = await Promise.all([atCodeStep(one, email), atCodeStep(two, email)]);
+      const results = await Promise.all([a.post('/login/code', { code }), b.post('/login/code', { code })]);
+      assert.deepEqual(results.map((r) => r.status).sort(), [303, 401]);
+      // And sequentially: a session made on one instance is known to the other (no state in memory).
+      const winner = results[0]!.status === 303 ? a : b;
+      const other = winner === a ? two : one;
+      const seen = await other.app.request('/security', {
+        headers: { Cookie: `${SESSION_COOKIE}=${winner.cookie(SESSION_COOKIE)}` },
+      });
+      assert.equal(seen.status, 200);
+    });
+  });
+}

@@ -112,6 +112,49 @@ test('qr draws in the terminal by default: block characters, no colour codes whe
   );
 });
 
+test('the terminal drawing is a code zbarimg can read (light modules as blocks)', {
+  skip: skipUnlessTool('zbarimg'),
+}, async () => {
+  const uri = `otpauth://totp/Example:alice?secret=${SECRET}&issuer=Example`;
+  const result = await twofa(['qr', '-'], { input: uri });
+  assert.equal(result.status, 0, result.stderr);
+  // Each character is two modules stacked: [top light, bottom light].
+  const halves: Record<string, [boolean, boolean]> = {
+    '█': [true, true],
+    '▀': [true, false],
+    '▄': [false, true],
+    ' ': [false, false],
+  };
+  const rows = result.stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => [...line]);
+  const width = rows[0]!.length;
+  const scale = 6;
+  const border = 4 * scale;
+  const { PNG } = await import('pngjs');
+  const png = new PNG({ width: width * scale + 2 * border, height: rows.length * 2 * scale + 2 * border });
+  png.data.fill(255);
+  for (const [y, row] of rows.entries()) {
+    for (const [x, char] of row.entries()) {
+      const pair = halves[char];
+      assert.ok(pair, `unexpected character ${JSON.stringify(char)} in the drawing`);
+      for (const [half, light] of pair.entries()) {
+        if (light) continue;
+        for (let dy = 0; dy < scale; dy++) {
+          for (let dx = 0; dx < scale; dx++) {
+            const offset = ((border + (2 * y + half) * scale + dy) * png.width + border + x * scale + dx) * 4;
+            png.data.fill(0, offset, offset + 3);
+          }
+        }
+      }
+    }
+  }
+  const file = join(tempDir(), 'terminal.png');
+  writeFileSync(file, PNG.sync.write(png));
+  assert.equal(zbarimg(file), uri);
+});
+
 test('qr refuses what is not a key URI, without echoing it', async () => {
   const [secret, broken, badName] = await Promise.all([
     twofa(['qr', '-'], { input: SECRET }),

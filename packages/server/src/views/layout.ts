@@ -25,6 +25,7 @@ export function layout(frame: Frame, body: Html): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${frame.title} · twofa</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/app.css">
 ${(frame.scripts ?? []).map((src) => html`<script src="/static/${src}" defer></script>`)}
 </head>

@@ -58,7 +58,7 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
     );
 
   app.use('*', requestLog({ log: config.logRequests ? deps.log : undefined, nowMs: deps.nowMs }));
-  app.use('*', securityHeaders({ hsts: config.secureCookies }));
+  app.use('*', securityHeaders({ hsts: hstsMode(config) }));
 
   // Routes registered before the session middleware answer without it: static files and the health check
   // never read the session cookie (nor touch its idle timeout). Order matters here.
@@ -135,6 +135,12 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
   }
 
   return app;
+}
+
+/** HSTS for an https: public URL; behind a TLS proxy, on the requests it says came over HTTPS. */
+function hstsMode(config: Config): 'always' | 'forwarded-https' | 'never' {
+  if (config.publicUrl.startsWith('https:')) return 'always';
+  return config.behindTlsProxy ? 'forwarded-https' : 'never';
 }
 
 const SESSION_ENDED =

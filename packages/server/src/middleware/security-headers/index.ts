@@ -24,8 +24,11 @@ export const CONTENT_SECURITY_POLICY = [
 export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000';
 
 export interface SecurityHeadersOptions {
-  /** Send HSTS (only when the service is reached over HTTPS). */
-  readonly hsts: boolean;
+  /**
+   * When to send HSTS: `always` (the public URL is https:), `forwarded-https` (behind a TLS proxy: only on
+   * requests the proxy marks `X-Forwarded-Proto: https`, since HSTS means nothing over plain HTTP), `never`.
+   */
+  readonly hsts: 'always' | 'forwarded-https' | 'never';
 }
 
 export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHandler {
@@ -39,6 +42,10 @@ export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHand
     headers.set('Cross-Origin-Opener-Policy', 'same-origin');
     headers.set('Cross-Origin-Resource-Policy', 'same-origin');
     if (!headers.has('Cache-Control')) headers.set('Cache-Control', 'no-store');
-    if (options.hsts) headers.set('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
+    const https =
+      options.hsts === 'always' ||
+      (options.hsts === 'forwarded-https' &&
+        c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https');
+    if (https) headers.set('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
   };
 }

@@ -47,7 +47,10 @@ export function median(values: readonly number[]): number {
 }
 
 /** Interleaves the contenders round by round (A B C, A B C, ...) so drift in machine load hits all alike. */
-export function compare(contenders: readonly Contender[], options: { rounds?: number; roundMs?: number } = {}): Measured[] {
+export function compare(
+  contenders: readonly Contender[],
+  options: { rounds?: number; roundMs?: number } = {},
+): Measured[] {
   const rounds = options.rounds ?? 5;
   const roundMs = options.roundMs ?? 200;
   const results = contenders.map(() => [] as number[]);

@@ -63,8 +63,22 @@ test('verifyHOTP: exact counter, look-ahead, and the counter that matched', () =
 });
 
 test('verifyHOTP refuses codes of the wrong length or with non-digits before comparing', () => {
-  for (const code of ['75522', '7552240', ' 755224', '755 224', '75522a', '７５５２２４', '', '-55224', '+55224']) {
-    assert.deepEqual(verifyHOTP({ secret, code, counter: 0 }), { valid: false }, `code ${JSON.stringify(code)}`);
+  for (const code of [
+    '75522',
+    '7552240',
+    ' 755224',
+    '755 224',
+    '75522a',
+    '７５５２２４',
+    '',
+    '-55224',
+    '+55224',
+  ]) {
+    assert.deepEqual(
+      verifyHOTP({ secret, code, counter: 0 }),
+      { valid: false },
+      `code ${JSON.stringify(code)}`,
+    );
   }
   assert.throws(() => verifyHOTP({ secret, code: 755224 as unknown as string, counter: 0 }), {
     code: 'INVALID_OPTION',
@@ -80,7 +94,9 @@ test('resyncHOTP finds two consecutive codes far ahead and returns the second co
   // Not consecutive: 8 then 6.
   assert.deepEqual(resyncHOTP({ secret, counter: 0, codes: ['399871', '287922'] }), { valid: false });
   // Beyond the look-ahead.
-  assert.deepEqual(resyncHOTP({ secret, counter: 0, codes: ['399871', '520489'], lookAhead: 7 }), { valid: false });
+  assert.deepEqual(resyncHOTP({ secret, counter: 0, codes: ['399871', '520489'], lookAhead: 7 }), {
+    valid: false,
+  });
   assert.deepEqual(resyncHOTP({ secret, counter: 0, codes: ['399871', '520489'], lookAhead: 8 }).valid, true);
   const far = prepareHOTP({ secret });
   const codes = [far.generate(600), far.generate(601)] as const;
@@ -94,10 +110,18 @@ test('bad options are OTPErrors with a code and a message naming the field', () 
     [() => generateHOTP({ secret, counter: 2 ** 53 }), 'INVALID_COUNTER', /counter/],
     [() => generateHOTP({ secret, counter: 0, digits: 5 }), 'INVALID_DIGITS', /digits/],
     [() => generateHOTP({ secret, counter: 0, digits: 11 }), 'INVALID_DIGITS', /digits/],
-    [() => generateHOTP({ secret, counter: 0, algorithm: 'MD5' as 'SHA1' }), 'UNSUPPORTED_ALGORITHM', /algorithm/],
+    [
+      () => generateHOTP({ secret, counter: 0, algorithm: 'MD5' as 'SHA1' }),
+      'UNSUPPORTED_ALGORITHM',
+      /algorithm/,
+    ],
     [() => generateHOTP({ secret: 'JBSWY3DP!', counter: 0 }), 'INVALID_BASE32', /'!'/],
     [() => verifyHOTP({ secret, code: '123456', counter: 0, lookAhead: -1 }), 'INVALID_WINDOW', /lookAhead/],
-    [() => resyncHOTP({ secret, counter: 0, codes: ['1'] as unknown as [string, string] }), 'INVALID_OPTION', /codes/],
+    [
+      () => resyncHOTP({ secret, counter: 0, codes: ['1'] as unknown as [string, string] }),
+      'INVALID_OPTION',
+      /codes/,
+    ],
   ];
   for (const [call, code, message] of cases) {
     assert.throws(call, (error: unknown) => {

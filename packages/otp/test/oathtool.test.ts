@@ -22,14 +22,28 @@ test(`TOTP agrees with oathtool on ${CASES} random keys and times`, { skip }, ()
       const periodSeconds = random.pick([30, 60, 15, 1, 90, random.int(2, 600)]);
       const secret = random.bytes(random.pick([10, 16, 20, 32, 64, random.int(1, 100)]));
       // Up to year ~2500: past 2038 (2^31 s) and past 2^32 s.
-      const nowSeconds = random.pick([random.int(0, 2 ** 31), random.int(2 ** 31, 2 ** 32 + 1e6), random.int(0, 1.6e10)]);
+      const nowSeconds = random.pick([
+        random.int(0, 2 ** 31),
+        random.int(2 ** 31, 2 ** 32 + 1e6),
+        random.int(0, 1.6e10),
+      ]);
       const expected = execFileSync(
         'oathtool',
-        [`--totp=${algorithm.toLowerCase()}`, `--digits=${digits}`, `--time-step-size=${periodSeconds}s`, `--now=@${nowSeconds}`, hex(secret)],
+        [
+          `--totp=${algorithm.toLowerCase()}`,
+          `--digits=${digits}`,
+          `--time-step-size=${periodSeconds}s`,
+          `--now=@${nowSeconds}`,
+          hex(secret),
+        ],
         { encoding: 'utf8' },
       ).trim();
       const ours = generateTOTP({ secret, algorithm, digits, periodSeconds, nowMs: nowSeconds * 1000 });
-      assert.equal(ours, expected, `case ${i}: ${algorithm} digits=${digits} period=${periodSeconds} t=${nowSeconds}`);
+      assert.equal(
+        ours,
+        expected,
+        `case ${i}: ${algorithm} digits=${digits} period=${periodSeconds} t=${nowSeconds}`,
+      );
     }
   });
 });
@@ -49,7 +63,11 @@ test(`HOTP agrees with oathtool on ${CASES} random keys and 64-bit counters`, { 
       const expected = execFileSync('oathtool', [`--digits=${digits}`, `--counter=${counter}`, hex(secret)], {
         encoding: 'utf8',
       }).trim();
-      assert.equal(generateHOTP({ secret, digits, counter }), expected, `case ${i}: counter=${counter} digits=${digits}`);
+      assert.equal(
+        generateHOTP({ secret, digits, counter }),
+        expected,
+        `case ${i}: counter=${counter} digits=${digits}`,
+      );
     }
   });
 });

@@ -37,8 +37,16 @@ const nowMs = 1_111_111_111_000; // step 37037037, 1 s into... see getTOTPSecond
 const step = key.step(nowMs);
 
 test('window: the previous and next codes are accepted with their delta; two steps away is not', () => {
-  assert.deepEqual(key.verify({ code: key.generateAtStep(step - 1), nowMs }), { valid: true, step: step - 1, delta: -1 });
-  assert.deepEqual(key.verify({ code: key.generateAtStep(step + 1), nowMs }), { valid: true, step: step + 1, delta: 1 });
+  assert.deepEqual(key.verify({ code: key.generateAtStep(step - 1), nowMs }), {
+    valid: true,
+    step: step - 1,
+    delta: -1,
+  });
+  assert.deepEqual(key.verify({ code: key.generateAtStep(step + 1), nowMs }), {
+    valid: true,
+    step: step + 1,
+    delta: 1,
+  });
   assert.deepEqual(key.verify({ code: key.generateAtStep(step - 2), nowMs }), { valid: false });
   assert.deepEqual(key.verify({ code: key.generateAtStep(step + 2), nowMs }), { valid: false });
   assert.deepEqual(key.verify({ code: key.generateAtStep(step - 2), nowMs, window: 2 }).valid, true);
@@ -61,14 +69,23 @@ test('afterStep: a code is accepted once (RFC 6238 s5.2), older steps are refuse
   assert.ok(first.valid);
   assert.deepEqual(key.verify({ code, nowMs, afterStep: first.step }), { valid: false });
   // The previous step's code, still inside the window, is refused once a later step was accepted.
-  assert.deepEqual(key.verify({ code: key.generateAtStep(step - 1), nowMs, afterStep: first.step }), { valid: false });
+  assert.deepEqual(key.verify({ code: key.generateAtStep(step - 1), nowMs, afterStep: first.step }), {
+    valid: false,
+  });
   // The next step's code is still fine.
   assert.equal(key.verify({ code: key.generateAtStep(step + 1), nowMs, afterStep: first.step }).valid, true);
 });
 
 test('codes of the wrong length or with non-digits are refused', () => {
   const code = key.generate(nowMs);
-  for (const bad of [code.slice(1), `${code}0`, ` ${code.slice(1)}`, `${code.slice(0, 5)}x`, '', '１２３４５６']) {
+  for (const bad of [
+    code.slice(1),
+    `${code}0`,
+    ` ${code.slice(1)}`,
+    `${code.slice(0, 5)}x`,
+    '',
+    '１２３４５６',
+  ]) {
     assert.deepEqual(key.verify({ code: bad, nowMs }), { valid: false }, JSON.stringify(bad));
   }
 });
@@ -108,7 +125,11 @@ test('bad options are OTPErrors naming the field', () => {
     [() => generateTOTP({ secret, digits: 12 }), 'INVALID_DIGITS', /digits/],
     [() => generateTOTP({ secret, algorithm: 'sha1' as Algorithm }), 'UNSUPPORTED_ALGORITHM', /algorithm/],
     [() => verifyTOTP({ secret, code: '123456', window: -1 }), 'INVALID_WINDOW', /window/],
-    [() => verifyTOTP({ secret, code: '123456', window: { past: 1 } as never }), 'INVALID_WINDOW', /window.future/],
+    [
+      () => verifyTOTP({ secret, code: '123456', window: { past: 1 } as never }),
+      'INVALID_WINDOW',
+      /window.future/,
+    ],
     [() => verifyTOTP({ secret, code: '123456', window: 1000 }), 'INVALID_WINDOW', /window/],
     [() => verifyTOTP({ secret, code: '123456', afterStep: Number.NaN }), 'INVALID_OPTION', /afterStep/],
     [() => generateTOTP({ secret: new Uint8Array(0) }), 'INVALID_SECRET', /secret/],

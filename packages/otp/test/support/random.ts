@@ -12,7 +12,9 @@ export interface SeededRandom {
   pick<T>(items: readonly T[]): T;
 }
 
-export function seededRandom(seed = Number(process.env.TWOFA_TEST_SEED ?? Date.now() % 2 ** 31)): SeededRandom {
+export function seededRandom(
+  seed = Number(process.env.TWOFA_TEST_SEED ?? Date.now() % 2 ** 31),
+): SeededRandom {
   let state = seed >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -42,7 +44,8 @@ export function withSeed<T>(random: SeededRandom, body: () => T): T {
   try {
     return body();
   } catch (error) {
-    if (error instanceof Error) error.message = `${error.message}\n(seed ${random.seed}: rerun with TWOFA_TEST_SEED=${random.seed})`;
+    if (error instanceof Error)
+      error.message = `${error.message}\n(seed ${random.seed}: rerun with TWOFA_TEST_SEED=${random.seed})`;
     throw error;
   }
 }

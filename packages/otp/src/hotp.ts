@@ -49,7 +49,9 @@ export interface HOTPMatch<C extends number | bigint = number | bigint> {
 }
 
 /** The result of verifying an HOTP code. A wrong code is a result, not an error. */
-export type HOTPVerification<C extends number | bigint = number | bigint> = HOTPMatch<C> | { readonly valid: false };
+export type HOTPVerification<C extends number | bigint = number | bigint> =
+  | HOTPMatch<C>
+  | { readonly valid: false };
 
 /** Options of {@link resyncHOTP}. */
 export interface ResyncHOTPOptions<C extends number | bigint = number | bigint> extends HOTPKeyOptions {
@@ -72,7 +74,11 @@ export interface PreparedHOTP {
   /** The code for one counter value. */
   generate(counter: number | bigint): string;
   /** Same as {@link verifyHOTP} for this key. */
-  verify<C extends number | bigint>(options: { code: string; counter: C; lookAhead?: number }): HOTPVerification<C>;
+  verify<C extends number | bigint>(options: {
+    code: string;
+    counter: C;
+    lookAhead?: number;
+  }): HOTPVerification<C>;
 }
 
 /** RFC 4226 s7.4 suggests a look-ahead parameter; this bounds the work one request can cause. */

@@ -1,9 +1,14 @@
 import { OTPError } from './errors.ts';
+import { hotpNumber, type SecretInput } from './hotp.ts';
 import { type Algorithm, assertAlgorithm } from './internal/algorithm.ts';
 import { type PreparedHMAC, prepareHMAC } from './internal/hmac.ts';
-import { assertDigits, assertPeriodSeconds, DEFAULT_DIGITS, DEFAULT_PERIOD_SECONDS } from './internal/options.ts';
+import {
+  assertDigits,
+  assertPeriodSeconds,
+  DEFAULT_DIGITS,
+  DEFAULT_PERIOD_SECONDS,
+} from './internal/options.ts';
 import { codesEqual, formatCode, parseCode } from './internal/truncate.ts';
-import { hotpNumber, type SecretInput } from './hotp.ts';
 import { toSecretBytes } from './secret.ts';
 
 /** The parameters of a TOTP key. */
@@ -81,17 +86,24 @@ export const MAX_TOTP_WINDOW = 100;
 function assertNowMs(value: unknown): number {
   if (value === undefined) return Date.now();
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  throw new OTPError('INVALID_TIME', `nowMs must be a finite number of milliseconds, got ${String(value).slice(0, 20)}`);
+  throw new OTPError(
+    'INVALID_TIME',
+    `nowMs must be a finite number of milliseconds, got ${String(value).slice(0, 20)}`,
+  );
 }
 
 function assertT0(value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  throw new OTPError('INVALID_TIME', `t0Seconds must be a whole number of seconds, got ${String(value).slice(0, 20)}`);
+  throw new OTPError(
+    'INVALID_TIME',
+    `t0Seconds must be a whole number of seconds, got ${String(value).slice(0, 20)}`,
+  );
 }
 
 function windowSide(value: unknown, field: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOTP_WINDOW) return value;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOTP_WINDOW)
+    return value;
   throw new OTPError(
     'INVALID_WINDOW',
     `${field} must be a whole number from 0 to ${MAX_TOTP_WINDOW}, got ${String(value).slice(0, 20)}`,
@@ -114,7 +126,10 @@ function resolveWindow(window: unknown): [past: number, future: number] {
 function assertAfterStep(value: unknown): number {
   if (value === undefined) return -1;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  throw new OTPError('INVALID_OPTION', `afterStep must be a whole number (a time step), got ${String(value).slice(0, 20)}`);
+  throw new OTPError(
+    'INVALID_OPTION',
+    `afterStep must be a whole number (a time step), got ${String(value).slice(0, 20)}`,
+  );
 }
 
 /**
@@ -123,7 +138,8 @@ function assertAfterStep(value: unknown): number {
  */
 function stepAt(nowMs: number, t0Seconds: number, periodSeconds: number): number {
   const step = Math.floor((nowMs - t0Seconds * 1000) / (periodSeconds * 1000));
-  if (step < 0) throw new OTPError('INVALID_TIME', 'nowMs is before t0Seconds: no time step is defined there');
+  if (step < 0)
+    throw new OTPError('INVALID_TIME', 'nowMs is before t0Seconds: no time step is defined there');
   return step;
 }
 
@@ -180,7 +196,10 @@ export function prepareTOTP(options: TOTPKeyOptions): PreparedTOTP {
     },
     generateAtStep(step: number): string {
       if (!Number.isSafeInteger(step) || step < 0) {
-        throw new OTPError('INVALID_COUNTER', `step must be a whole number from 0, got ${String(step).slice(0, 20)}`);
+        throw new OTPError(
+          'INVALID_COUNTER',
+          `step must be a whole number from 0, got ${String(step).slice(0, 20)}`,
+        );
       }
       return formatCode(hotpNumber(hmac, step, digits), digits);
     },
@@ -228,7 +247,9 @@ export function verifyTOTP(options: VerifyTOTPOptions): TOTPVerification {
  * The time step at `nowMs`: `floor((now - T0) / periodSeconds)`.
  * @see https://www.rfc-editor.org/rfc/rfc6238#section-4.2
  */
-export function getTOTPStep(options: { nowMs?: number; periodSeconds?: number; t0Seconds?: number } = {}): number {
+export function getTOTPStep(
+  options: { nowMs?: number; periodSeconds?: number; t0Seconds?: number } = {},
+): number {
   const periodSeconds = assertPeriodSeconds(options.periodSeconds ?? DEFAULT_PERIOD_SECONDS);
   return stepAt(assertNowMs(options.nowMs), assertT0(options.t0Seconds), periodSeconds);
 }

@@ -10,7 +10,8 @@ export const DEFAULT_DIGITS = 6;
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 20));
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
   return value === null ? 'null' : typeof value;
 }
 
@@ -28,7 +29,10 @@ export function assertDigits(value: unknown, field = 'digits'): number {
 /** A positive integer number of seconds, else `INVALID_PERIOD`. */
 export function assertPeriodSeconds(value: unknown, field = 'periodSeconds'): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
-  throw new OTPError('INVALID_PERIOD', `${field} must be a positive whole number of seconds, got ${describe(value)}`);
+  throw new OTPError(
+    'INVALID_PERIOD',
+    `${field} must be a positive whole number of seconds, got ${describe(value)}`,
+  );
 }
 
 /** 2^64 - 1: RFC 4226 s5.1 defines the counter C as an 8-byte value. */

@@ -50,11 +50,24 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     throw error;
   }
   const bound = (server.address() as AddressInfo).port;
-  const effective = withBoundPort(config, bound, options.env.TWOFA_PUBLIC_URL !== undefined);
+  // loadConfig counts an empty variable as unset; so does this.
+  const publicUrlGiven = Boolean(options.env.TWOFA_PUBLIC_URL?.trim());
+  const effective = withBoundPort(config, bound, publicUrlGiven);
   app = createApp({ config: effective, services, log: options.log });
   options.log(
     JSON.stringify({ time: new Date().toISOString(), event: 'listening', url: effective.publicUrl }),
   );
+  if (!publicUrlGiven && (config.host === '0.0.0.0' || config.host === '::')) {
+    // Browsers never use 0.0.0.0 as an origin, so every form would fail the CSRF origin check.
+    options.log(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        event: 'config.warning',
+        message:
+          'Listening on all interfaces: set TWOFA_PUBLIC_URL to the address browsers use, or forms are refused.',
+      }),
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {

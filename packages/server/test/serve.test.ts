@@ -63,6 +63,20 @@ test('TWOFA_PUBLIC_URL is kept as given even with port 0', async () => {
   }
 });
 
+test('listening on all interfaces without a public URL logs a warning', async () => {
+  const dir = await tempDir();
+  const lines: string[] = [];
+  const server = await serve({
+    env: { TWOFA_HOST: '0.0.0.0', TWOFA_PORT: '0', TWOFA_DATA_DIR: dir },
+    log: (line) => lines.push(line),
+  });
+  try {
+    assert.ok(lines.some((line) => JSON.parse(line).event === 'config.warning'));
+  } finally {
+    await server.close();
+  }
+});
+
 test('a bad variable: ConfigError before anything listens', async () => {
   await assert.rejects(serve({ env: { TWOFA_PORT: 'eighty' }, log: () => {} }), {
     name: 'ConfigError',

@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../context.ts';
 import { clearSessionCookie, rawSessionCookie, setSessionCookie } from '../middleware/session/index.ts';
-import type { ServiceError } from '../services/types.ts';
+import type { LoginResult, ServiceError } from '../services/types.ts';
 import { loginPage } from '../views/login.ts';
 import { loginCodePage } from '../views/login-code.ts';
 import { pageErrorOf } from './errors.ts';
@@ -25,7 +25,7 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
   routes.post('/login', async (c) => {
     const form = await readForm(c, 'email', 'password');
     const previousToken = rawSessionCookie(c, config.secureCookies);
-    let result: Awaited<ReturnType<typeof services.auth.login>>;
+    let result: LoginResult;
     try {
       result = await services.auth.login({
         email: form.email,

@@ -6,12 +6,14 @@
 import { type Kysely, sql } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
 import * as initial from './migrations/0001-initial.ts';
+import * as throttle from './migrations/0002-throttle.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
 /** Every migration, in order. Static so that no file-system scan is needed (and bundling stays possible). */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-throttle': throttle,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

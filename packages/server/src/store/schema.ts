@@ -49,10 +49,35 @@ export interface TotpCredentialsTable {
   confirmed_at_ms: number | null;
 }
 
+/**
+ * Wrong codes of one user since their last accepted code (login code step, turning 2FA off, replacing the
+ * authenticator). No row: no failures.
+ */
+export interface SecondFactorThrottleTable {
+  user_id: string;
+  /** Failures counted towards the next lock (reset to 0 when a lock starts). */
+  failures: number;
+  /** Code checks are refused until then; 0 when never locked. */
+  locked_until_ms: number;
+  /** How long the next lock lasts (it doubles with each lock, up to a cap). */
+  next_lock_ms: number;
+}
+
+/** Failed passwords for one email (known or not) in a fixed window. Expired windows are purged at login. */
+export interface LoginThrottleTable {
+  /** HMAC-SHA256 of the normalised email under a key derived from the master key, base64url. */
+  email_key: string;
+  failures: number;
+  /** When the first failure of the current window happened. */
+  window_start_ms: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   totp_credentials: TotpCredentialsTable;
+  second_factor_throttle: SecondFactorThrottleTable;
+  login_throttle: LoginThrottleTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,0 +1,139 @@
+/**
+ * The guess limits: wrong codes per user (second_factor_throttle) and wrong passwords per email
+ * (login_throttle). Every attempt is reserved before it is checked, with one INSERT ... ON CONFLICT DO UPDATE
+ * ... WHERE statement: the database serialises the upserts on the row and re-checks the WHERE against the
+ * latest version, so racing requests, on one instance or many, can never reserve more than the limit.
+ * No read-then-write: the reads here only shape messages (how long to wait), never decide.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Database } from './schema.ts';
+
+/** A BIGINT parameter (PostgreSQL infers the type of a bare parameter from context; say it outright). */
+const bigint = (value: number) => sql<number>`cast(${value} as bigint)`;
+
+export interface CodeAttemptLimits {
+  /** Failures that start a lock. */
+  readonly maxFailures: number;
+  /** The first lock's length; each further lock (without an accepted code between) doubles it... */
+  readonly firstLockMs: number;
+  /** ...up to this. */
+  readonly maxLockMs: number;
+}
+
+/**
+ * Reserves one code check for a user: counts it as a failure now (an accepted code then clears the row with
+ * {@link clearCodeFailures}). Refused (undefined) while the user is locked. The reservation that reaches
+ * `maxFailures` starts a lock in the same statement, so no concurrent request slips in after it; it returns
+ * the lock's end (`lockedUntilMs > nowMs`, `failures` 0); any other returns the failures counted so far,
+ * this one included, and a past or zero `lockedUntilMs`.
+ */
+export async function reserveCodeAttempt(
+  db: Kysely<Database>,
+  input: { userId: string; nowMs: number; limits: CodeAttemptLimits },
+): Promise<{ failures: number; lockedUntilMs: number } | undefined> {
+  const { nowMs, limits } = input;
+  const failures = sql.ref<number>('second_factor_throttle.failures');
+  const lockedUntil = sql.ref<number>('second_factor_throttle.locked_until_ms');
+  const nextLock = sql.ref<number>('second_factor_throttle.next_lock_ms');
+  const reachesLimit = sql<boolean>`${failures} + 1 >= ${limits.maxFailures}`;
+  const firstLocks = 1 >= limits.maxFailures;
+  const row = await db
+    .insertInto('second_factor_throttle')
+    .values({
+      user_id: input.userId,
+      failures: firstLocks ? 0 : 1,
+      locked_until_ms: firstLocks ? nowMs + limits.firstLockMs : 0,
+      next_lock_ms: firstLocks ? Math.min(limits.firstLockMs * 2, limits.maxLockMs) : limits.firstLockMs,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        // Every right-hand side reads the row as it was before this statement.
+        .doUpdateSet({
+          failures: sql<number>`case when ${reachesLimit} then 0 else ${failures} + 1 end`,
+          locked_until_ms: sql<number>`case when ${reachesLimit} then ${bigint(nowMs)} + ${nextLock} else ${lockedUntil} end`,
+          next_lock_ms: sql<number>`case when ${reachesLimit} then (case when ${nextLock} * 2 > ${bigint(
+            limits.maxLockMs,
+          )} then ${bigint(limits.maxLockMs)} else ${nextLock} * 2 end) else ${nextLock} end`,
+        })
+        .where('second_factor_throttle.locked_until_ms', '<=', nowMs),
+    )
+    .returning(['failures', 'locked_until_ms'])
+    .executeTakeFirst();
+  return row === undefined ? undefined : { failures: row.failures, lockedUntilMs: row.locked_until_ms };
+}
+
+/** When the user's code checks are refused until (0 or a past time when they are not). */
+export async function findCodeLockedUntil(db: Kysely<Database>, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('second_factor_throttle')
+    .select('locked_until_ms')
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row?.locked_until_ms ?? 0;
+}
+
+/** An accepted code: the consecutive failures, any lock and the lock's growth start over. */
+export async function clearCodeFailures(db: Kysely<Database>, userId: string): Promise<void> {
+  await db.deleteFrom('second_factor_throttle').where('user_id', '=', userId).execute();
+}
+
+/**
+ * Reserves one password check for an email key in a fixed window of `windowMs` that starts at the first
+ * failure: counted as a failure now (a correct password clears it with {@link clearLoginFailures}).
+ * Returns the failures in the window including this one, or undefined when `maxFailures` were already
+ * reserved in a window that has not ended.
+ */
+export async function reserveLoginAttempt(
+  db: Kysely<Database>,
+  input: { emailKey: string; nowMs: number; maxFailures: number; windowMs: number },
+): Promise<number | undefined> {
+  const failures = sql.ref<number>('login_throttle.failures');
+  const windowStart = sql.ref<number>('login_throttle.window_start_ms');
+  const windowOver = sql<boolean>`${windowStart} <= ${bigint(input.nowMs - input.windowMs)}`;
+  const row = await db
+    .insertInto('login_throttle')
+    .values({ email_key: input.emailKey, failures: 1, window_start_ms: input.nowMs })
+    .onConflict((oc) =>
+      oc
+        .column('email_key')
+        .doUpdateSet({
+          failures: sql<number>`case when ${windowOver} then 1 else ${failures} + 1 end`,
+          window_start_ms: sql<number>`case when ${windowOver} then ${bigint(input.nowMs)} else ${windowStart} end`,
+        })
+        .where((eb) => eb.or([windowOver, eb(failures, '<', input.maxFailures)])),
+    )
+    .returning('failures')
+    .executeTakeFirst();
+  return row?.failures;
+}
+
+/** The start of the email key's current window, or undefined when it has none. */
+export async function findLoginWindowStart(
+  db: Kysely<Database>,
+  emailKey: string,
+): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('login_throttle')
+    .select('window_start_ms')
+    .where('email_key', '=', emailKey)
+    .executeTakeFirst();
+  return row?.window_start_ms;
+}
+
+/** A correct password: the email's failures start over. */
+export async function clearLoginFailures(db: Kysely<Database>, emailKey: string): Promise<void> {
+  await db.deleteFrom('login_throttle').where('email_key', '=', emailKey).execute();
+}
+
+/** Removes windows that started at or before `windowStartedBeforeMs` (they no longer limit anything). */
+export async function purgeLoginThrottle(
+  db: Kysely<Database>,
+  input: { windowStartedBeforeMs: number },
+): Promise<number> {
+  const result = await db
+    .deleteFrom('login_throttle')
+    .where('window_start_ms', '<=', input.windowStartedBeforeMs)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

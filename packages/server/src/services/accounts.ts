@@ -7,6 +7,7 @@ import { findCredential } from '../store/totp-credentials-repo.ts';
 import { findUserByEmail, findUserById, insertUser, updatePasswordHash } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
 import { findLiveSession, issueSession } from './sessions.ts';
+import { clearPasswordFailures, reservePasswordAttempt } from './throttle.ts';
 import { type AccountService, type IssuedSession, ServiceError, type UserView } from './types.ts';
 
 /** NIST SP 800-63B s5.1.1.2: at least 8 characters; allow at least 64 (we allow 128). */
@@ -97,12 +98,15 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       const user = await findUserById(ctx.db, userId);
       if (user === undefined)
         throw new ServiceError('SESSION_EXPIRED', 'Your session has ended. Sign in again.');
+      // Guesses here count against the email as at login: a stolen session is no place to guess from.
+      const emailKey = await reservePasswordAttempt(ctx, user.email);
       if (
         typeof currentPassword !== 'string' ||
         !(await verifyPassword(preparePassword(currentPassword), user.password_hash))
       ) {
         throw new ServiceError('WRONG_PASSWORD', 'The current password is not correct.');
       }
+      await clearPasswordFailures(ctx, emailKey);
       const passwordHash = await hashPassword(prepared);
       // One transaction: the new hash, every session of the user revoked (a thief's included), one new session.
       const issued = await ctx.db.transaction().execute(async (trx) => {

@@ -10,6 +10,16 @@ import { findUserByEmail, updatePasswordHash } from '../store/users-repo.ts';
 import { normalizeEmail, preparePassword } from './accounts.ts';
 import { MAX_CODE_ATTEMPTS, type ServiceContext } from './context.ts';
 import { findLiveSession, issueSession, purgeExpired, toSessionView, touch } from './sessions.ts';
+import {
+  acceptCode,
+  clearPasswordFailures,
+  codeWaitMs,
+  purgeEndedPasswordWindows,
+  refuseWhileCodesLocked,
+  rejectCode,
+  reserveCodeCheck,
+  reservePasswordAttempt,
+} from './throttle.ts';
 import { checkAndClaimCode } from './totp.ts';
 import { type AuthService, type IssuedSession, type LoginResult, ServiceError } from './types.ts';
 
@@ -20,10 +30,14 @@ export function createAuthService(ctx: ServiceContext): AuthService {
   return {
     async login({ email, password, previousToken }): Promise<LoginResult> {
       await purgeExpired(ctx);
+      await purgeEndedPasswordWindows(ctx);
       // Session fixation: whatever session the browser arrived with is gone, success or not.
       if (previousToken !== undefined && isWellFormedToken(previousToken)) {
         await deleteSessionByTokenHash(ctx.db, hashToken(previousToken));
       }
+      // Password guessing: counted per email before the user is looked up and before any argon2 work, so a
+      // limited email is refused cheaply and in the same way whether or not an account has it.
+      const emailKey = await reservePasswordAttempt(ctx, email);
       const normalized = normalizeEmail(email);
       const user = normalized === undefined ? undefined : await findUserByEmail(ctx.db, normalized);
       // Account enumeration: an unknown email costs the same argon2 work as a wrong password, and both
@@ -37,6 +51,7 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         ctx.event('auth.login_failed');
         throw new ServiceError('INVALID_CREDENTIALS', 'The email or password is not correct.');
       }
+      await clearPasswordFailures(ctx, emailKey);
       if (needsRehash(user.password_hash)) {
         const passwordHash = await hashPassword(preparePassword(password as string));
         await updatePasswordHash(ctx.db, {
@@ -62,6 +77,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       if (row.state !== 'pending') {
         throw new ServiceError('NOT_PENDING', 'This sign-in is not waiting for a code.');
       }
+      // A locked user is refused before this session's attempts are spent (the reservation below decides).
+      await refuseWhileCodesLocked(ctx, row.user_id);
       // Spend the attempt before checking the code: the conditional UPDATE caps the total at
       // MAX_CODE_ATTEMPTS however many guesses race in, on however many instances.
       const used = await spendAttempt(ctx.db, {
@@ -80,7 +97,11 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         await deleteSession(ctx.db, row.id);
         throw sessionExpired();
       }
+      // Codes are limited per user too, across pending sessions: logging in again gives no new guesses. The
+      // check is reserved (counted as a failure) before the code is compared; a locked user is refused here.
+      const check = await reserveCodeCheck(ctx, row.user_id);
       if (await checkAndClaimCode(ctx, credential, code)) {
+        await acceptCode(ctx, row.user_id);
         // Replace the pending session by a full one, once: if two different valid codes raced, only the
         // request that deleted the pending row gets a session.
         const issued = await ctx.db.transaction().execute(async (trx) => {
@@ -91,18 +112,24 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         ctx.event('auth.login', { userId: row.user_id, secondFactor: true });
         return issued;
       }
+      if (used >= MAX_CODE_ATTEMPTS) await deleteSession(ctx.db, row.id);
+      const userAttemptsLeft = rejectCode(ctx, row.user_id, check); // throws if this failure starts a lock
       if (used >= MAX_CODE_ATTEMPTS) {
-        await deleteSession(ctx.db, row.id);
         ctx.event('auth.second_factor_locked', { userId: row.user_id });
         throw tooManyAttempts();
       }
-      ctx.event('auth.second_factor_failed', { userId: row.user_id, attemptsLeft: MAX_CODE_ATTEMPTS - used });
+      const attemptsLeft = Math.min(MAX_CODE_ATTEMPTS - used, userAttemptsLeft);
+      ctx.event('auth.second_factor_failed', { userId: row.user_id, attemptsLeft });
       throw new ServiceError(
         'INVALID_CODE',
         'That code is not valid. Enter the current code from your app.',
-        MAX_CODE_ATTEMPTS - used,
+        {
+          attemptsLeft,
+        },
       );
     },
+
+    secondFactorWaitMs: (userId) => codeWaitMs(ctx, userId),
 
     async resolveSession(token) {
       const row = await findLiveSession(ctx, token);

@@ -7,6 +7,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { type Config, ConfigError } from '../config.ts';
+import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
 import { hashPassword } from '../crypto/passwords.ts';
 import { generateMasterKey, type Keyring, parseKeyring } from '../crypto/secret-box.ts';
 import { migrateToLatest } from '../store/migrate.ts';
@@ -20,7 +21,15 @@ import { createHealthService } from './health.ts';
 import { createTotpService } from './totp.ts';
 import type { Services } from './types.ts';
 
-export { MAX_CODE_ATTEMPTS, PENDING_SESSION_MS } from './context.ts';
+export {
+  FIRST_CODE_LOCK_MS,
+  MAX_CODE_ATTEMPTS,
+  MAX_CODE_FAILURES,
+  MAX_CODE_LOCK_MS,
+  MAX_PASSWORD_FAILURES,
+  PASSWORD_WINDOW_MS,
+  PENDING_SESSION_MS,
+} from './context.ts';
 export * from './types.ts';
 
 export interface OpenServicesOptions {
@@ -58,7 +67,17 @@ export async function openServices(config: Config, options: OpenServicesOptions 
 
     // Computed once, up front, so the first unknown-email login costs the same as any other.
     const dummy = await hashPassword(randomBytes(24).toString('base64'));
-    const ctx: ServiceContext = { db, kind, keyring, config, nowMs, event, dummyHash: async () => dummy };
+    const emailKey = deriveEmailKey(keyring);
+    const ctx: ServiceContext = {
+      db,
+      kind,
+      keyring,
+      config,
+      nowMs,
+      event,
+      dummyHash: async () => dummy,
+      emailKey: (normalizedEmail) => emailKeyOf(emailKey, normalizedEmail),
+    };
     return {
       accounts: createAccountService(ctx),
       auth: createAuthService(ctx),

@@ -21,6 +21,14 @@ import {
 import { findUserById } from '../store/users-repo.ts';
 import { preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
+import {
+  acceptCode,
+  clearPasswordFailures,
+  refuseWhileCodesLocked,
+  rejectCode,
+  reserveCodeCheck,
+  reservePasswordAttempt,
+} from './throttle.ts';
 import { type EnrollmentView, ServiceError, type TotpService } from './types.ts';
 
 /** RFC 4226 s4 R6: at least 128 bits of shared secret, 160 recommended (the length of an SHA-1 block key). */
@@ -132,7 +140,10 @@ export function createTotpService(ctx: ServiceContext): TotpService {
     }
   }
 
-  /** Password, then a current code (claimed: it cannot be used again), for disable and replace. */
+  /**
+   * Password, then a current code (claimed: it cannot be used again), for disable and replace. Both count
+   * against the same limits as at login (a stolen session must not become a place to guess either).
+   */
   async function reauthenticate(
     userId: string,
     password: unknown,
@@ -141,13 +152,22 @@ export function createTotpService(ctx: ServiceContext): TotpService {
     const user = await requireUser(userId);
     const active = await findCredential(ctx.db, userId, 'active');
     if (active === undefined) throw new ServiceError('TOTP_NOT_ENABLED', 'Two-factor authentication is off.');
+    // While codes are locked the action cannot succeed: say so before spending a password attempt.
+    await refuseWhileCodesLocked(ctx, userId);
+    const emailKey = await reservePasswordAttempt(ctx, user.email);
     if (
       typeof password !== 'string' ||
       !(await verifyPassword(preparePassword(password), user.password_hash))
     ) {
       throw new ServiceError('WRONG_PASSWORD', 'The password is not correct.');
     }
-    if (!(await checkAndClaimCode(ctx, active, code))) throw invalidCode();
+    await clearPasswordFailures(ctx, emailKey);
+    const check = await reserveCodeCheck(ctx, userId);
+    if (!(await checkAndClaimCode(ctx, active, code))) {
+      rejectCode(ctx, userId, check); // throws if this failure starts a lock
+      throw invalidCode();
+    }
+    await acceptCode(ctx, userId);
     return active;
   }
 

@@ -17,21 +17,33 @@ export type ServiceErrorCode =
   | 'WRONG_PASSWORD' // re-authentication of a signed-in user failed (change password, disable 2FA)
   | 'INVALID_CODE' // a one-time code was wrong or already used
   | 'TOO_MANY_ATTEMPTS' // the pending login used up its code attempts; the pending session is gone
+  | 'SECOND_FACTOR_LOCKED' // too many wrong codes for this user, across sessions: codes refused (retryAfterMs)
+  | 'RATE_LIMITED' // too many wrong passwords for this email, known or not: passwords refused (retryAfterMs)
   | 'SESSION_EXPIRED' // no such session, or it timed out
   | 'NOT_PENDING' // a second-factor step on a session that is not waiting for one
   | 'TOTP_ALREADY_ENABLED'
   | 'TOTP_NOT_ENABLED'
   | 'NO_PENDING_ENROLLMENT';
 
+export interface ServiceErrorDetails {
+  /** For INVALID_CODE during a pending login: attempts left before TOO_MANY_ATTEMPTS or a lock. */
+  readonly attemptsLeft?: number;
+  /** For SECOND_FACTOR_LOCKED and RATE_LIMITED: how long until another attempt is taken. */
+  readonly retryAfterMs?: number;
+}
+
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;
-  /** For INVALID_CODE during a pending login: attempts left before TOO_MANY_ATTEMPTS. */
+  /** For INVALID_CODE during a pending login: attempts left before TOO_MANY_ATTEMPTS or a lock. */
   readonly attemptsLeft: number | undefined;
-  constructor(code: ServiceErrorCode, message: string, attemptsLeft?: number) {
+  /** For SECOND_FACTOR_LOCKED and RATE_LIMITED: how long until another attempt is taken. */
+  readonly retryAfterMs: number | undefined;
+  constructor(code: ServiceErrorCode, message: string, details: ServiceErrorDetails = {}) {
     super(message);
     this.name = 'ServiceError';
     this.code = code;
-    this.attemptsLeft = attemptsLeft;
+    this.attemptsLeft = details.attemptsLeft;
+    this.retryAfterMs = details.retryAfterMs;
   }
 }
 
@@ -81,7 +93,8 @@ export interface AccountService {
   signUp(input: { email: string; password: string }): Promise<IssuedSession>;
   getUser(userId: string): Promise<UserView | null>;
   /** Re-checks the current password, stores the new hash, revokes every other session of the user and
-   *  returns a new session replacing `currentToken`. Throws WRONG_PASSWORD, WEAK_PASSWORD. */
+   *  returns a new session replacing `currentToken`. Throws WRONG_PASSWORD, WEAK_PASSWORD, RATE_LIMITED
+   *  (wrong passwords here count against the email as at login). */
   changePassword(input: {
     userId: string;
     currentToken: string;
@@ -93,11 +106,16 @@ export interface AccountService {
 export interface AuthService {
   /** Password step. Unknown email and wrong password both throw INVALID_CREDENTIALS after the same work
    *  (a dummy hash is verified for unknown emails). Revokes `previousToken` if given (fixation). Rehashes
-   *  the password when its parameters are older than the current ones. */
+   *  the password when its parameters are older than the current ones. After too many wrong passwords for
+   *  the email (known or not) throws RATE_LIMITED, before any hashing, the same way for every email. A
+   *  user whose codes are locked still gets a pending session (the code step says how long to wait). */
   login(input: { email: string; password: string; previousToken?: string }): Promise<LoginResult>;
   /** Second step. On success the pending session is replaced by a new full one (new token). Throws
-   *  NOT_PENDING, SESSION_EXPIRED, INVALID_CODE (with attemptsLeft), TOO_MANY_ATTEMPTS. */
+   *  NOT_PENDING, SESSION_EXPIRED, INVALID_CODE (with attemptsLeft), TOO_MANY_ATTEMPTS, and
+   *  SECOND_FACTOR_LOCKED (with retryAfterMs) when the user's codes are locked, even for the right code. */
   verifySecondFactor(input: { pendingToken: string; code: string }): Promise<IssuedSession>;
+  /** How long the user's code checks are still refused for, in milliseconds; 0 when they are not. */
+  secondFactorWaitMs(userId: string): Promise<number>;
   /** Resolves a cookie token; touches the idle timeout. Null when unknown, expired or malformed. */
   resolveSession(token: string): Promise<SessionView | null>;
   /** Deletes the session. Unknown tokens are ignored. */
@@ -113,10 +131,11 @@ export interface TotpService {
   /** Checks a code from the app against the pending secret; on success 2FA is on and that code's step
    *  counts as used. Throws NO_PENDING_ENROLLMENT, INVALID_CODE. */
   confirmEnrollment(input: { userId: string; code: string }): Promise<void>;
-  /** Needs the password and a current code. Throws WRONG_PASSWORD, INVALID_CODE, TOTP_NOT_ENABLED. */
+  /** Needs the password and a current code. Throws WRONG_PASSWORD, INVALID_CODE, TOTP_NOT_ENABLED,
+   *  RATE_LIMITED (the email's password limit), SECOND_FACTOR_LOCKED (the user's code limit). */
   disable(input: { userId: string; password: string; code: string }): Promise<void>;
   /** Replacing the authenticator: password + current code, then a new pending set-up; the old credential
-   *  stays active until the new one is confirmed. Throws WRONG_PASSWORD, INVALID_CODE, TOTP_NOT_ENABLED. */
+   *  stays active until the new one is confirmed. Throws as `disable` does. */
   beginReplacement(input: { userId: string; password: string; code: string }): Promise<EnrollmentView>;
 }
 

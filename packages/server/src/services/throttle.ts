@@ -1,0 +1,143 @@
+/**
+ * The guess limits. A 6-digit code or a password is only as strong as the number of guesses allowed at it:
+ * - codes, per user, across sessions: 10 wrong in a row lock the user's code checks for 15 minutes, doubling
+ *   with each further lock up to a week; an accepted code starts everything over. Without this, someone
+ *   with the password logs in again for 5 more attempts each time and a code falls after ~67,000 logins;
+ * - passwords, per email, whether or not an account has it: 10 wrong in 15 minutes refuse that email until
+ *   the window ends, before any argon2 work; a correct password starts it over.
+ * Every attempt is reserved in the database before it is checked (see store/throttle-repo.ts), so racing
+ * requests on any number of instances cannot exceed a limit.
+ */
+import {
+  clearCodeFailures,
+  clearLoginFailures,
+  findCodeLockedUntil,
+  findLoginWindowStart,
+  purgeLoginThrottle,
+  reserveCodeAttempt,
+  reserveLoginAttempt,
+} from '../store/throttle-repo.ts';
+import {
+  FIRST_CODE_LOCK_MS,
+  MAX_CODE_FAILURES,
+  MAX_CODE_LOCK_MS,
+  MAX_PASSWORD_FAILURES,
+  PASSWORD_WINDOW_MS,
+  type ServiceContext,
+} from './context.ts';
+import { ServiceError } from './types.ts';
+
+/**
+ * The throttle's form of whatever was typed as an email: trimmed and lower-cased like `normalizeEmail`,
+ * but also for input that is not an address, so every login attempt is counted somewhere.
+ */
+function emailKeyOfInput(ctx: ServiceContext, email: unknown): string {
+  return ctx.emailKey(typeof email === 'string' ? email.trim().toLowerCase() : '');
+}
+
+/**
+ * Counts a password attempt for the email before it is checked; throws RATE_LIMITED when the email has used
+ * its attempts in the current window. Known and unknown emails are counted and refused alike (no
+ * enumeration). Returns the key for {@link clearPasswordFailures}.
+ */
+export async function reservePasswordAttempt(ctx: ServiceContext, email: unknown): Promise<string> {
+  const emailKey = emailKeyOfInput(ctx, email);
+  const nowMs = ctx.nowMs();
+  const used = await reserveLoginAttempt(ctx.db, {
+    emailKey,
+    nowMs,
+    maxFailures: MAX_PASSWORD_FAILURES,
+    windowMs: PASSWORD_WINDOW_MS,
+  });
+  if (used !== undefined) return emailKey;
+  const windowStartMs = (await findLoginWindowStart(ctx.db, emailKey)) ?? nowMs;
+  const retryAfterMs = Math.max(1000, windowStartMs + PASSWORD_WINDOW_MS - nowMs);
+  // No user id: the event must not say whether the email has an account (nor contain the email).
+  ctx.event('auth.password_rate_limited');
+  throw rateLimited(retryAfterMs);
+}
+
+/** A correct password: the email's wrong attempts start over. */
+export async function clearPasswordFailures(ctx: ServiceContext, emailKey: string): Promise<void> {
+  await clearLoginFailures(ctx.db, emailKey);
+}
+
+/** Drops windows that have ended (called at sign-in, so the table does not grow without bound). */
+export async function purgeEndedPasswordWindows(ctx: ServiceContext): Promise<void> {
+  await purgeLoginThrottle(ctx.db, { windowStartedBeforeMs: ctx.nowMs() - PASSWORD_WINDOW_MS });
+}
+
+/** How long the user's code checks are still refused for; 0 when they are not. */
+export async function codeWaitMs(ctx: ServiceContext, userId: string): Promise<number> {
+  return Math.max(0, (await findCodeLockedUntil(ctx.db, userId)) - ctx.nowMs());
+}
+
+/** Throws SECOND_FACTOR_LOCKED while the user's codes are locked (an early refusal; the reservation decides). */
+export async function refuseWhileCodesLocked(ctx: ServiceContext, userId: string): Promise<void> {
+  const waitMs = await codeWaitMs(ctx, userId);
+  if (waitMs > 0) throw secondFactorLocked(waitMs);
+}
+
+/** What a reserved code check may still lead to. */
+export interface CodeCheck {
+  /** Wrong codes the user has left before a lock, this one included. */
+  readonly attemptsLeft: number;
+  /** Set when this check is the last before a lock that has already started: how long it lasts. */
+  readonly lockMs: number | undefined;
+}
+
+/**
+ * Reserves a code check for the user, before the code is compared; throws SECOND_FACTOR_LOCKED while the
+ * user is locked (even a right code is refused then: otherwise the lock would mean nothing). On a right
+ * code call {@link acceptCode}; on a wrong one {@link rejectCode}.
+ */
+export async function reserveCodeCheck(ctx: ServiceContext, userId: string): Promise<CodeCheck> {
+  const nowMs = ctx.nowMs();
+  const reserved = await reserveCodeAttempt(ctx.db, {
+    userId,
+    nowMs,
+    limits: { maxFailures: MAX_CODE_FAILURES, firstLockMs: FIRST_CODE_LOCK_MS, maxLockMs: MAX_CODE_LOCK_MS },
+  });
+  if (reserved === undefined) throw secondFactorLocked(await codeWaitMs(ctx, userId));
+  if (reserved.lockedUntilMs > nowMs) return { attemptsLeft: 0, lockMs: reserved.lockedUntilMs - nowMs };
+  return { attemptsLeft: MAX_CODE_FAILURES - reserved.failures, lockMs: undefined };
+}
+
+/** A right code: the user's wrong codes, any lock and the lock's growth start over. */
+export async function acceptCode(ctx: ServiceContext, userId: string): Promise<void> {
+  await clearCodeFailures(ctx.db, userId);
+}
+
+/**
+ * A wrong code (already counted by the reservation): throws SECOND_FACTOR_LOCKED when it was the last before
+ * the lock, else returns the attempts left before one.
+ */
+export function rejectCode(ctx: ServiceContext, userId: string, check: CodeCheck): number {
+  if (check.lockMs !== undefined) {
+    ctx.event('auth.second_factor_user_locked', { userId, lockMinutes: Math.ceil(check.lockMs / 60_000) });
+    throw secondFactorLocked(check.lockMs);
+  }
+  return check.attemptsLeft;
+}
+
+function rateLimited(retryAfterMs: number): ServiceError {
+  return new ServiceError(
+    'RATE_LIMITED',
+    `Too many failed sign-ins for this email. Try again in ${minutes(retryAfterMs)}.`,
+    { retryAfterMs },
+  );
+}
+
+function secondFactorLocked(retryAfterMs: number): ServiceError {
+  return new ServiceError(
+    'SECOND_FACTOR_LOCKED',
+    `Too many wrong codes for this account. Codes are refused for ${minutes(retryAfterMs)}.`,
+    { retryAfterMs: Math.max(1000, retryAfterMs) },
+  );
+}
+
+/** "15 minutes", "1 minute": rounded up, so the wait said is never too short. */
+function minutes(ms: number): string {
+  const n = Math.max(1, Math.ceil(ms / 60_000));
+  return `${n} ${n === 1 ? 'minute' : 'minutes'}`;
+}

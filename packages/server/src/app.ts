@@ -11,12 +11,12 @@ import { type CsrfRefusal, csrfProtection } from './middleware/csrf/index.ts';
 import { requestLog } from './middleware/request-log/index.ts';
 import { securityHeaders } from './middleware/security-headers/index.ts';
 import { session } from './middleware/session/index.ts';
-import { SERVICE_ERRORS } from './routes/errors.ts';
+import { pageErrorOf } from './routes/errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { homeRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
 import { logoutRoutes } from './routes/logout.ts';
-import { frameFor, type PageContext, render } from './routes/page.ts';
+import { frameFor, type PageContext, render, setRetryAfter } from './routes/page.ts';
 import { securityRoutes } from './routes/security.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { staticRoutes } from './routes/static.ts';
@@ -103,7 +103,8 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
   // The one place an escaped error becomes a response. Nothing of the request goes into the log line.
   app.onError((error, c) => {
     if (error instanceof ServiceError) {
-      const known = SERVICE_ERRORS[error.code];
+      const known = pageErrorOf(error);
+      setRetryAfter(c, known);
       return showError(c, known.status, 'Something went wrong', known.message);
     }
     if (error instanceof HTTPException && error.status < 500) {

@@ -8,8 +8,8 @@ import { clearSessionCookie, rawSessionCookie, setSessionCookie } from '../middl
 import type { LoginResult, ServiceError } from '../services/types.ts';
 import { loginPage } from '../views/login.ts';
 import { loginCodePage } from '../views/login-code.ts';
-import { pageErrorOf } from './errors.ts';
-import { frameFor, normalizeCode, readForm, render, seeOther } from './page.ts';
+import { pageErrorOf, waitPageError } from './errors.ts';
+import { frameFor, normalizeCode, readForm, render, seeOther, setRetryAfter } from './page.ts';
 
 export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
   const { services, config } = deps;
@@ -33,8 +33,11 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
         ...(previousToken ? { previousToken } : {}),
       });
     } catch (error) {
-      // One message and status for an unknown email and a wrong password (account enumeration).
-      const { status, message } = pageErrorOf(error);
+      // One message and status for an unknown email and a wrong password (account enumeration), and one for
+      // an email limited after too many wrong passwords, whether or not it has an account.
+      const pageError = pageErrorOf(error);
+      const { status, message } = pageError;
+      setRetryAfter(c, pageError);
       const frame = frameFor(c, deps, 'Log in');
       return render(
         c,
@@ -46,10 +49,18 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     return seeOther(c, result.kind === 'pending' ? '/login/code' : '/');
   });
 
-  routes.get('/login/code', (c) => {
-    const state = c.get('session')?.state;
-    if (state === 'full') return seeOther(c, '/');
-    if (state !== 'pending') return seeOther(c, '/login');
+  routes.get('/login/code', async (c) => {
+    const session = c.get('session');
+    if (session?.state === 'full') return seeOther(c, '/');
+    if (session?.state !== 'pending') return seeOther(c, '/login');
+    // The password was right but the user's codes are locked: say how long to wait instead of a form.
+    const waitMs = await services.auth.secondFactorWaitMs(session.userId);
+    if (waitMs > 0) {
+      const locked = waitPageError('SECOND_FACTOR_LOCKED', waitMs);
+      setRetryAfter(c, locked);
+      const page = loginCodePage({ frame: frameFor(c, deps, 'Enter your code'), locked: locked.message });
+      return render(c, page, locked.status);
+    }
     return render(c, loginCodePage({ frame: frameFor(c, deps, 'Enter your code') }));
   });
 
@@ -62,10 +73,16 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       token = (await services.auth.verifySecondFactor({ pendingToken, code: normalizeCode(form.code) }))
         .token;
     } catch (error) {
-      const { status, message, code } = pageErrorOf(error);
+      const pageError = pageErrorOf(error);
+      const { status, message, code } = pageError;
       if (code === 'INVALID_CODE' || code === 'INVALID_INPUT') {
         const text = withAttemptsLeft(message, (error as ServiceError).attemptsLeft);
         return render(c, loginCodePage({ frame: frameFor(c, deps, 'Enter your code'), error: text }), status);
+      }
+      if (code === 'SECOND_FACTOR_LOCKED') {
+        setRetryAfter(c, pageError);
+        const page = loginCodePage({ frame: frameFor(c, deps, 'Enter your code'), locked: message });
+        return render(c, page, status);
       }
       // TOO_MANY_ATTEMPTS, SESSION_EXPIRED, NOT_PENDING: the pending session is gone; start over.
       clearSessionCookie(c, config.secureCookies);

@@ -33,6 +33,11 @@ export async function render(
   return c.html(await page, status);
 }
 
+/** RFC 9110 s10.2.3: how many seconds a client should wait before asking again (429 responses). */
+export function setRetryAfter(c: PageContext, error: { readonly retryAfterSeconds?: number }): void {
+  if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
+}
+
 /** See Other: after a form post the browser fetches the next page with GET (post/redirect/get). */
 export function seeOther(c: PageContext, location: string): Response {
   return c.redirect(location, 303);

@@ -18,6 +18,7 @@ import {
   readForm,
   render,
   seeOther,
+  setRetryAfter,
 } from './page.ts';
 
 /** Messages after a successful post, chosen by a fixed key in the redirect URL (never free text). */
@@ -138,8 +139,9 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
   }
 
   async function showFormError(c: PageContext, session: SessionView, form: SecurityForm, error: unknown) {
-    const { status, message } = pageErrorOf(error);
-    return showPage(c, session, { errors: { [form]: message }, status });
+    const pageError = pageErrorOf(error);
+    setRetryAfter(c, pageError);
+    return showPage(c, session, { errors: { [form]: pageError.message }, status: pageError.status });
   }
 
   return routes;

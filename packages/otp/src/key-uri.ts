@@ -80,7 +80,8 @@ export function buildKeyURI(key: OTPKey): string {
  * - `+` is a literal plus (RFC 3986), not a space; surrounding whitespace is ignored.
  *
  * The issuer comes from the `issuer` parameter or the label prefix; if both are present they must be
- * equal. Secrets shorter than 16 bytes are accepted (many services issue 10-byte ones).
+ * equal, except that a `+` in the parameter may stand for a space in the label (form encoding, as Go's
+ * `url.Values` writes it). Secrets shorter than 16 bytes are accepted (many services issue 10-byte ones).
  *
  * Throws `OTPError`: `INVALID_KEY_URI` (scheme, type, missing label or secret, issuer mismatch, a
  * parameter given twice, a fragment `#`, malformed percent-encoding, control characters, missing HOTP
@@ -140,13 +141,18 @@ export function parseKeyURI(uri: string): OTPKey {
 
   const issuerParameter = get('issuer');
   if (issuerParameter !== undefined) checkName(issuerParameter, 'issuer parameter', code);
-  if (labelIssuer !== undefined && issuerParameter !== undefined && labelIssuer !== issuerParameter) {
+  if (
+    labelIssuer !== undefined &&
+    issuerParameter !== undefined &&
+    !sameIssuer(labelIssuer, issuerParameter)
+  ) {
     throw new OTPError(
       code,
       `label issuer ${quote(labelIssuer)} differs from issuer parameter ${quote(issuerParameter)}; they must be equal`,
     );
   }
-  const issuer = issuerParameter ?? labelIssuer;
+  // The label's reading wins: it is the one where a space was written as %20 rather than form-encoded.
+  const issuer = labelIssuer ?? issuerParameter;
 
   const algorithmText = get('algorithm');
   const algorithm =
@@ -173,6 +179,22 @@ export function parseKeyURI(uri: string): OTPKey {
     key.counter = decimal(counterText, 'INVALID_COUNTER', 'counter parameter');
   }
   return key;
+}
+
+/**
+ * Whether the label's issuer and the `issuer` parameter name the same issuer. A `+` in the parameter where the
+ * label has a space counts as that space: query strings are often form-encoded (Go's `url.Values`, used by
+ * pquerna/otp in Gitea and Vault, writes `My%20Gitea:alice?issuer=My+Gitea`), and Google Authenticator, which
+ * reads query parameters the same way, shows such keys.
+ */
+function sameIssuer(label: string, parameter: string): boolean {
+  if (label.length !== parameter.length) return false;
+  for (let i = 0; i < label.length; i++) {
+    const a = label[i];
+    const b = parameter[i];
+    if (a !== b && !(a === ' ' && b === '+')) return false;
+  }
+  return true;
 }
 
 /** A decimal number as written in a URI: ASCII digits only (no sign, no exponent), at most 2^53 - 1. */

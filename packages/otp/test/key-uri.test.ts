@@ -129,6 +129,12 @@ const accepted: [uri: string, expected: Partial<OTPKey>][] = [
     'otpauth://totp/My+Bank:a+b?secret=JBSWY3DPEHPK3PXP&issuer=My+Bank',
     { issuer: 'My+Bank', account: 'a+b' },
   ],
+  // Go's pquerna/otp (Gitea, Vault, ...): %20 in the label path, but url.Values form-encodes the issuer with +.
+  [
+    'otpauth://totp/My%20Gitea:alice@example.com?algorithm=SHA1&digits=6&issuer=My+Gitea&period=30&secret=JBSWY3DPEHPK3PXP',
+    { issuer: 'My Gitea', account: 'alice@example.com' },
+  ],
+  ['otpauth://totp/A+B%20C:x?secret=JBSWY3DPEHPK3PXP&issuer=A+B+C', { issuer: 'A+B C', account: 'x' }],
   ['otpauth://totp/caf%C3%A9:%E4%B8%AD?secret=JBSWY3DPEHPK3PXP', { issuer: 'café', account: '中' }],
   ['otpauth://totp/café:中?secret=JBSWY3DPEHPK3PXP', { issuer: 'café', account: '中' }],
   ['otpauth://totp/Ex:user:name?secret=JBSWY3DPEHPK3PXP', { issuer: 'Ex', account: 'user:name' }],
@@ -201,6 +207,8 @@ const rejected: [uri: string, code: OTPErrorCode, message: RegExp][] = [
     /label issuer "A" differs from issuer parameter "B"/,
   ],
   [`otpauth://totp/Example:b?secret=${S}&issuer=example`, 'INVALID_KEY_URI', /differs/],
+  [`otpauth://totp/My%20Bank:b?secret=${S}&issuer=My+Bank+2`, 'INVALID_KEY_URI', /differs/],
+  [`otpauth://totp/My+Bank:b?secret=${S}&issuer=My%20Bank`, 'INVALID_KEY_URI', /differs/],
   [`otpauth://totp/a?secret=${S}&issuer=X&issuer=Y`, 'INVALID_KEY_URI', /issuer parameter appears 2 times/],
   [`otpauth://totp/a?secret=${S}&issuer=A:B`, 'INVALID_KEY_URI', /issuer parameter must not contain ':'/],
   [

@@ -63,6 +63,26 @@ test('import - reads export URIs from stdin, one per line', async () => {
   assert.equal(keys[3]!.label, 'Other:carol');
 });
 
+test('an account whose name holds a colon is imported, not the whole export refused', async () => {
+  // Google Authenticator keeps the names it was given: here "Other:carol" under the issuer "Example".
+  const withColon = migrationURI([
+    { secret: ALICE, name: 'Other:carol', issuer: 'Example' },
+    { secret: BOB, name: 'dave', issuer: 'Fine' },
+  ]);
+  const result = await twofa(['import', withColon]);
+  assert.equal(result.status, 0, result.stderr);
+  const keys = lines(result.stdout).map(readKeyURI);
+  assert.deepEqual(
+    keys.map((key) => [key.label, key.params.issuer]),
+    [
+      ['Example:Other:carol', 'Example'],
+      ['Fine:dave', 'Fine'],
+    ],
+  );
+  const code = await twofa(['code', '--uri', lines(result.stdout)[0]!, '--time', '59', '--json']);
+  assert.equal(code.status, 0, code.stderr);
+});
+
 test('import --json lists every field, secrets in base32', async () => {
   const result = await twofa(['import', '--json', EXPORT]);
   const data = JSON.parse(result.stdout) as Record<string, unknown>[];

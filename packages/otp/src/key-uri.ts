@@ -19,7 +19,7 @@ export interface OTPKey {
   type: 'totp' | 'hotp';
   /** The shared secret, as bytes. */
   secret: Uint8Array;
-  /** The account name shown to the user, e.g. an e-mail address. Non-empty; no colon. */
+  /** The account name shown to the user, e.g. an e-mail address. Non-empty; a colon only after an issuer. */
   account: string;
   /** The service the account belongs to, e.g. `Example`. No colon. */
   issuer?: string;
@@ -46,8 +46,10 @@ const SCHEME = 'otpauth://';
  * - `algorithm`, `digits` and `period` (TOTP) or `counter` (HOTP) are always written, even at their
  *   defaults, so no reader has to guess (and a reader that ignores them still gets the defaults right).
  *
- * Throws `OTPError`: `INVALID_KEY_URI` for a bad type, an empty account, a colon in the issuer or the
- * account (Google's format allows neither), control characters in them, an account starting with a
+ * Throws `OTPError`: `INVALID_KEY_URI` for a bad type, an empty account, a colon in the issuer or in an
+ * account without an issuer (Google's format allows neither; after an issuer the account's colon is
+ * written `%3A`, and every reader, which splits the label at its first colon, keeps it in the account,
+ * as Google Authenticator exports need), control characters in them, an account starting with a
  * space (readers strip it), or an HOTP key without `counter`; `INVALID_SECRET`, `UNSUPPORTED_ALGORITHM`,
  * `INVALID_DIGITS`, `INVALID_PERIOD`, `INVALID_COUNTER` for the other fields.
  *
@@ -235,14 +237,22 @@ export function validateOTPKey(key: OTPKey, code: OTPErrorCode, where = ''): OTP
     throw new OTPError('INVALID_SECRET', `${where}secret must be a Uint8Array`);
   }
   if (key.secret.length === 0) throw new OTPError('INVALID_SECRET', `${where}secret is empty`);
-  checkName(key.account, `${where}account`, code);
+  const issuer = key.issuer === undefined || key.issuer === '' ? undefined : key.issuer;
+  // Readers split the label at its first colon, so after an issuer the account may hold one (written %3A).
+  // Google Authenticator exports carry such names; without an issuer the colon would make one.
+  checkName(key.account, `${where}account`, code, { allowColon: true });
+  if (issuer === undefined && key.account.includes(':')) {
+    throw new OTPError(
+      code,
+      `${where}account must not contain ':' when there is no issuer (readers would take what precedes it for one)`,
+    );
+  }
   if (key.account.startsWith(' ')) {
     throw new OTPError(
       code,
       `${where}account must not start with a space: readers drop spaces after the issuer`,
     );
   }
-  const issuer = key.issuer === undefined || key.issuer === '' ? undefined : key.issuer;
   if (issuer !== undefined) checkName(issuer, `${where}issuer`, code);
   const valid: OTPKey = {
     type: key.type,

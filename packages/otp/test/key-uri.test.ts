@@ -304,7 +304,11 @@ const key = (overrides: Record<string, unknown>): OTPKey =>
 const unbuildable: [overrides: Record<string, unknown>, code: OTPErrorCode, message: RegExp][] = [
   [{ account: '' }, 'INVALID_KEY_URI', /^INVALID_KEY_URI: account must be a non-empty string$/],
   [{ account: undefined }, 'INVALID_KEY_URI', /account must be a non-empty string/],
-  [{ account: 'a:b' }, 'INVALID_KEY_URI', /account must not contain ':'/],
+  [
+    { account: 'a:b', issuer: undefined },
+    'INVALID_KEY_URI',
+    /account must not contain ':' when there is no issuer/,
+  ],
   [{ issuer: 'Ex:ample' }, 'INVALID_KEY_URI', /issuer must not contain ':'/],
   [{ account: 'a\nb' }, 'INVALID_KEY_URI', /account has a control character U\+000A at position 1/],
   [{ issuer: 'Ex\u0000' }, 'INVALID_KEY_URI', /issuer has a control character U\+0000/],
@@ -338,6 +342,17 @@ unbuildable.forEach(([overrides, code, message], index) => {
       },
     );
   });
+});
+
+test('an account with a colon is written after an issuer: readers split the label at its first colon', () => {
+  // Google Authenticator exports keep such names (an account "Other:alice" under the issuer "Example").
+  const uri = buildKeyURI(key({ account: 'Other:alice' }));
+  assert.equal(
+    uri,
+    'otpauth://totp/Example:Other%3Aalice?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA1&digits=6&period=30',
+  );
+  assert.equal(parseKeyURI(uri).account, 'Other:alice');
+  assert.equal(parseKeyURI(uri).issuer, 'Example');
 });
 
 test('buildKeyURI refuses a non-object', () => {

@@ -5,7 +5,7 @@ import { OTPError, type OTPErrorCode } from '../src/errors.ts';
 import type { Algorithm } from '../src/internal/algorithm.ts';
 import { decodeBase64, encodeBase64 } from '../src/internal/base64.ts';
 import { ProtoReader, ProtoWriter } from '../src/internal/protobuf.ts';
-import type { OTPKey } from '../src/key-uri.ts';
+import { buildKeyURI, type OTPKey, parseKeyURI } from '../src/key-uri.ts';
 import { buildMigrationURIs, parseMigrationURI } from '../src/migration.ts';
 import { type SeededRandom, seededRandom, withSeed } from './support/random.ts';
 
@@ -154,6 +154,10 @@ test('entry names are split like key URI labels', () => {
     );
     assert.equal(key?.account, expected.account, name);
     assert.equal(key?.issuer, expected.issuer, name);
+    // What an export holds can be written out again, as a key URI and as an export.
+    assert.ok(key);
+    assert.deepEqual(parseKeyURI(buildKeyURI(key)), key, name);
+    assert.deepEqual(parseMigrationURI(buildMigrationURIs([key])[0]!), [key], name);
   }
 });
 
@@ -313,7 +317,11 @@ const unbuildable: [keys: OTPKey[], code: OTPErrorCode, message: RegExp][] = [
   [[key({ digits: 5 })], 'INVALID_DIGITS', /keys\[0\]\.digits must be an integer from 6 to 10/],
   [[key({ periodSeconds: 60 })], 'INVALID_PERIOD', /keys\[0\]\.periodSeconds must be 30 .* no period field/],
   [[key({ account: '' })], 'INVALID_MIGRATION_URI', /keys\[0\]\.account must be a non-empty string/],
-  [[key({ account: 'a:b' })], 'INVALID_MIGRATION_URI', /keys\[0\]\.account must not contain ':'/],
+  [
+    [key({ account: 'a:b', issuer: undefined })],
+    'INVALID_MIGRATION_URI',
+    /keys\[0\]\.account must not contain ':' when there is no issuer/,
+  ],
   [[key({ issuer: 'a\nb' })], 'INVALID_MIGRATION_URI', /keys\[0\]\.issuer has a control character/],
   [
     [KNOWN_KEY, KNOWN_KEY, key({ type: 'hotp' })],

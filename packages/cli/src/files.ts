@@ -1,5 +1,5 @@
 /** Reading inputs and writing files that hold secrets (key files, QR images). */
-import { open, readFile } from 'node:fs/promises';
+import { lstat, open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CliError } from './errors.ts';
 import type { IO } from './io.ts';
@@ -45,6 +45,23 @@ export async function writePrivateFile(
     await handle.writeFile(data);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Refuses, before anything is written, when one of the files a command is about to create already exists and
+ * `force` is off. Without it, a command writing two files (a key file and its QR image) could create the
+ * first and then stop at the second, leaving a key file whose key was never shown. writePrivateFile's 'wx'
+ * remains the guard against a file appearing in between.
+ */
+export async function refuseExistingFiles(paths: readonly string[], options: { force: boolean; io: IO }) {
+  if (options.force) return;
+  for (const path of paths) {
+    const exists = await lstat(resolve(options.io.cwd, path)).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw new CliError(`${path} already exists; pass --force to overwrite it`);
   }
 }
 

@@ -3,7 +3,7 @@
  * here by an independent protobuf encoder (support/encoding.ts), and images are cross-read by zbarimg.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertUsageError, tempDir, twofa } from './support/cli.ts';
@@ -158,6 +158,17 @@ test('export splits many accounts over several QR codes, FILE-1.png, FILE-2.png,
     lines(imported.stdout).map((uri) => readKeyURI(uri).label),
     accounts.map((uri) => readKeyURI(uri).label),
   );
+});
+
+test('export writes no image when one of them already exists', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 't-2.png'), 'keep me');
+  const input = Array.from({ length: 3 }, (_, i) => `otpauth://totp/a${i}?secret=${base32(ALICE)}\n`).join(
+    '',
+  );
+  const result = await twofa(['export', '-', '--batch-size', '1', '--qr', join(dir, 't.png')], { input });
+  assertUsageError(result, [base32(ALICE)], /t-2\.png already exists; pass --force/);
+  assert.deepEqual(readdirSync(dir), ['t-2.png']);
 });
 
 test('import reads a screenshot where the code is small and off-centre', {

@@ -1,6 +1,6 @@
 /** twofa keygen: the secret, the URI, the QR image and the key file a newcomer's tutorial starts with. */
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertUsageError, tempDir, twofa } from './support/cli.ts';
@@ -99,6 +99,17 @@ test('keygen --key-file saves the URI readable only by its owner, and never over
   assert.equal(forced.status, 0, forced.stderr);
   assert.equal(readFileSync(keyFile, 'utf8'), `${parseOutput(forced.stdout).uri}\n`);
   assert.equal(statSync(keyFile).mode & 0o777, 0o600, '--force also tightens the mode');
+});
+
+test('keygen writes nothing when one of its files already exists: no key file holding a key never shown', async () => {
+  const dir = tempDir();
+  const keyFile = join(dir, 'new.key');
+  const image = join(dir, 'taken.png');
+  writeFileSync(image, 'keep me');
+  const result = await twofa(['keygen', ...NAMES, '--key-file', keyFile, '--qr', image]);
+  assertUsageError(result, [], /taken\.png already exists; pass --force/);
+  assert.equal(existsSync(keyFile), false, 'the key file must not be left behind');
+  assert.equal(readFileSync(image, 'utf8'), 'keep me');
 });
 
 test('keygen --key-file relative to the working directory, then code reads it back', async () => {

@@ -1,7 +1,7 @@
 import { buildMigrationURIs, OTPError, type OTPKey, parseKeyURI } from '@twofa/otp';
 import type { Command } from '../command.ts';
 import { CliError } from '../errors.ts';
-import { readTextFile } from '../files.ts';
+import { readTextFile, refuseExistingFiles } from '../files.ts';
 import { useColor } from '../io.ts';
 import { type SecretText, splitLines } from '../key-source.ts';
 import { JSON_OPTION, parseIntegerOption, parseOptions } from '../options.ts';
@@ -69,6 +69,7 @@ Examples:
     const uris = buildMigrationURIs(inputs.map(parseAccount), { batchSize });
 
     const files = values.qr === undefined ? [] : batchFileNames(values.qr, uris.length);
+    await refuseExistingFiles(files, { force: values.force === true, io });
     for (const [index, file] of files.entries()) {
       await writeQRFile(file, uris[index]!, { flag: '--qr', force: values.force === true, io });
     }

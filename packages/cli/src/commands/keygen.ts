@@ -1,7 +1,7 @@
 import { buildKeyURI, encodeBase32, generateSecret } from '@twofa/otp';
 import type { Command } from '../command.ts';
 import { CliError } from '../errors.ts';
-import { writePrivateFile } from '../files.ts';
+import { refuseExistingFiles, writePrivateFile } from '../files.ts';
 import { groupSecret } from '../format.ts';
 import { useColor } from '../io.ts';
 import { applyKeyOptions, type CliKey } from '../key-source.ts';
@@ -78,6 +78,8 @@ Example:
     warnAboutAppSupport(key, io);
 
     const force = values.force === true;
+    const outputs = [values['key-file'], values.qr].filter((path) => path !== undefined);
+    await refuseExistingFiles(outputs, { force, io });
     if (values['key-file'] !== undefined) {
       await writePrivateFile(values['key-file'], `${uri}\n`, { flag: '--key-file', force, io });
     }

@@ -134,12 +134,16 @@ function assertAfterStep(value: unknown): number {
 
 /**
  * The time step `T = floor((now - T0) / X)` (RFC 6238 s4.2), from milliseconds without rounding error.
- * Throws INVALID_TIME for a time before T0.
+ * Throws INVALID_TIME for a time before T0, or so far ahead that the step passes 2^53 - 1.
  */
 function stepAt(nowMs: number, t0Seconds: number, periodSeconds: number): number {
   const step = Math.floor((nowMs - t0Seconds * 1000) / (periodSeconds * 1000));
   if (step < 0)
     throw new OTPError('INVALID_TIME', 'nowMs is before t0Seconds: no time step is defined there');
+  // Past 2^53 a step is not held exactly, and far past it the 64-bit counter wraps: a code for another step.
+  if (!Number.isSafeInteger(step)) {
+    throw new OTPError('INVALID_TIME', 'nowMs is too far in the future: its time step passes 2^53-1');
+  }
   return step;
 }
 

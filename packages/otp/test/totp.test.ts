@@ -108,6 +108,18 @@ test('times past 2038 and past 2^32 steps of a 1-second period', () => {
   assert.equal(k1.generate(t * 1000), '250721');
 });
 
+test('a time whose step passes 2^53-1 is INVALID_TIME, not the code of another step', () => {
+  // Beyond 2^53 the step cannot be held exactly; 1e300 ms once gave the code of step 0.
+  const k1 = prepareTOTP({ secret, periodSeconds: 1 });
+  assert.equal(k1.step((2 ** 53 - 1) * 1000), 2 ** 53 - 1);
+  assert.throws(() => k1.generate(2 ** 53 * 1000), { code: 'INVALID_TIME' });
+  for (const nowMs of [2 ** 53 * 30_000, 2 ** 64 * 30_000 + 59_000, 1e300, Number.MAX_VALUE]) {
+    assert.throws(() => generateTOTP({ secret, nowMs }), { code: 'INVALID_TIME' }, String(nowMs));
+    assert.throws(() => verifyTOTP({ secret, nowMs, code: '282760' }), { code: 'INVALID_TIME' });
+    assert.throws(() => getTOTPSecondsRemaining({ nowMs }), { code: 'INVALID_TIME' });
+  }
+});
+
 test('getTOTPSecondsRemaining counts down to the next step', () => {
   assert.equal(getTOTPSecondsRemaining({ nowMs: 0 }), 30);
   assert.equal(getTOTPSecondsRemaining({ nowMs: 29_001 }), 1);

@@ -19,6 +19,7 @@ const io: IO = {
   isTTY: process.stdout.isTTY === true,
   cwd: process.cwd(),
   clock: systemClock,
+  terminalColumns: () => process.stdout.columns,
   stopSignal() {
     if (stop === undefined) {
       const controller = new AbortController();

@@ -30,6 +30,8 @@ export interface IO {
    * to stop cleanly; other commands never do, so Ctrl-C kills them as usual.
    */
   stopSignal(): AbortSignal;
+  /** The terminal's width in characters, when stdout is a terminal and it is known (read at each redraw). */
+  terminalColumns?(): number | undefined;
 }
 
 export const systemClock: Clock = {

@@ -98,6 +98,24 @@ test('code --watch shows which account the code is for when the key has names', 
   assert.match(frames(memory.stdout())[0]!, /^Example \(alice\) {2}367 665 /);
 });
 
+test('code --watch keeps its line narrower than the terminal, or each redraw would wrap and scroll', async () => {
+  const uri = `otpauth://totp/Example:alice@example.com?secret=${SECRET}&issuer=Example`;
+  for (const columns of [80, 50, 30, 16]) {
+    const memory = memoryIO({
+      isTTY: true,
+      startMs: START_MS,
+      stopAfterSleeps: 3,
+      env: { TWOFA_SECRET: uri },
+    });
+    memory.io.terminalColumns = () => columns;
+    await run(['code', '--watch'], memory.io);
+    for (const frame of frames(memory.stdout()).map((text) => text.replace(ANY_SGR, '').split('\n')[0]!)) {
+      assert.ok(frame.length < columns, `${columns} columns: ${JSON.stringify(frame)}`);
+      assert.match(frame, /367 665 .*\d+s$/, `${columns} columns: the code and the seconds left stay`);
+    }
+  }
+});
+
 test('code --watch on a pipe prints each new code once, on its own line', async () => {
   const memory = memoryIO({
     isTTY: false,

@@ -14,8 +14,12 @@ const OPTIONS = {
   ...JSON_OPTION,
 } as const;
 
-/** Width of the --watch countdown bar, in characters. */
+/** Width of the --watch countdown bar, in characters; narrower when the terminal is. */
 const BAR_WIDTH = 30;
+/** Below this much room for the bar, the account label makes way for it. */
+const MIN_BAR_WIDTH = 10;
+/** Assumed when the terminal does not say how wide it is. */
+const DEFAULT_COLUMNS = 80;
 
 export const code: Command = {
   name: 'code',
@@ -109,11 +113,17 @@ async function watchCodes(key: CliKey, io: IO): Promise<void> {
       const otp = totpAt(key, nowMs);
       if (io.isTTY) {
         const left = secondsLeft(key.periodSeconds, nowMs);
-        const filled = Math.round((BAR_WIDTH * left) / key.periodSeconds);
+        const seconds = `${String(left).padStart(2)}s`;
+        // The line must stay narrower than the terminal: a wrapped line cannot be redrawn in place with \r,
+        // so every redraw would scroll. The label goes first, then the bar shrinks.
+        const columns = io.terminalColumns?.() ?? DEFAULT_COLUMNS;
+        const room = columns - 1 - (groupCode(otp).length + 2 + 1 + seconds.length);
+        const prefix = label === '' || label.length + 2 + MIN_BAR_WIDTH > room ? '' : `${label}  `;
+        const width = Math.max(0, Math.min(BAR_WIDTH, room - prefix.length));
+        const filled = Math.round((width * left) / key.periodSeconds);
         const bar = paint('█'.repeat(filled), left <= 5 ? 'red' : left <= 10 ? 'yellow' : 'green', color);
-        const rest = paint('░'.repeat(BAR_WIDTH - filled), 'dim', color);
-        const prefix = label === '' ? '' : `${label}  `;
-        io.stdout.write(`\r\x1b[2K${prefix}${groupCode(otp)}  ${bar}${rest} ${String(left).padStart(2)}s`);
+        const rest = paint('░'.repeat(width - filled), 'dim', color);
+        io.stdout.write(`\r\x1b[2K${prefix}${groupCode(otp)}  ${bar}${rest} ${seconds}`);
       } else if (otp !== shown) {
         io.stdout.write(`${otp}\n`);
       }

@@ -17,6 +17,8 @@ export interface MemoryIOOptions {
   startMs?: number;
   /** Abort the stop signal (as Ctrl-C would) once the command has slept this many times. */
   stopAfterSleeps?: number;
+  /** The terminal's width in characters; unknown when left out. */
+  columns?: number;
 }
 
 export function memoryIO(options: MemoryIOOptions = {}): MemoryIO {
@@ -50,6 +52,7 @@ export function memoryIO(options: MemoryIOOptions = {}): MemoryIO {
       },
     },
     stopSignal: () => controller.signal,
+    terminalColumns: () => options.columns,
   };
   return { io, stdout: () => out, stderr: () => err, sleeps };
 }

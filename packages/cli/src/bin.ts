@@ -1,15 +1,29 @@
 #!/usr/bin/env node
 /** The `twofa` executable: wires `run` to the real process and sets the exit code, nothing more. */
 import { type IO, systemClock } from './io.ts';
+import { readHiddenLine } from './prompt.ts';
 import { run } from './run.ts';
 
 let stop: AbortController | undefined;
+
+// `twofa code --watch | head -1`: the reader went away. That ends a pipeline normally; no stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
 
 const io: IO = {
   stdout: { write: (text) => void process.stdout.write(text) },
   stderr: { write: (text) => void process.stderr.write(text) },
   stdin: {
     async read() {
+      if (process.stdin.isTTY) {
+        const line = await readHiddenLine(process.stdin, (text) => process.stderr.write(text), 'Secret');
+        if (line === undefined) process.exit(130); // Ctrl-C at the prompt
+        return line;
+      }
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString('utf8');

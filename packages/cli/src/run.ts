@@ -40,7 +40,8 @@ from - (standard input), from the TWOFA_SECRET environment variable, or from --k
 Options for every command:
   --help, -h   show the command's help, with examples
   --debug      show the stack trace of an error
-  --version    print the version
+
+twofa --version prints the version.
 
 Exit status: 0 ok, 1 the code is invalid (verify), 2 usage or input error.
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
 import { isUniqueViolation } from '../src/store/errors.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../src/store/open.ts';
@@ -249,6 +250,38 @@ for (const dialect of DIALECTS) {
           assert.equal(rows[0]?.n, 2);
         } finally {
           await Promise.all(instances.map((i) => i.db.destroy()));
+        }
+      });
+
+      // Threat: a PostgreSQL restart, failover or a proxy's idle timeout drops a pooled connection while it
+      // sits idle. pg reports that as an 'error' event on the pool; unheard, it ends the whole process.
+      test('a pooled connection dropped while idle is reported, not fatal; the next query reconnects', {
+        timeout: 20_000,
+      }, async () => {
+        const config = await dialect.makeConfig();
+        const errors: Error[] = [];
+        let reported!: () => void;
+        const dropped = new Promise<void>((resolve) => {
+          reported = resolve;
+        });
+        const opened = openDatabase(config, {
+          onConnectionError: (error) => {
+            errors.push(error);
+            reported();
+          },
+        });
+        const admin = new pg.Client({ connectionString: config.databaseUrl });
+        await admin.connect();
+        try {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(opened.db);
+          await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
+          await dropped;
+          assert.equal(errors.length, 1);
+          const { rows: again } = await sql<{ one: number }>`select 1 as one`.execute(opened.db);
+          assert.equal(again[0]?.one, 1);
+        } finally {
+          await admin.end();
+          await opened.db.destroy();
         }
       });
     }

@@ -58,7 +58,10 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     );
   }
 
-  const { db, kind } = openDatabase(config);
+  const { db, kind } = openDatabase(config, {
+    // A dropped idle connection is replaced at the next query; the operator still wants to know.
+    onConnectionError: (error) => event('database.connection_error', { error: error.message }),
+  });
   try {
     const applied = await migrateToLatest(db, kind);
     if (applied.length > 0) event('database.migrated', { database: kind, migrations: applied.join(',') });

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely } from 'kysely';
-import { createPostgresDialect } from './postgres-dialect.ts';
+import { createPostgresDialect, type PostgresDialectOptions } from './postgres-dialect.ts';
 import type { Database } from './schema.ts';
 import { createSqliteDialect } from './sqlite-dialect.ts';
 
@@ -18,10 +18,13 @@ export function sqlitePath(dataDir: string): string {
   return join(dataDir, 'twofa.sqlite');
 }
 
-export function openDatabase(options: { databaseUrl: string | undefined; dataDir: string }): OpenedDatabase {
+export function openDatabase(
+  options: { databaseUrl: string | undefined; dataDir: string },
+  events: PostgresDialectOptions = {},
+): OpenedDatabase {
   if (options.databaseUrl !== undefined) {
     return {
-      db: new Kysely<Database>({ dialect: createPostgresDialect(options.databaseUrl) }),
+      db: new Kysely<Database>({ dialect: createPostgresDialect(options.databaseUrl, events) }),
       kind: 'postgres',
     };
   }

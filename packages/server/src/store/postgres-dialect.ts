@@ -22,6 +22,20 @@ const types = {
       : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
-export function createPostgresDialect(connectionString: string): PostgresDialect {
-  return new PostgresDialect({ pool: new pg.Pool({ connectionString, types, max: 10 }) });
+export interface PostgresDialectOptions {
+  /**
+   * Hears a pooled connection that failed while idle (the server restarted or failed over, a proxy timed it
+   * out). pg has already dropped it from the pool, and the next query opens a new one; without a listener
+   * pg's 'error' event would end the process.
+   */
+  readonly onConnectionError?: (error: Error) => void;
+}
+
+export function createPostgresDialect(
+  connectionString: string,
+  options: PostgresDialectOptions = {},
+): PostgresDialect {
+  const pool = new pg.Pool({ connectionString, types, max: 10 });
+  pool.on('error', (error) => options.onConnectionError?.(error));
+  return new PostgresDialect({ pool });
 }

@@ -9,11 +9,17 @@ import type { Kysely } from 'kysely';
 import { type Config, ConfigError } from '../config.ts';
 import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
 import { hashPassword } from '../crypto/passwords.ts';
-import { generateMasterKey, type Keyring, parseKeyring } from '../crypto/secret-box.ts';
+import {
+  generateMasterKey,
+  type Keyring,
+  openSecret,
+  parseKeyring,
+  totpSecretContext,
+} from '../crypto/secret-box.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../store/open.ts';
 import type { Database } from '../store/schema.ts';
-import { listSecretKeyIds } from '../store/totp-credentials-repo.ts';
+import { listRecentSealedSecrets, listSecretKeyIds } from '../store/totp-credentials-repo.ts';
 import { createAccountService } from './accounts.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext } from './context.ts';
@@ -66,7 +72,11 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     const applied = await migrateToLatest(db, kind);
     if (applied.length > 0) event('database.migrated', { database: kind, migrations: applied.join(',') });
     const keyring = await loadKeyring(config, db, event);
-    await assertKeyringOpensStoredSecrets(db, keyring);
+    await assertKeyringOpensStoredSecrets(
+      db,
+      keyring,
+      config.masterKey === undefined ? masterKeyPath(config.dataDir) : undefined,
+    );
 
     // Computed once, up front, so the first unknown-email login costs the same as any other.
     const dummy = await hashPassword(randomBytes(24).toString('base64'));
@@ -147,14 +157,48 @@ async function readKeyFile(path: string): Promise<Keyring | undefined> {
   }
 }
 
-async function assertKeyringOpensStoredSecrets(db: Kysely<Database>, keyring: Keyring): Promise<void> {
-  const missing = (await listSecretKeyIds(db)).filter((keyId) => !keyring.keys.has(keyId));
+/** Secrets tried per key id at start: a wrong key opens none of them, one damaged row does not block. */
+const SECRETS_CHECKED_PER_KEY = 3;
+
+/**
+ * Refuses a keyring that cannot open what is stored: a key id it lacks, or a key under a known id that is
+ * not the one the secrets were sealed with (a bare key is always `default`, so ids alone do not tell).
+ * `keyFile` names the generated key file when the keyring came from it.
+ */
+async function assertKeyringOpensStoredSecrets(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  keyFile: string | undefined,
+): Promise<void> {
+  const keyIds = await listSecretKeyIds(db);
+  const missing = keyIds.filter((keyId) => !keyring.keys.has(keyId));
   if (missing.length > 0) {
     throw new ConfigError(
       'TWOFA_MASTER_KEY',
       `lacks key id(s) ${missing.join(', ')} that stored TOTP secrets are sealed under; keep old keys in the ` +
         'list after the current one until every secret has been re-sealed',
     );
+  }
+  for (const keyId of keyIds) {
+    const rows = await listRecentSealedSecrets(db, { keyId, limit: SECRETS_CHECKED_PER_KEY });
+    const opens = rows.some((row) => {
+      try {
+        openSecret(
+          keyring,
+          { keyId, ciphertext: row.secret_ciphertext },
+          totpSecretContext(row.user_id, row.id),
+        );
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (opens) continue;
+    const problem =
+      `key id '${keyId}' is not the key the stored TOTP secrets were sealed with (they do not open); ` +
+      'restore the original key';
+    if (keyFile !== undefined) throw new Error(`${keyFile}: ${problem}`);
+    throw new ConfigError('TWOFA_MASTER_KEY', problem);
   }
 }
 

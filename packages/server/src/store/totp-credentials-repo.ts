@@ -85,3 +85,17 @@ export async function listSecretKeyIds(db: Kysely<Database>): Promise<string[]> 
   const rows = await db.selectFrom('totp_credentials').select('secret_key_id').distinct().execute();
   return rows.map((row) => row.secret_key_id);
 }
+
+/** The most recent sealed secrets under one key id (at most `limit`), to check at start that the key opens them. */
+export async function listRecentSealedSecrets(
+  db: Kysely<Database>,
+  input: { keyId: string; limit: number },
+): Promise<Pick<TotpCredentialRow, 'id' | 'user_id' | 'secret_key_id' | 'secret_ciphertext'>[]> {
+  return db
+    .selectFrom('totp_credentials')
+    .select(['id', 'user_id', 'secret_key_id', 'secret_ciphertext'])
+    .where('secret_key_id', '=', input.keyId)
+    .orderBy('created_at_ms', 'desc')
+    .limit(input.limit)
+    .execute();
+}

@@ -43,6 +43,21 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    // Threat: input that crashes a route. PostgreSQL text cannot hold NUL, so such an email used to reach the
+    // database and fail there (a 500, on PostgreSQL only); a lone surrogate is stored as U+FFFD, so two
+    // different inputs would name one account.
+    test('emails with control characters or lone surrogates are refused at sign-up and fail like unknown ones at login', async () => {
+      for (const email of [
+        'a\u0000b@example.com',
+        'a\u0007b@example.com',
+        'ab@exa\u007fmple.com',
+        'a\ud800b@example.com',
+      ]) {
+        await rejectsCode(services.accounts.signUp({ email, password: 'password1' }), 'INVALID_EMAIL');
+        await rejectsCode(services.auth.login({ email, password: 'password1' }), 'INVALID_CREDENTIALS');
+      }
+    });
+
     test('passwords need 8 to 128 characters, counted as code points', async () => {
       await rejectsCode(
         services.accounts.signUp({ email: uniqueEmail(), password: '1234567' }),

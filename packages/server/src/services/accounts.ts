@@ -17,12 +17,17 @@ export const MAX_PASSWORD_CHARS = 128;
 const MAX_EMAIL_CHARS = 254;
 /** A basic shape check, not RFC 5322: something@domain.tld, no spaces, no characters that need quoting. */
 const EMAIL_SHAPE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:".]+(\.[^\s@<>()[\]\\,;:".]+)+$/u;
+/** Control characters (PostgreSQL text cannot even hold NUL) and lone surrogates (stored as U+FFFD, so two
+ *  inputs would name one account) have no place in an address. */
+const NOT_IN_EMAIL = /[\p{Cc}\p{Cs}]/u;
 
 /** Trims and lower-cases an email; undefined when it does not look like one. */
 export function normalizeEmail(email: unknown): string | undefined {
   if (typeof email !== 'string') return undefined;
   const normalized = email.trim().toLowerCase();
-  if (normalized.length > MAX_EMAIL_CHARS || !EMAIL_SHAPE.test(normalized)) return undefined;
+  if (normalized.length > MAX_EMAIL_CHARS || !EMAIL_SHAPE.test(normalized) || NOT_IN_EMAIL.test(normalized)) {
+    return undefined;
+  }
   return normalized;
 }
 

@@ -40,7 +40,9 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
 
   routes.get('/security', async (c) => {
     const done = c.req.query('done');
-    return showPage(c, signedIn(c), { notice: done !== undefined ? DONE[done] : undefined });
+    // Own keys only: `constructor` or `toString` would otherwise find Object.prototype's and show its text.
+    const notice = done !== undefined && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
+    return showPage(c, signedIn(c), { notice });
   });
 
   routes.post('/security/totp/begin', async (c) => {

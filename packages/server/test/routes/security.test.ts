@@ -212,6 +212,16 @@ test('an unknown ?done= key shows no message', async () => {
   assert.ok(!page.body.includes('<script>'));
 });
 
+test('a ?done= key that names a property every object has shows no message either', async () => {
+  const { b } = await signedIn();
+  for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+    const page = await b.get(`/security?done=${key}`);
+    assert.equal(page.status, 200, key);
+    assert.doesNotMatch(page.body, /notice-success/, key);
+    assert.doesNotMatch(page.body, /native code|\[object Object\]/, key);
+  }
+});
+
 test('signed out: every security route sends the browser to /login', async () => {
   const b = browserFor(t);
   await b.get('/login');

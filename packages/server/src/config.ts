@@ -18,7 +18,7 @@ export interface Config {
   /** TWOFA_DATABASE_URL: a postgres:// or postgresql:// URL selects PostgreSQL; unset selects SQLite in
    *  `<dataDir>/twofa.sqlite`. */
   databaseUrl: string | undefined;
-  /** TWOFA_PUBLIC_URL: the base URL people reach the service at, without a trailing slash.
+  /** TWOFA_PUBLIC_URL: the origin people reach the service at (no path), without a trailing slash.
    *  @default 'http://<host>:<port>' */
   publicUrl: string;
   /** TWOFA_BEHIND_TLS_PROXY=1: a TLS-terminating proxy sits in front; trust `X-Forwarded-Proto: https`. */
@@ -166,5 +166,14 @@ function readPublicUrl(value: string | undefined, host: string, port: number): s
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new ConfigError('TWOFA_PUBLIC_URL', 'must not carry credentials, a query or a fragment');
   }
-  return url.href.replace(/\/+$/, '');
+  // Every route, cookie (Path=/, __Host-) and redirect assumes the root: a path would be accepted and then
+  // served wrongly, so refuse it at start.
+  if (url.pathname !== '/') {
+    throw new ConfigError(
+      'TWOFA_PUBLIC_URL',
+      'must be an origin only (scheme, host and port, optionally a trailing /), without a path: ' +
+        'the service cannot be served under a path',
+    );
+  }
+  return url.origin;
 }

@@ -84,10 +84,25 @@ test('public URL: default follows host and port (IPv6 bracketed); https or a TLS
   assert.equal(loadConfig({ TWOFA_PUBLIC_URL: 'https://a.example' }).secureCookies, true);
   assert.equal(loadConfig({ TWOFA_PUBLIC_URL: 'http://a.example' }).secureCookies, false);
   assert.equal(loadConfig({ TWOFA_BEHIND_TLS_PROXY: 'true' }).secureCookies, true);
+  assert.equal(loadConfig({ TWOFA_PUBLIC_URL: 'http://a.example/' }).publicUrl, 'http://a.example');
   assert.equal(
-    loadConfig({ TWOFA_PUBLIC_URL: 'http://a.example/twofa/' }).publicUrl,
-    'http://a.example/twofa',
+    loadConfig({ TWOFA_PUBLIC_URL: 'https://a.example:8443' }).publicUrl,
+    'https://a.example:8443',
   );
+});
+
+test('public URL: an origin only; a path is refused (the pages cannot be served under one)', () => {
+  for (const value of [
+    'https://example.com/2fa',
+    'https://example.com/2fa/',
+    'http://a.example/twofa/',
+    'https://example.com//',
+    'https://example.com/%2F',
+  ]) {
+    const error = configError({ TWOFA_PUBLIC_URL: value }, 'TWOFA_PUBLIC_URL');
+    assert.match(error.message, /path/, value);
+    assert.ok(!error.message.includes('example'), 'the value is not echoed');
+  }
 });
 
 test('bad values name the variable', () => {

@@ -60,7 +60,12 @@ export function fullSession(c: PageContext): SessionView | undefined {
   return session?.state === 'full' ? session : undefined;
 }
 
-/** Codes are typed or pasted with spaces ("123 456"); the digits are what counts. */
+/**
+ * Codes are typed or pasted with spaces or hyphens ("123 456", "123-456"), and some phone keyboards type
+ * full-width digits ("１２３４５６"): NFKC turns those (and the full-width space and hyphen) into ASCII, then
+ * spaces and hyphens go. Anything else is left as typed, for the service to refuse.
+ */
 export function normalizeCode(code: string): string {
-  return code.replace(/\s+/g, '');
+  // U+2010 HYPHEN is what NFKC makes of U+2011 NON-BREAKING HYPHEN.
+  return code.normalize('NFKC').replace(/[\s\-\u2010]+/g, '');
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
+import { normalizeCode } from '../../src/routes/page.ts';
+import { normalizeCode as normalizeServiceCode } from '../../src/services/totp.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import {
   accountWithTOTP,
@@ -79,6 +81,50 @@ test('a code typed with a space in the middle works', async () => {
   await b.get('/login/code');
   const code = codeNow(secret, t.clock);
   const res = await b.post('/login/code', { code: `${code.slice(0, 3)} ${code.slice(3)}` });
+  assert.equal(res.status, 303);
+  assert.equal(res.location, '/');
+});
+
+/** ASCII digits as a phone's full-width keyboard types them (U+FF10..U+FF19). */
+const fullWidth = (digits: string) => digits.replace(/\d/g, (d) => String.fromCodePoint(0xff10 + Number(d)));
+
+test('codes as typed: full-width digits, spaces and hyphens come out as the six digits', () => {
+  const cases: [string, string][] = [
+    ['123456', '123456'],
+    [' 123 456 ', '123456'],
+    ['123-456', '123456'],
+    ['12-34-56', '123456'],
+    [fullWidth('123456'), '123456'],
+    [`${fullWidth('123')} ${fullWidth('456')}`, '123456'],
+    [`${fullWidth('123')}\u3000${fullWidth('456')}`, '123456'], // ideographic space
+    [`${fullWidth('123')}\uff0d${fullWidth('456')}`, '123456'], // full-width hyphen-minus
+    ['123\u2010456', '123456'], // hyphen
+    ['123\u2011456', '123456'], // non-breaking hyphen
+  ];
+  for (const [typed, digits] of cases) assert.equal(normalizeCode(typed), digits, JSON.stringify(typed));
+});
+
+test('anything else stays as typed and is refused by the service', () => {
+  for (const typed of [
+    '\u0661\u0662\u0663\u0664\u0665\u0666', // Arabic-Indic digits: NFKC leaves them
+    '123\u2013456', // en dash
+    '123.456',
+    '123_456',
+    'I23456',
+    '',
+  ]) {
+    assert.equal(normalizeServiceCode(normalizeCode(typed)), undefined, JSON.stringify(typed));
+  }
+});
+
+test('a code typed with full-width digits and a full-width hyphen signs in', async () => {
+  const { email, secret } = await accountWithTOTP(t);
+  const b = browserFor(t);
+  await logIn(b, email);
+  await b.get('/login/code');
+  const code = codeNow(secret, t.clock);
+  const typed = `${fullWidth(code.slice(0, 3))}\uff0d${fullWidth(code.slice(3))}`;
+  const res = await b.post('/login/code', { code: typed });
   assert.equal(res.status, 303);
   assert.equal(res.location, '/');
 });

@@ -29,13 +29,28 @@ export interface PostgresDialectOptions {
    * pg's 'error' event would end the process.
    */
   readonly onConnectionError?: (error: Error) => void;
+  /**
+   * How long opening a connection may take before the query that needed it fails (pg's
+   * connectionTimeoutMillis; 0 waits for ever). Without it a host that stops answering (a partition, packets
+   * dropped by a firewall) hangs every request that needs a new connection.
+   * @default CONNECTION_TIMEOUT_MS
+   */
+  readonly connectionTimeoutMs?: number;
 }
+
+/** Long enough for a loaded server or a slow TLS handshake, short enough that requests fail instead of pile up. */
+export const CONNECTION_TIMEOUT_MS = 5_000;
 
 export function createPostgresDialect(
   connectionString: string,
   options: PostgresDialectOptions = {},
 ): PostgresDialect {
-  const pool = new pg.Pool({ connectionString, types, max: 10 });
+  const pool = new pg.Pool({
+    connectionString,
+    types,
+    max: 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
+  });
   pool.on('error', (error) => options.onConnectionError?.(error));
   return new PostgresDialect({ pool });
 }

@@ -1,6 +1,7 @@
 // The whole service as a person uses it, in real Chromium driven by playwright-core against the real server:
-// sign up; set up the authenticator by reading the QR code from a screenshot with zbarimg; confirm with a code
-// computed from it; log out; log in with password and code; the same code again is refused; log out.
+// sign up; set up the authenticator by reading the QR code from a screenshot with zbarimg; confirm with the
+// password and a code computed from it; log out; log in with password and code; the same code again is
+// refused; log out.
 // Along the way: the copy script runs under the CSP and the browser reports no CSP violation.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -113,9 +114,12 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
   await copy.click();
   await page.getByText(/^(Copied\.|Selected)/).waitFor();
 
-  // Confirm with the code computed from what the QR code said.
+  // Confirm with the password and the code computed from what the QR code said. The change-password form
+  // has a "Current password" field too: use the one in the form with the "Turn on" button.
+  const confirmForm = page.locator('form', { has: page.getByRole('button', { name: 'Turn on' }) });
+  await confirmForm.getByLabel('Current password').fill(PASSWORD);
   const confirmedAt = Date.now();
-  await page
+  await confirmForm
     .getByLabel('Code from your authenticator app')
     .fill(generateTOTP({ secret: key.secret, nowMs: confirmedAt }));
   await page.getByRole('button', { name: 'Turn on' }).click();

@@ -15,7 +15,14 @@ import { MAX_PASSWORD_FAILURES, PASSWORD_WINDOW_MS } from '../src/services/index
 import type { ServiceError, Services } from '../src/services/types.ts';
 import { openDatabase } from '../src/store/open.ts';
 import type { Database } from '../src/store/schema.ts';
-import { DIALECTS, openTestServices, rejectsCode, type TestClock, uniqueEmail } from './support/dialects.ts';
+import {
+  codeAt,
+  DIALECTS,
+  openTestServices,
+  rejectsCode,
+  type TestClock,
+  uniqueEmail,
+} from './support/dialects.ts';
 
 const PASSWORD = 'the right password';
 
@@ -149,6 +156,37 @@ for (const dialect of DIALECTS) {
         'RATE_LIMITED',
       );
       await rejectsCode(login(email, PASSWORD), 'RATE_LIMITED');
+    });
+
+    test('wrong passwords confirming a set-up count against the same email', async () => {
+      const email = await account();
+      const { issued } = await login(email, PASSWORD);
+      const userId = issued.session.userId;
+      const { secret } = await services.totp.beginEnrollment(userId);
+      const confirm = (password: string) =>
+        services.totp.confirmEnrollment({ userId, password, code: codeAt(secret, clock.nowMs()) });
+      await wrongPasswords(email, 5);
+      for (let i = 0; i < 5; i++) await rejectsCode(confirm(`wrong password ${i}`), 'WRONG_PASSWORD');
+      argon2Calls = 0;
+      await rejectsCode(confirm(PASSWORD), 'RATE_LIMITED');
+      assert.equal(argon2Calls, 0, 'refused before any hashing');
+      await rejectsCode(login(email, PASSWORD), 'RATE_LIMITED');
+      assert.equal((await services.accounts.getUser(userId))?.totpEnabled, false, '2FA still off');
+    });
+
+    test('the right password confirming a set-up starts the count over', async () => {
+      const email = await account();
+      const { issued } = await login(email, PASSWORD);
+      const userId = issued.session.userId;
+      await services.totp.beginEnrollment(userId);
+      await wrongPasswords(email, MAX_PASSWORD_FAILURES - 1);
+      // A wrong code, but the password was right: it clears the email's failures.
+      await rejectsCode(
+        services.totp.confirmEnrollment({ userId, password: PASSWORD, code: 'abcdef' }),
+        'INVALID_CODE',
+      );
+      await wrongPasswords(email, MAX_PASSWORD_FAILURES - 1);
+      await login(email, PASSWORD);
     });
 
     test('the database holds a keyed hash of the email, not the email nor its SHA-256', async () => {

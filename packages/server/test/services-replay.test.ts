@@ -48,7 +48,11 @@ for (const dialect of DIALECTS) {
       const issued = await services.accounts.signUp({ email, password: 'password one' });
       const { secret } = await services.totp.beginEnrollment(issued.session.userId);
       const code = codeAt(secret, clock.nowMs());
-      await services.totp.confirmEnrollment({ userId: issued.session.userId, code });
+      await services.totp.confirmEnrollment({
+        userId: issued.session.userId,
+        password: 'password one',
+        code,
+      });
       const login = await services.auth.login({ email, password: 'password one' });
       await rejectsCode(
         services.auth.verifySecondFactor({ pendingToken: login.issued.token, code }),
@@ -144,8 +148,8 @@ for (const dialect of DIALECTS) {
       const { secret } = await services.totp.beginEnrollment(userId);
       const code = codeAt(secret, clock.nowMs());
       const results = await Promise.allSettled([
-        services.totp.confirmEnrollment({ userId, code }),
-        services.totp.confirmEnrollment({ userId, code }),
+        services.totp.confirmEnrollment({ userId, password: 'pw12345678', code }),
+        services.totp.confirmEnrollment({ userId, password: 'pw12345678', code }),
       ]);
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       assert.equal((await services.accounts.getUser(userId))?.totpEnabled, true);

@@ -98,6 +98,7 @@ for (const dialect of DIALECTS) {
       const pendingSetup = await services.totp.beginEnrollment(signUp.session.userId);
       await services.totp.confirmEnrollment({
         userId: signUp.session.userId,
+        password,
         code: codeAt(pendingSetup.secret, clock.nowMs()),
       });
       clock.advance(30_000);

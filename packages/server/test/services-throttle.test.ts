@@ -199,12 +199,17 @@ for (const dialect of DIALECTS) {
       const { secret } = await services.totp.beginEnrollment(user.userId);
       for (let i = 0; i < MAX_CODE_FAILURES + 2; i++) {
         await rejectsCode(
-          services.totp.confirmEnrollment({ userId: user.userId, code: wrongCode(secret, clock.nowMs(), i) }),
+          services.totp.confirmEnrollment({
+            userId: user.userId,
+            password: user.password,
+            code: wrongCode(secret, clock.nowMs(), i),
+          }),
           'INVALID_CODE',
         );
       }
       await services.totp.confirmEnrollment({
         userId: user.userId,
+        password: user.password,
         code: codeAt(secret, clock.nowMs() + 30_000),
       });
       assert.equal(await services.auth.secondFactorWaitMs(user.userId), 0);

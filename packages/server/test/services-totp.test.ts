@@ -58,29 +58,61 @@ for (const dialect of DIALECTS) {
       assert.notDeepEqual(first.secret, second.secret);
       assert.deepEqual((await services.totp.getPendingEnrollment(userId))?.secret, second.secret);
       await rejectsCode(
-        services.totp.confirmEnrollment({ userId, code: codeAt(first.secret, clock.nowMs()) }),
+        services.totp.confirmEnrollment({
+          userId,
+          password: 'password one',
+          code: codeAt(first.secret, clock.nowMs()),
+        }),
         'INVALID_CODE',
       );
     });
 
     test('confirming: a wrong code is refused; the right one turns 2FA on and ends the set-up', async () => {
       const { userId } = await newUser();
-      await rejectsCode(services.totp.confirmEnrollment({ userId, code: '123456' }), 'NO_PENDING_ENROLLMENT');
+      await rejectsCode(
+        services.totp.confirmEnrollment({ userId, password: 'password one', code: '123456' }),
+        'NO_PENDING_ENROLLMENT',
+      );
       const { secret } = await services.totp.beginEnrollment(userId);
       const right = codeAt(secret, clock.nowMs());
       await rejectsCode(
-        services.totp.confirmEnrollment({ userId, code: right === '000000' ? '000001' : '000000' }),
+        services.totp.confirmEnrollment({
+          userId,
+          password: 'password one',
+          code: right === '000000' ? '000001' : '000000',
+        }),
         'INVALID_CODE',
       );
-      await rejectsCode(services.totp.confirmEnrollment({ userId, code: 'abcdef' }), 'INVALID_CODE');
-      await services.totp.confirmEnrollment({ userId, code: right });
+      await rejectsCode(
+        services.totp.confirmEnrollment({ userId, password: 'password one', code: 'abcdef' }),
+        'INVALID_CODE',
+      );
+      await services.totp.confirmEnrollment({ userId, password: 'password one', code: right });
       assert.equal((await services.accounts.getUser(userId))?.totpEnabled, true);
       assert.equal(await services.totp.getPendingEnrollment(userId), null);
       await rejectsCode(services.totp.beginEnrollment(userId), 'TOTP_ALREADY_ENABLED');
       await rejectsCode(
-        services.totp.confirmEnrollment({ userId, code: codeAt(secret, clock.nowMs() + STEP) }),
+        services.totp.confirmEnrollment({
+          userId,
+          password: 'password one',
+          code: codeAt(secret, clock.nowMs() + STEP),
+        }),
         'NO_PENDING_ENROLLMENT',
       );
+      clock.advance(STEP);
+    });
+
+    test('confirming needs the current password: with a wrong one 2FA stays off and the code is not used', async () => {
+      const { userId } = await newUser();
+      const { secret } = await services.totp.beginEnrollment(userId);
+      const code = codeAt(secret, clock.nowMs());
+      for (const password of ['not the password', '', 'PASSWORD ONE']) {
+        await rejectsCode(services.totp.confirmEnrollment({ userId, password, code }), 'WRONG_PASSWORD');
+      }
+      assert.equal((await services.accounts.getUser(userId))?.totpEnabled, false);
+      assert.notEqual(await services.totp.getPendingEnrollment(userId), null, 'the set-up is still waiting');
+      await services.totp.confirmEnrollment({ userId, password: 'password one', code });
+      assert.equal((await services.accounts.getUser(userId))?.totpEnabled, true);
       clock.advance(STEP);
     });
 
@@ -174,6 +206,7 @@ for (const dialect of DIALECTS) {
 
       await services.totp.confirmEnrollment({
         userId: user.userId,
+        password: user.password,
         code: codeAt(replacement.secret, clock.nowMs()),
       });
       assert.equal((await services.accounts.getUser(user.userId))?.totpEnabled, true);
@@ -212,7 +245,7 @@ for (const dialect of DIALECTS) {
       const at = new Date(clock.nowMs()).toISOString().replace('.000Z', 'Z');
       const result = spawnSync('oathtool', ['--totp', '-b', base32!, '-N', at], { encoding: 'utf8' });
       assert.equal(result.status, 0, result.stderr);
-      await services.totp.confirmEnrollment({ userId, code: result.stdout.trim() });
+      await services.totp.confirmEnrollment({ userId, password: 'password one', code: result.stdout.trim() });
       assert.equal((await services.accounts.getUser(userId))?.totpEnabled, true);
       clock.advance(STEP);
     });

@@ -57,10 +57,14 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
 
   routes.post('/security/totp/confirm', async (c) => {
     const session = signedIn(c);
-    const form = await readForm(c, 'code');
+    const form = await readForm(c, 'password', 'code');
     const wasEnabled = (await services.accounts.getUser(session.userId))?.totpEnabled ?? false;
     try {
-      await services.totp.confirmEnrollment({ userId: session.userId, code: normalizeCode(form.code) });
+      await services.totp.confirmEnrollment({
+        userId: session.userId,
+        password: form.password,
+        code: normalizeCode(form.code),
+      });
     } catch (error) {
       return showFormError(c, session, 'confirm', error);
     }

@@ -8,7 +8,7 @@ import { buildKeyURI, generateSecret, verifyTOTP } from '@twofa/otp';
 import { verifyPassword } from '../crypto/passwords.ts';
 import { needsReseal, openSecret, sealSecret, totpSecretContext } from '../crypto/secret-box.ts';
 import { isUniqueViolation } from '../store/errors.ts';
-import type { TotpCredentialRow } from '../store/schema.ts';
+import type { TotpCredentialRow, UserRow } from '../store/schema.ts';
 import {
   activateCredential,
   claimStep,
@@ -141,6 +141,21 @@ export function createTotpService(ctx: ServiceContext): TotpService {
   }
 
   /**
+   * The account's current password, counted against the email's limit as at login (a stolen session must
+   * not become a place to guess it from): reserved before argon2, cleared when right.
+   */
+  async function checkPassword(user: UserRow, password: unknown): Promise<void> {
+    const emailKey = await reservePasswordAttempt(ctx, user.email);
+    if (
+      typeof password !== 'string' ||
+      !(await verifyPassword(preparePassword(password), user.password_hash))
+    ) {
+      throw new ServiceError('WRONG_PASSWORD', 'The password is not correct.');
+    }
+    await clearPasswordFailures(ctx, emailKey);
+  }
+
+  /**
    * Password, then a current code (claimed: it cannot be used again), for disable and replace. Both count
    * against the same limits as at login (a stolen session must not become a place to guess either).
    */
@@ -154,14 +169,7 @@ export function createTotpService(ctx: ServiceContext): TotpService {
     if (active === undefined) throw new ServiceError('TOTP_NOT_ENABLED', 'Two-factor authentication is off.');
     // While codes are locked the action cannot succeed: say so before spending a password attempt.
     await refuseWhileCodesLocked(ctx, userId);
-    const emailKey = await reservePasswordAttempt(ctx, user.email);
-    if (
-      typeof password !== 'string' ||
-      !(await verifyPassword(preparePassword(password), user.password_hash))
-    ) {
-      throw new ServiceError('WRONG_PASSWORD', 'The password is not correct.');
-    }
-    await clearPasswordFailures(ctx, emailKey);
+    await checkPassword(user, password);
     const check = await reserveCodeCheck(ctx, userId);
     if (!(await checkAndClaimCode(ctx, active, code))) {
       rejectCode(ctx, userId, check); // throws if this failure starts a lock
@@ -190,7 +198,8 @@ export function createTotpService(ctx: ServiceContext): TotpService {
       return view(user.email, await openCredentialSecret(ctx, pending));
     },
 
-    async confirmEnrollment({ userId, code }) {
+    async confirmEnrollment({ userId, password, code }) {
+      const user = await requireUser(userId);
       const pending = await findCredential(ctx.db, userId, 'pending');
       if (pending === undefined) {
         throw new ServiceError(
@@ -198,6 +207,10 @@ export function createTotpService(ctx: ServiceContext): TotpService {
           'Start the set-up again: no authenticator is waiting.',
         );
       }
+      // Someone holding a stolen session could otherwise put their own authenticator on the account and
+      // lock the owner out: turning 2FA on (or confirming a replacement) takes the password too. The code
+      // itself does not count against the user's code limit: its secret is on the user's own screen.
+      await checkPassword(user, password);
       const step = await matchCode(ctx, pending, code);
       if (step === undefined) throw invalidCode();
       // One transaction: claim the step on the pending row (this code counts as used), retire the old

@@ -14,7 +14,7 @@ export type ServiceErrorCode =
   | 'WEAK_PASSWORD' // shorter than 8 or longer than 128 characters
   | 'EMAIL_TAKEN'
   | 'INVALID_CREDENTIALS' // unknown email or wrong password: the same code, message and timing for both
-  | 'WRONG_PASSWORD' // re-authentication of a signed-in user failed (change password, disable 2FA)
+  | 'WRONG_PASSWORD' // re-authentication of a signed-in user failed (change password, 2FA on, off, replace)
   | 'INVALID_CODE' // a one-time code was wrong or already used
   | 'TOO_MANY_ATTEMPTS' // the pending login used up its code attempts; the pending session is gone
   | 'SECOND_FACTOR_LOCKED' // too many wrong codes for this user, across sessions: codes refused (retryAfterMs)
@@ -128,9 +128,11 @@ export interface TotpService {
   beginEnrollment(userId: string): Promise<EnrollmentView>;
   /** The pending set-up, or null. */
   getPendingEnrollment(userId: string): Promise<EnrollmentView | null>;
-  /** Checks a code from the app against the pending secret; on success 2FA is on and that code's step
-   *  counts as used. Throws NO_PENDING_ENROLLMENT, INVALID_CODE. */
-  confirmEnrollment(input: { userId: string; code: string }): Promise<void>;
+  /** Needs the current password (a stolen session must not enroll its own authenticator), then checks a
+   *  code from the app against the pending secret; on success 2FA is on (or the replacement is active)
+   *  and that code's step counts as used. Throws NO_PENDING_ENROLLMENT, WRONG_PASSWORD, RATE_LIMITED (the
+   *  email's password limit), INVALID_CODE. */
+  confirmEnrollment(input: { userId: string; password: string; code: string }): Promise<void>;
   /** Needs the password and a current code. Throws WRONG_PASSWORD, INVALID_CODE, TOTP_NOT_ENABLED,
    *  RATE_LIMITED (the email's password limit), SECOND_FACTOR_LOCKED (the user's code limit). */
   disable(input: { userId: string; password: string; code: string }): Promise<void>;

@@ -103,10 +103,11 @@ function enrollmentSection(
       <p>On this phone? <a href="${enrollment.uri}">Open the key in your authenticator app</a>.</p>
     </li>
     <li>
-      <p>Enter the code the app now shows to turn two-factor authentication on.</p>
+      <p>Enter your password and the code the app now shows to turn two-factor authentication on.</p>
       ${notice('error', errors.confirm)}
       <form method="post" action="/security/totp/confirm" class="stack">
         ${csrfField(csrf)}
+        ${field({ id: 'confirm-password', name: 'password', label: 'Current password', type: 'password', autocomplete: 'current-password' })}
         ${codeField('confirm-code')}
         ${submit(replacing ? 'Confirm new app' : 'Turn on')}
       </form>

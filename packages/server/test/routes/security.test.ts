@@ -81,16 +81,45 @@ test('"start over" issues a new key', async () => {
   assert.notDeepEqual(first.secret, second.secret);
 });
 
+test('the confirm form asks for the current password beside the code', async () => {
+  const { b } = await signedIn();
+  const { page } = await beginSetUp(b);
+  const form = /<form method="post" action="\/security\/totp\/confirm"[\s\S]*?<\/form>/.exec(page.body)?.[0];
+  assert.ok(form, 'the confirm form');
+  assert.match(form, /<label for="confirm-password">Current password<\/label>/);
+  assert.match(
+    form,
+    /id="confirm-password" name="password" type="password" autocomplete="current-password" required/,
+  );
+  assert.match(form, /name="code"/);
+});
+
+test('confirming with a wrong or missing password: 401, 2FA stays off, the code is not used up', async () => {
+  const { b } = await signedIn();
+  const { secret } = await beginSetUp(b);
+  const code = codeNow(secret, t.clock);
+  for (const fields of [{ code }, { password: 'not my password', code }]) {
+    const bad = await b.post('/security/totp/confirm', fields);
+    assert.equal(bad.status, 401);
+    assert.match(bad.body, /role="alert">Your password is incorrect\./);
+    assert.match(bad.body, /Off: your password alone signs you in\./);
+    assert.match(bad.body, /action="\/security\/totp\/confirm"/, 'the set-up is still on the page');
+  }
+  const good = await b.post('/security/totp/confirm', { password: PASSWORD, code });
+  assert.equal(good.status, 303);
+  assert.equal(good.location, '/security?done=totp-on');
+});
+
 test('confirming with a wrong code: 401, 2FA stays off; with the right code: on', async () => {
   const { b } = await signedIn();
   const { secret } = await beginSetUp(b);
   const right = codeNow(secret, t.clock);
   const wrong = right === '000000' ? '111111' : '000000';
-  const bad = await b.post('/security/totp/confirm', { code: wrong });
+  const bad = await b.post('/security/totp/confirm', { password: PASSWORD, code: wrong });
   assert.equal(bad.status, 401);
   assert.match(bad.body, /role="alert">That code is not valid/);
   assert.match(bad.body, /Off: your password alone signs you in\./);
-  const good = await b.post('/security/totp/confirm', { code: right });
+  const good = await b.post('/security/totp/confirm', { password: PASSWORD, code: right });
   assert.equal(good.status, 303);
   assert.equal(good.location, '/security?done=totp-on');
   const page = await b.get(good.location!);
@@ -102,7 +131,7 @@ test('confirming with a wrong code: 401, 2FA stays off; with the right code: on'
 test('confirm without a set-up in progress: 409', async () => {
   const { b } = await signedIn();
   await b.get('/security');
-  const res = await b.post('/security/totp/confirm', { code: '123456' });
+  const res = await b.post('/security/totp/confirm', { password: PASSWORD, code: '123456' });
   assert.equal(res.status, 409);
   assert.match(res.body, /no set-up to confirm/);
 });
@@ -162,7 +191,10 @@ test('replacing the authenticator: the old one works until the new one is confir
   await other.get('/login/code');
   assert.equal((await other.post('/login/code', { code: codeNow(oldSecret, t.clock) })).location, '/');
 
-  const confirmed = await b.post('/security/totp/confirm', { code: codeNow(newSecret, t.clock) });
+  const confirmed = await b.post('/security/totp/confirm', {
+    password: PASSWORD,
+    code: codeNow(newSecret, t.clock),
+  });
   assert.equal(confirmed.location, '/security?done=totp-replaced');
   t.clock.advance(30_000);
   const third = browserFor(t);

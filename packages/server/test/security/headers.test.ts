@@ -6,7 +6,15 @@ import { after, before, test } from 'node:test';
 import { CONTENT_SECURITY_POLICY } from '../../src/middleware/security-headers/index.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import type { Page } from '../support/client.ts';
-import { accountWithTOTP, beginSetUp, browserFor, logIn, signUp, uniqueEmail } from '../support/flows.ts';
+import {
+  accountWithTOTP,
+  beginSetUp,
+  browserFor,
+  logIn,
+  PASSWORD,
+  signUp,
+  uniqueEmail,
+} from '../support/flows.ts';
 
 let t: TestApp;
 let pages: Map<string, Page>;
@@ -29,7 +37,7 @@ async function everyPage(): Promise<Map<string, Page>> {
     pages.set(`signed in ${path}`, await user.get(path));
   const { page } = await beginSetUp(user);
   pages.set('set-up page', page);
-  pages.set('set-up error', await user.post('/security/totp/confirm', { code: '12' }));
+  pages.set('set-up error', await user.post('/security/totp/confirm', { password: PASSWORD, code: '12' }));
 
   const { email } = await accountWithTOTP(t);
   const pending = browserFor(t);

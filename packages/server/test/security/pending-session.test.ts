@@ -46,7 +46,7 @@ test('pending: every settings form is refused, even with a valid token, and noth
     ['/security/totp/disable', { password: PASSWORD, code: codeNow(secret, t.clock) }],
     ['/security/totp/replace', { password: PASSWORD, code: codeNow(secret, t.clock) }],
     ['/security/totp/begin', {}],
-    ['/security/totp/confirm', { code: codeNow(secret, t.clock) }],
+    ['/security/totp/confirm', { password: PASSWORD, code: codeNow(secret, t.clock) }],
   ];
   for (const [path, fields] of posts) {
     const res = await b.post(path, fields);

@@ -49,7 +49,7 @@ test('a whole account life leaves no secret in the logs', async () => {
   remember(Buffer.from(secret).toString('hex'));
   const confirmCode = codeNow(secret, t.clock);
   remember(confirmCode);
-  await b.post('/security/totp/confirm', { code: confirmCode });
+  await b.post('/security/totp/confirm', { password: PASSWORD, code: confirmCode });
   await b.post('/logout', {}, { csrf: 'forged-csrf-token' }); // refused, and logged as a refusal
   remember('forged-csrf-token');
   await logOut(b);

@@ -76,7 +76,10 @@ test('after set-up is confirmed, no page shows the secret again', async () => {
     page.body.replace(/\s+/g, '').includes(encodeBase32(secret, { padding: false })),
     'shown while pending',
   );
-  const confirm = await b.post('/security/totp/confirm', { code: codeNow(secret, t.clock) });
+  const confirm = await b.post('/security/totp/confirm', {
+    password: PASSWORD,
+    code: codeNow(secret, t.clock),
+  });
   assertAbsent(confirm, secret, 'confirm response');
   for (const [path, p] of await crawl(b)) assertAbsent(p, secret, `signed in ${path}`);
 
@@ -106,14 +109,14 @@ test('after replacing the app, neither the old nor the new secret is shown', asy
   const b = browserFor(t);
   await signUp(b, uniqueEmail());
   const { secret: oldSecret } = await beginSetUp(b);
-  await b.post('/security/totp/confirm', { code: codeNow(oldSecret, t.clock) });
+  await b.post('/security/totp/confirm', { password: PASSWORD, code: codeNow(oldSecret, t.clock) });
   t.clock.advance(30_000);
   await b.get('/security');
   await b.post('/security/totp/replace', { password: PASSWORD, code: codeNow(oldSecret, t.clock) });
   const pending = await b.get('/security');
   assertAbsent(pending, oldSecret, 'replacement set-up page (old secret)', true);
   const newSecret = keyFromPage(pending.body).secret;
-  await b.post('/security/totp/confirm', { code: codeNow(newSecret, t.clock) });
+  await b.post('/security/totp/confirm', { password: PASSWORD, code: codeNow(newSecret, t.clock) });
   for (const [path, p] of await crawl(b)) {
     assertAbsent(p, oldSecret, `after replace ${path} (old)`);
     assertAbsent(p, newSecret, `after replace ${path} (new)`);
@@ -132,6 +135,7 @@ test('during set-up the secret is in no form field, URL or redirect', async () =
   for (const input of page.body.match(/<input\b[^>]*>/g) ?? []) assert.ok(!input.includes(probe), input);
   for (const action of page.body.match(/action="[^"]*"/g) ?? []) assert.ok(!action.includes(probe), action);
   const wrong = await b.post('/security/totp/confirm', {
+    password: PASSWORD,
     code: '000000' === codeNow(secret, t.clock) ? '111111' : '000000',
   });
   assert.equal(wrong.location, null);

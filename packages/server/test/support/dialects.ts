@@ -161,7 +161,7 @@ export async function signUpWithTotp(
   const issued = await services.accounts.signUp({ email, password });
   const userId = issued.session.userId;
   const { secret } = await services.totp.beginEnrollment(userId);
-  await services.totp.confirmEnrollment({ userId, code: codeAt(secret, clock.nowMs()) });
+  await services.totp.confirmEnrollment({ userId, password, code: codeAt(secret, clock.nowMs()) });
   clock.advance(30_000);
   return { email, password, userId, secret, token: issued.token };
 }

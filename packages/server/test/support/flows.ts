@@ -39,10 +39,13 @@ export async function beginSetUp(b: Browser): Promise<{ secret: Uint8Array; page
   return { secret: keyFromPage(page.body).secret, page };
 }
 
-/** Sets up and confirms the authenticator at the clock's time; returns the secret. That step is now used. */
-export async function enableTOTP(b: Browser, clock: Clock): Promise<Uint8Array> {
+/**
+ * Sets up and confirms the authenticator (password and a code) at the clock's time; returns the secret.
+ * That step is now used.
+ */
+export async function enableTOTP(b: Browser, clock: Clock, password = PASSWORD): Promise<Uint8Array> {
   const { secret } = await beginSetUp(b);
-  const confirmed = await b.post('/security/totp/confirm', { code: codeNow(secret, clock) });
+  const confirmed = await b.post('/security/totp/confirm', { password, code: codeNow(secret, clock) });
   assert.equal(confirmed.status, 303, `confirm failed with ${confirmed.status}`);
   return secret;
 }

@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { encodeBase32, parseKeyURI } from '@twofa/otp';
+import type { Kysely } from 'kysely';
 import { skipUnlessTool } from '../../otp/test/support/tools.ts';
+import { PENDING_ENROLLMENT_MS } from '../src/services/index.ts';
 import type { Services } from '../src/services/types.ts';
+import { openDatabase } from '../src/store/open.ts';
+import type { Database } from '../src/store/schema.ts';
 import {
   codeAt,
   DIALECTS,
@@ -22,12 +26,25 @@ for (const dialect of DIALECTS) {
     let services: Services;
     let clock: TestClock;
 
+    let db: Kysely<Database>;
+
     before(async () => {
-      ({ services, clock } = await openTestServices(
-        await dialect.makeConfig({ TWOFA_ISSUER: 'Example Co' }),
-      ));
+      const config = await dialect.makeConfig({ TWOFA_ISSUER: 'Example Co' });
+      ({ services, clock } = await openTestServices(config));
+      db = openDatabase(config).db; // a second connection, to see what the services stored
     });
-    after(() => services.close());
+    after(async () => {
+      await db.destroy();
+      await services.close();
+    });
+
+    const pendingRows = (userId: string) =>
+      db
+        .selectFrom('totp_credentials')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('state', '=', 'pending')
+        .execute();
 
     async function newUser() {
       const email = uniqueEmail();
@@ -113,6 +130,100 @@ for (const dialect of DIALECTS) {
       assert.notEqual(await services.totp.getPendingEnrollment(userId), null, 'the set-up is still waiting');
       await services.totp.confirmEnrollment({ userId, password: 'password one', code });
       assert.equal((await services.accounts.getUser(userId))?.totpEnabled, true);
+      clock.advance(STEP);
+    });
+
+    test('a pending set-up expires 15 minutes after it started: not shown, not confirmable, deleted', async () => {
+      const { userId } = await newUser();
+      const { secret } = await services.totp.beginEnrollment(userId);
+      clock.advance(PENDING_ENROLLMENT_MS - 1000);
+      assert.notEqual(await services.totp.getPendingEnrollment(userId), null, 'still there a second before');
+      clock.advance(1000);
+      assert.equal(await services.totp.getPendingEnrollment(userId), null);
+      assert.deepEqual(await pendingRows(userId), [], 'the expired row is deleted when seen');
+      await rejectsCode(
+        services.totp.confirmEnrollment({
+          userId,
+          password: 'password one',
+          code: codeAt(secret, clock.nowMs()),
+        }),
+        'NO_PENDING_ENROLLMENT',
+      );
+      assert.equal((await services.accounts.getUser(userId))?.totpEnabled, false);
+      // Starting again works as before.
+      const again = await services.totp.beginEnrollment(userId);
+      await services.totp.confirmEnrollment({
+        userId,
+        password: 'password one',
+        code: codeAt(again.secret, clock.nowMs()),
+      });
+      assert.equal((await services.accounts.getUser(userId))?.totpEnabled, true);
+      clock.advance(STEP);
+    });
+
+    test('an expired set-up cannot be confirmed even before anything else has looked at it', async () => {
+      const { userId } = await newUser();
+      const { secret } = await services.totp.beginEnrollment(userId);
+      clock.advance(PENDING_ENROLLMENT_MS);
+      await rejectsCode(
+        services.totp.confirmEnrollment({
+          userId,
+          password: 'password one',
+          code: codeAt(secret, clock.nowMs()),
+        }),
+        'NO_PENDING_ENROLLMENT',
+      );
+      assert.deepEqual(await pendingRows(userId), []);
+      assert.equal((await services.accounts.getUser(userId))?.totpEnabled, false);
+    });
+
+    test('cancelling a set-up deletes it; its key can no longer turn 2FA on', async () => {
+      const { userId } = await newUser();
+      const { secret } = await services.totp.beginEnrollment(userId);
+      assert.equal(await services.totp.cancelEnrollment(userId), true);
+      assert.equal(await services.totp.getPendingEnrollment(userId), null);
+      assert.deepEqual(await pendingRows(userId), []);
+      await rejectsCode(
+        services.totp.confirmEnrollment({
+          userId,
+          password: 'password one',
+          code: codeAt(secret, clock.nowMs()),
+        }),
+        'NO_PENDING_ENROLLMENT',
+      );
+      assert.equal(await services.totp.cancelEnrollment(userId), false, 'nothing left to cancel');
+    });
+
+    test('cancelling or letting a replacement expire keeps the current authenticator', async () => {
+      const user = await signUpWithTotp(services, clock);
+      const replace = async () =>
+        services.totp.beginReplacement({
+          userId: user.userId,
+          password: user.password,
+          code: codeAt(user.secret, clock.nowMs()),
+        });
+      const cancelled = await replace();
+      assert.equal(await services.totp.cancelEnrollment(user.userId), true);
+      clock.advance(STEP);
+      const expired = await replace();
+      clock.advance(PENDING_ENROLLMENT_MS);
+      assert.equal(await services.totp.getPendingEnrollment(user.userId), null);
+      for (const { secret } of [cancelled, expired]) {
+        await rejectsCode(
+          services.totp.confirmEnrollment({
+            userId: user.userId,
+            password: user.password,
+            code: codeAt(secret, clock.nowMs()),
+          }),
+          'NO_PENDING_ENROLLMENT',
+        );
+      }
+      assert.equal((await services.accounts.getUser(user.userId))?.totpEnabled, true);
+      const { issued } = await services.auth.login({ email: user.email, password: user.password });
+      await services.auth.verifySecondFactor({
+        pendingToken: issued.token,
+        code: codeAt(user.secret, clock.nowMs()),
+      });
       clock.advance(STEP);
     });
 

@@ -27,6 +27,7 @@ const DONE: Record<string, string> = {
   'totp-on': 'Two-factor authentication is on. From now on, logging in asks for a code from your app.',
   'totp-replaced': 'Your new authenticator app is set up. Codes from the old one no longer work.',
   'totp-off': 'Two-factor authentication is off.',
+  'totp-cancelled': 'The set-up is cancelled and its key discarded.',
   password: 'Your password is changed. Other devices signed in to this account were signed out.',
 };
 
@@ -69,6 +70,12 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       return showFormError(c, session, 'confirm', error);
     }
     return seeOther(c, `/security?done=${wasEnabled ? 'totp-replaced' : 'totp-on'}`);
+  });
+
+  // Idempotent: a set-up already cancelled (another tab) or expired ends in the same place.
+  routes.post('/security/totp/cancel', async (c) => {
+    await services.totp.cancelEnrollment(signedIn(c).userId);
+    return seeOther(c, '/security?done=totp-cancelled');
   });
 
   routes.post('/security/totp/disable', async (c) => {
@@ -132,7 +139,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     const user = await services.accounts.getUser(session.userId);
     if (!user) return seeOther(c, '/login');
     const pending = await services.totp.getPendingEnrollment(user.id);
-    const enrollment = pending ? await displayOf(pending) : null;
+    const enrollment = pending ? await displayOf(pending, deps.nowMs()) : null;
     const frame = frameFor(c, deps, 'Security', { user, ...(enrollment ? { scripts: ['copy.js'] } : {}) });
     const page = securityPage({
       frame,
@@ -164,8 +171,11 @@ function signedIn(c: PageContext): SessionView {
   return session;
 }
 
-/** QR code (error correction M, the usual choice for otpauth URIs) and the key in groups of four. */
-async function displayOf(enrollment: EnrollmentView): Promise<EnrollmentDisplay> {
+/**
+ * QR code (error correction M, the usual choice for otpauth URIs), the key in groups of four, and the
+ * minutes left to confirm.
+ */
+async function displayOf(enrollment: EnrollmentView, nowMs: number): Promise<EnrollmentDisplay> {
   const svg = await QRCode.toString(enrollment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
   const qrSvg = svg.replace(
     '<svg ',
@@ -174,5 +184,7 @@ async function displayOf(enrollment: EnrollmentView): Promise<EnrollmentDisplay>
   const groupedSecret = (encodeBase32(enrollment.secret, { padding: false }).match(/.{1,4}/g) ?? []).join(
     ' ',
   );
-  return { qrSvg, groupedSecret, uri: enrollment.uri };
+  // Rounded up, never below 1: the set-up is live, so there is at least part of a minute left.
+  const minutesLeft = Math.max(1, Math.ceil((enrollment.expiresAtMs - nowMs) / 60_000));
+  return { qrSvg, groupedSecret, uri: enrollment.uri, minutesLeft };
 }

@@ -23,6 +23,12 @@ export interface ServiceContext {
 export const PENDING_SESSION_MS = 5 * 60 * 1000;
 /** ...and allow 5 code attempts (a guess succeeds with odds 5 * 3 / 10^6 with a +-1 window). */
 export const MAX_CODE_ATTEMPTS = 5;
+/**
+ * A set-up (or replacement) not confirmed within 15 minutes of starting is treated as absent and deleted when
+ * next seen: its secret stops being shown on /security to whoever holds the session, and a forgotten one does
+ * not wait for ever to be confirmed. Long enough to find and install an app.
+ */
+export const PENDING_ENROLLMENT_MS = 15 * 60 * 1000;
 /** The idle clock is written at most once a minute, saving a write per request. */
 export const TOUCH_INTERVAL_MS = 60 * 1000;
 

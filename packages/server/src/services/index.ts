@@ -34,6 +34,7 @@ export {
   MAX_CODE_LOCK_MS,
   MAX_PASSWORD_FAILURES,
   PASSWORD_WINDOW_MS,
+  PENDING_ENROLLMENT_MS,
   PENDING_SESSION_MS,
 } from './context.ts';
 export * from './types.ts';

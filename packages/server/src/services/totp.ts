@@ -14,13 +14,14 @@ import {
   claimStep,
   deleteCredential,
   deleteCredentialsOfUser,
+  deletePendingCredential,
   findCredential,
   insertCredential,
   updateSealedSecret,
 } from '../store/totp-credentials-repo.ts';
 import { findUserById } from '../store/users-repo.ts';
 import { preparePassword } from './accounts.ts';
-import type { ServiceContext } from './context.ts';
+import { PENDING_ENROLLMENT_MS, type ServiceContext } from './context.ts';
 import {
   acceptCode,
   clearPasswordFailures,
@@ -99,7 +100,7 @@ export function createTotpService(ctx: ServiceContext): TotpService {
     return user;
   }
 
-  function view(email: string, secret: Uint8Array): EnrollmentView {
+  function view(email: string, secret: Uint8Array, createdAtMs: number): EnrollmentView {
     const uri = buildKeyURI({
       type: 'totp',
       secret,
@@ -109,12 +110,22 @@ export function createTotpService(ctx: ServiceContext): TotpService {
       digits: DIGITS,
       periodSeconds: PERIOD_SECONDS,
     });
-    return { secret, uri };
+    return { secret, uri, expiresAtMs: createdAtMs + PENDING_ENROLLMENT_MS };
+  }
+
+  /** The user's pending set-up, unless it has expired: an expired one is deleted here and reads as absent. */
+  async function findLivePending(userId: string): Promise<TotpCredentialRow | undefined> {
+    const pending = await findCredential(ctx.db, userId, 'pending');
+    if (pending === undefined) return undefined;
+    if (ctx.nowMs() < pending.created_at_ms + PENDING_ENROLLMENT_MS) return pending;
+    if (await deletePendingCredential(ctx.db, pending.id)) ctx.event('totp.enrollment_expired', { userId });
+    return undefined;
   }
 
   /** Replaces any pending set-up of the user with a new secret. */
   async function createPending(userId: string, email: string): Promise<EnrollmentView> {
     const secret = generateSecret(SECRET_BYTES);
+    const createdAtMs = ctx.nowMs();
     for (let attempt = 1; ; attempt++) {
       const id = randomUUID();
       const sealed = sealSecret(ctx.keyring, secret, totpSecretContext(userId, id));
@@ -128,11 +139,11 @@ export function createTotpService(ctx: ServiceContext): TotpService {
             secret_key_id: sealed.keyId,
             secret_ciphertext: sealed.ciphertext,
             last_used_step: null,
-            created_at_ms: ctx.nowMs(),
+            created_at_ms: createdAtMs,
             confirmed_at_ms: null,
           });
         });
-        return view(email, secret);
+        return view(email, secret, createdAtMs);
       } catch (error) {
         // Two set-ups started at once (two tabs): the unique (user, state) index refuses one; try again.
         if (!isUniqueViolation(error) || attempt >= 3) throw error;
@@ -193,14 +204,14 @@ export function createTotpService(ctx: ServiceContext): TotpService {
     async getPendingEnrollment(userId) {
       const user = await findUserById(ctx.db, userId);
       if (user === undefined) return null;
-      const pending = await findCredential(ctx.db, userId, 'pending');
+      const pending = await findLivePending(userId);
       if (pending === undefined) return null;
-      return view(user.email, await openCredentialSecret(ctx, pending));
+      return view(user.email, await openCredentialSecret(ctx, pending), pending.created_at_ms);
     },
 
     async confirmEnrollment({ userId, password, code }) {
       const user = await requireUser(userId);
-      const pending = await findCredential(ctx.db, userId, 'pending');
+      const pending = await findLivePending(userId);
       if (pending === undefined) {
         throw new ServiceError(
           'NO_PENDING_ENROLLMENT',
@@ -222,6 +233,12 @@ export function createTotpService(ctx: ServiceContext): TotpService {
       });
       if (!confirmed) throw invalidCode();
       ctx.event('totp.enabled', { userId });
+    },
+
+    async cancelEnrollment(userId) {
+      const deleted = (await deleteCredentialsOfUser(ctx.db, userId, 'pending')) > 0;
+      if (deleted) ctx.event('totp.enrollment_cancelled', { userId });
+      return deleted;
     },
 
     async disable({ userId, password, code }) {

@@ -80,6 +80,8 @@ export interface EnrollmentView {
   readonly secret: Uint8Array;
   /** The otpauth:// URI (issuer from config, account = the user's email). */
   readonly uri: string;
+  /** When the set-up stops being confirmable (15 minutes after it started). */
+  readonly expiresAtMs: number;
 }
 
 export type LoginResult =
@@ -126,13 +128,16 @@ export interface TotpService {
   /** Starts (or restarts) set-up for a user without 2FA: a new secret kept server-side, encrypted.
    *  Throws TOTP_ALREADY_ENABLED. */
   beginEnrollment(userId: string): Promise<EnrollmentView>;
-  /** The pending set-up, or null. */
+  /** The pending set-up, or null (also once it is 15 minutes old: an expired set-up is deleted). */
   getPendingEnrollment(userId: string): Promise<EnrollmentView | null>;
   /** Needs the current password (a stolen session must not enroll its own authenticator), then checks a
-   *  code from the app against the pending secret; on success 2FA is on (or the replacement is active)
+   *  code from the app against the pending secret (set-ups expire 15 minutes after they start); on success 2FA is on (or the replacement is active)
    *  and that code's step counts as used. Throws NO_PENDING_ENROLLMENT, WRONG_PASSWORD, RATE_LIMITED (the
    *  email's password limit), INVALID_CODE. */
   confirmEnrollment(input: { userId: string; password: string; code: string }): Promise<void>;
+  /** Deletes the pending set-up or replacement (the current authenticator, if any, stays). True when there
+   *  was one. */
+  cancelEnrollment(userId: string): Promise<boolean>;
   /** Needs the password and a current code. Throws WRONG_PASSWORD, INVALID_CODE, TOTP_NOT_ENABLED,
    *  RATE_LIMITED (the email's password limit), SECOND_FACTOR_LOCKED (the user's code limit). */
   disable(input: { userId: string; password: string; code: string }): Promise<void>;

@@ -23,6 +23,16 @@ export async function deleteCredential(db: Kysely<Database>, id: string): Promis
   await db.deleteFrom('totp_credentials').where('id', '=', id).execute();
 }
 
+/** Deletes a credential only while it is still pending (an expired or cancelled set-up). True when deleted. */
+export async function deletePendingCredential(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('totp_credentials')
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  return result.numDeletedRows === 1n;
+}
+
 export async function deleteCredentialsOfUser(
   db: Kysely<Database>,
   userId: string,

@@ -15,6 +15,8 @@ export interface EnrollmentDisplay {
   /** The base32 key in groups of four, for typing by hand. */
   readonly groupedSecret: string;
   readonly uri: string;
+  /** Whole minutes (rounded up) before the set-up expires. */
+  readonly minutesLeft: number;
 }
 
 export interface SecurityView {
@@ -90,6 +92,7 @@ function enrollmentSection(
   return html`<div class="enrollment">
   <h3>${replacing ? 'Set up your new authenticator app' : 'Set up your authenticator app'}</h3>
   ${replacing ? html`<p>Your current app keeps working until you confirm the new one.</p>` : ''}
+  <p>Finish within ${enrollment.minutesLeft} ${enrollment.minutesLeft === 1 ? 'minute' : 'minutes'}: after that this key is discarded and you start again.</p>
   <ol class="steps">
     <li>
       <p>Scan this QR code with the app.</p>
@@ -121,6 +124,10 @@ function enrollmentSection(
     ${submit('Start over with a new key', 'secondary')}
   </form>`
   }
+  <form method="post" action="/security/totp/cancel">
+    ${csrfField(csrf)}
+    ${submit('Cancel set-up', 'secondary')}
+  </form>
 </div>`;
 }
 

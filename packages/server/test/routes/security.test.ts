@@ -128,6 +128,59 @@ test('confirming with a wrong code: 401, 2FA stays off; with the right code: on'
   assert.doesNotMatch(page.body, /otpauth:|id="totp-secret"/);
 });
 
+test('a set-up in progress can be cancelled: its key is gone and set-up is offered again', async () => {
+  const { b } = await signedIn();
+  const { page } = await beginSetUp(b);
+  assert.match(page.body, /Finish within 15 minutes/);
+  const form = /<form method="post" action="\/security\/totp\/cancel">[\s\S]*?<\/form>/.exec(page.body)?.[0];
+  assert.ok(form, 'a cancel form');
+  assert.match(form, /name="csrf"/);
+  assert.match(form, />Cancel set-up<\/button>/);
+  const res = await b.post('/security/totp/cancel');
+  assert.equal(res.status, 303);
+  assert.equal(res.location, '/security?done=totp-cancelled');
+  const after = await b.get(res.location!);
+  assert.match(after.body, /role="status">The set-up is cancelled/);
+  assert.doesNotMatch(after.body, /otpauth:|id="totp-secret"/);
+  assert.match(after.body, /action="\/security\/totp\/begin"/);
+  // Cancelling again (another tab) is harmless.
+  assert.equal((await b.post('/security/totp/cancel')).location, '/security?done=totp-cancelled');
+});
+
+test('after 15 minutes the set-up is gone from the page and cannot be confirmed', async () => {
+  const { b } = await signedIn();
+  const { secret } = await beginSetUp(b);
+  t.clock.advance(14 * 60_000 + 1000);
+  assert.match((await b.get('/security')).body, /Finish within 1 minute:/);
+  t.clock.advance(60_000 - 1000);
+  const page = await b.get('/security');
+  assert.doesNotMatch(page.body, /otpauth:|id="totp-secret"/);
+  assert.match(page.body, /action="\/security\/totp\/begin"/);
+  const res = await b.post('/security/totp/confirm', { password: PASSWORD, code: codeNow(secret, t.clock) });
+  assert.equal(res.status, 409);
+  assert.match(res.body, /no set-up to confirm/);
+});
+
+test('cancelling a replacement keeps the current app', async () => {
+  const { b, email } = await signedIn();
+  const oldSecret = await enableTOTP(b, t.clock);
+  t.clock.advance(30_000);
+  await b.get('/security');
+  await b.post('/security/totp/replace', { password: PASSWORD, code: codeNow(oldSecret, t.clock) });
+  const page = await b.get('/security');
+  assert.match(page.body, /action="\/security\/totp\/cancel"/);
+  const res = await b.post('/security/totp/cancel');
+  assert.equal(res.location, '/security?done=totp-cancelled');
+  const after = await b.get(res.location!);
+  assert.doesNotMatch(after.body, /otpauth:|id="totp-secret"/);
+  assert.match(after.body, /On: signing in asks for a code/);
+  t.clock.advance(30_000);
+  const other = browserFor(t);
+  await logIn(other, email);
+  await other.get('/login/code');
+  assert.equal((await other.post('/login/code', { code: codeNow(oldSecret, t.clock) })).location, '/');
+});
+
 test('confirm without a set-up in progress: 409', async () => {
   const { b } = await signedIn();
   await b.get('/security');
@@ -263,6 +316,7 @@ test('signed out: every security route sends the browser to /login', async () =>
     '/security/totp/confirm',
     '/security/totp/disable',
     '/security/totp/replace',
+    '/security/totp/cancel',
     '/security/password',
   ]) {
     const res = await b.post(path, { code: '123456', password: PASSWORD });

@@ -74,6 +74,18 @@ test("a token from the attacker's own session does not work with the victim's co
   assert.equal(res.status, 403);
 });
 
+test('cancelling a set-up needs the token and our Origin: a forged post leaves the set-up in place', async () => {
+  const { b } = await victim();
+  await b.post('/security/totp/begin');
+  const before = await b.get('/security');
+  const key = /href="(otpauth:[^"]+)"/.exec(before.body)?.[1];
+  assert.ok(key, 'a set-up is pending');
+  assert.equal((await b.post('/security/totp/cancel', {}, { csrf: null })).status, 403);
+  assert.equal((await b.post('/security/totp/cancel', {}, { origin: EVIL })).status, 403);
+  assert.ok((await b.get('/security')).body.includes(key), 'the same set-up is still pending');
+  assert.equal((await b.post('/security/totp/cancel')).status, 303);
+});
+
 test("login CSRF: posting the attacker's credentials into the victim's browser is refused", async () => {
   const attackerEmail = uniqueEmail('attacker');
   await signUp(browserFor(t), attackerEmail);

@@ -9,7 +9,7 @@ import type { LoginResult, ServiceError } from '../services/types.ts';
 import { loginPage } from '../views/login.ts';
 import { loginCodePage } from '../views/login-code.ts';
 import { pageErrorOf, waitPageError } from './errors.ts';
-import { frameFor, normalizeCode, readForm, render, seeOther, setRetryAfter } from './page.ts';
+import { frameFor, readForm, render, seeOther, setRetryAfter } from './page.ts';
 
 export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
   const { services, config } = deps;
@@ -70,8 +70,7 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     const form = await readForm(c, 'code');
     let token: string;
     try {
-      token = (await services.auth.verifySecondFactor({ pendingToken, code: normalizeCode(form.code) }))
-        .token;
+      token = (await services.auth.verifySecondFactor({ pendingToken, code: form.code })).token;
     } catch (error) {
       const pageError = pageErrorOf(error);
       const { status, message, code } = pageError;

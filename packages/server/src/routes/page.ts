@@ -59,13 +59,3 @@ export function fullSession(c: PageContext): SessionView | undefined {
   const session = c.get('session');
   return session?.state === 'full' ? session : undefined;
 }
-
-/**
- * Codes are typed or pasted with spaces or hyphens ("123 456", "123-456"), and some phone keyboards type
- * full-width digits ("１２３４５６"): NFKC turns those (and the full-width space and hyphen) into ASCII, then
- * spaces and hyphens go. Anything else is left as typed, for the service to refuse.
- */
-export function normalizeCode(code: string): string {
-  // U+2010 HYPHEN is what NFKC makes of U+2011 NON-BREAKING HYPHEN.
-  return code.normalize('NFKC').replace(/[\s\-\u2010]+/g, '');
-}

@@ -13,7 +13,6 @@ import { pageErrorOf } from './errors.ts';
 import {
   frameFor,
   fullSession,
-  normalizeCode,
   type PageContext,
   readForm,
   render,
@@ -64,7 +63,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       await services.totp.confirmEnrollment({
         userId: session.userId,
         password: form.password,
-        code: normalizeCode(form.code),
+        code: form.code,
       });
     } catch (error) {
       return showFormError(c, session, 'confirm', error);
@@ -85,7 +84,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       await services.totp.disable({
         userId: session.userId,
         password: form.password,
-        code: normalizeCode(form.code),
+        code: form.code,
       });
     } catch (error) {
       return showFormError(c, session, 'disable', error);
@@ -100,7 +99,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       await services.totp.beginReplacement({
         userId: session.userId,
         password: form.password,
-        code: normalizeCode(form.code),
+        code: form.code,
       });
     } catch (error) {
       return showFormError(c, session, 'replace', error);

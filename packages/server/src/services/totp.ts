@@ -38,10 +38,15 @@ export const SECRET_BYTES = 20;
 const DIGITS = 6;
 const PERIOD_SECONDS = 30;
 
-/** The digits of a code as typed, spaces and dashes removed; undefined when it cannot be a code. */
+/**
+ * The digits of a code as typed; undefined when it cannot be a code. Codes are typed or pasted with spaces
+ * or hyphens ("123 456", "123-456"), and some phone keyboards type full-width digits ("１２３４５６"): NFKC
+ * turns those (and the full-width space and hyphen) into ASCII, then spaces and hyphens go. U+2010 HYPHEN
+ * is what NFKC makes of U+2011 NON-BREAKING HYPHEN. Anything else is refused.
+ */
 export function normalizeCode(code: unknown): string | undefined {
   if (typeof code !== 'string') return undefined;
-  const digits = code.replace(/[\s-]/g, '');
+  const digits = code.normalize('NFKC').replace(/[\s\-\u2010]+/g, '');
   return digits.length === DIGITS && /^\d+$/.test(digits) ? digits : undefined;
 }
 

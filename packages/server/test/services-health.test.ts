@@ -79,7 +79,7 @@ test('the health check answers "the database did not answer" when the query neve
   const events: { name: string; fields: Record<string, unknown> }[] = [];
   // connectionTimeoutMs 0: pg waits for ever, like a query on a connection whose host went silent.
   const health = createHealthService(
-    { db: silentDatabase(0), kind: 'postgres', event: (name, fields = {}) => events.push({ name, fields }) },
+    { db: silentDatabase(0), kind: 'postgres', log: (name, fields = {}) => events.push({ name, fields }) },
     { timeoutMs: 100 },
   );
   const result = await health.check();
@@ -91,7 +91,7 @@ test('the health check answers "the database did not answer" when the query neve
 
 test('GET /healthz: 503 when the database never answers', { timeout: 15_000 }, async () => {
   const health = createHealthService(
-    { db: silentDatabase(0), kind: 'postgres', event: () => {} },
+    { db: silentDatabase(0), kind: 'postgres', log: () => {} },
     { timeoutMs: 100 },
   );
   const services: Services = { ...t.services, health };

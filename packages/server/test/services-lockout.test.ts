@@ -143,6 +143,16 @@ function assertFiveAttempts(
     assert.ok(['INVALID_CODE', 'TOO_MANY_ATTEMPTS', 'SESSION_EXPIRED'].includes(e.code), e.code);
   // Codes actually checked = failures logged + the one lockout.
   const mine = events.filter((e) => e.userId === userId);
-  assert.equal(mine.filter((e) => e.event === 'auth.second_factor_failed').length, 4);
-  assert.equal(mine.filter((e) => e.event === 'auth.second_factor_locked').length, 1);
+  assert.equal(
+    mine.filter(
+      (e) => e.event === 'sign_in.failed' && e.step === 'second_factor' && e.attemptsLeft !== undefined,
+    ).length,
+    4,
+  );
+  assert.equal(
+    mine.filter(
+      (e) => e.event === 'sign_in.failed' && e.step === 'second_factor' && e.attemptsLeft === undefined,
+    ).length,
+    1,
+  );
 }

@@ -182,8 +182,8 @@ for (const dialect of DIALECTS) {
       await wrongPasswords(email, MAX_PASSWORD_FAILURES - 1);
       // A wrong code, but the password was right: it clears the email's failures.
       await rejectsCode(
-        services.totp.confirmEnrollment({ userId, password: PASSWORD, code: 'abcdef' }),
-        'INVALID_CODE',
+        services.totp.confirmEnrollment({ userId, password: PASSWORD, code: '000000' }),
+        'INVALID_SETUP_CODE',
       );
       await wrongPasswords(email, MAX_PASSWORD_FAILURES - 1);
       await login(email, PASSWORD);

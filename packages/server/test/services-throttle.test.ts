@@ -33,11 +33,9 @@ function wrongCode(secret: Uint8Array, nowMs: number, n = 0): string {
   }
 }
 
-const CODE_EVENTS = [
-  'auth.second_factor_failed',
-  'auth.second_factor_locked',
-  'auth.second_factor_user_locked',
-];
+/** Every code compared and found wrong records exactly one of these: a failed step, or the lock it started. */
+const isCodeEvent = (e: Record<string, unknown>) =>
+  (e.event === 'sign_in.failed' && e.step === 'second_factor') || e.event === 'lock.started';
 
 for (const dialect of DIALECTS) {
   describe(`second-factor limit per user on ${dialect.name}`, () => {
@@ -108,7 +106,7 @@ for (const dialect of DIALECTS) {
       const full = await guess(await pending(user), codeAt(user.secret, clock.nowMs()));
       assert.equal(full.session.state, 'full');
       const mine = events.filter((e) => e.userId === user.userId);
-      assert.equal(mine.filter((e) => e.event === 'auth.second_factor_user_locked').length, 1);
+      assert.equal(mine.filter((e) => e.event === 'lock.started').length, 1);
     });
 
     test('a right code resets the count', async () => {
@@ -204,7 +202,7 @@ for (const dialect of DIALECTS) {
             password: user.password,
             code: wrongCode(secret, clock.nowMs(), i),
           }),
-          'INVALID_CODE',
+          'INVALID_SETUP_CODE',
         );
       }
       await services.totp.confirmEnrollment({
@@ -257,8 +255,8 @@ function assertTenCompared(
     assert.ok(['INVALID_CODE', 'TOO_MANY_ATTEMPTS', 'SECOND_FACTOR_LOCKED'].includes(code), code);
   }
   // Every code compared and found wrong logs exactly one of these events; refusals log none.
-  const mine = events.filter((e) => e.userId === userId && CODE_EVENTS.includes(e.event as string));
+  const mine = events.filter((e) => e.userId === userId && isCodeEvent(e));
   assert.equal(mine.length, MAX_CODE_FAILURES, 'codes compared');
-  assert.equal(mine.filter((e) => e.event === 'auth.second_factor_user_locked').length, 1);
+  assert.equal(mine.filter((e) => e.event === 'lock.started').length, 1);
   assert.ok(codes.filter((c) => c === 'SECOND_FACTOR_LOCKED').length >= 30 - MAX_CODE_FAILURES + 1);
 }

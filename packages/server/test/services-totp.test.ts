@@ -80,7 +80,7 @@ for (const dialect of DIALECTS) {
           password: 'password one',
           code: codeAt(first.secret, clock.nowMs()),
         }),
-        'INVALID_CODE',
+        'INVALID_SETUP_CODE',
       );
     });
 
@@ -98,11 +98,11 @@ for (const dialect of DIALECTS) {
           password: 'password one',
           code: right === '000000' ? '000001' : '000000',
         }),
-        'INVALID_CODE',
+        'INVALID_SETUP_CODE',
       );
       await rejectsCode(
         services.totp.confirmEnrollment({ userId, password: 'password one', code: 'abcdef' }),
-        'INVALID_CODE',
+        'MALFORMED_CODE',
       );
       await services.totp.confirmEnrollment({ userId, password: 'password one', code: right });
       assert.equal((await services.accounts.getUser(userId))?.totpEnabled, true);

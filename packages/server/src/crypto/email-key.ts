@@ -4,18 +4,16 @@
  * hashing a list of likely addresses; this cannot be without the master key. So a copy of login_throttle
  * does not say which addresses someone tried (many of them have no account).
  */
-import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 import type { Keyring } from './secret-box.ts';
+import { deriveSubkey } from './subkeys.ts';
 
 /** RFC 5869 s3.2: the `info` label that makes this subkey independent of any other use of the master key. */
 const INFO = 'twofa:login-throttle:email';
-const KEY_BYTES = 32;
 
 /** The HMAC key for email keys, from the keyring's current master key (the one every instance shares). */
 export function deriveEmailKey(keyring: Keyring): KeyObject {
-  const master = keyring.keys.get(keyring.currentKeyId);
-  if (master === undefined) throw new Error('the current master key is missing from the keyring');
-  return createSecretKey(Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), INFO, KEY_BYTES)));
+  return deriveSubkey(keyring, INFO);
 }
 
 /** The stored key of an (already normalised) email: base64url HMAC-SHA256. */

@@ -33,6 +33,28 @@ interface ParsedHash {
   readonly tag: Buffer;
 }
 
+/** What the services hash and check passwords with: injectable, so tests may use cheap parameters. */
+export interface PasswordHasher {
+  /** A PHC string for the password, with the hasher's parameters and a fresh random salt. */
+  hash(password: string): Promise<string>;
+  /** Checks a password against a stored PHC string (constant-time); false for one it cannot read. */
+  verify(password: string, phc: string): Promise<boolean>;
+  /** True when a stored hash was made with other parameters than the hasher's (rehash at next login). */
+  needsRehash(phc: string): boolean;
+}
+
+/**
+ * A hasher with the given parameters.
+ * @default CURRENT_PARAMETERS (OWASP's): production never passes anything else.
+ */
+export function createPasswordHasher(parameters: Argon2Parameters = CURRENT_PARAMETERS): PasswordHasher {
+  return {
+    hash: (password) => hashWithSalt(password, randomBytes(SALT_BYTES), parameters),
+    verify: verifyPassword,
+    needsRehash: (phc) => needsRehashFor(phc, parameters),
+  };
+}
+
 /** Hashes a password with the current parameters and a fresh random salt. */
 export async function hashPassword(password: string): Promise<string> {
   return hashWithSalt(password, randomBytes(SALT_BYTES), CURRENT_PARAMETERS);
@@ -65,13 +87,17 @@ export async function verifyPassword(password: string, phc: string): Promise<boo
 
 /** True when a stored hash was made with other parameters than the current ones (rehash at next login). */
 export function needsRehash(phc: string): boolean {
+  return needsRehashFor(phc, CURRENT_PARAMETERS);
+}
+
+function needsRehashFor(phc: string, current: Argon2Parameters): boolean {
   const parsed = parseHash(phc);
   if (parsed === undefined) return true;
   const { memoryKiB, passes, parallelism } = parsed.parameters;
   return (
-    memoryKiB !== CURRENT_PARAMETERS.memoryKiB ||
-    passes !== CURRENT_PARAMETERS.passes ||
-    parallelism !== CURRENT_PARAMETERS.parallelism ||
+    memoryKiB !== current.memoryKiB ||
+    passes !== current.passes ||
+    parallelism !== current.parallelism ||
     parsed.salt.length !== SALT_BYTES ||
     parsed.tag.length !== TAG_BYTES
   );

@@ -1,15 +1,16 @@
 /**
- * Signing in: GET/POST /login (the password step) and GET/POST /login/code (the second step when 2FA is on).
- * Every step that changes privilege puts a new session token in the cookie (fixation).
+ * Signing in: GET/POST /login (the password step), GET/POST /login/code (the second step with a code from
+ * the app) and GET/POST /login/recovery (the second step with a recovery code). Every step that changes
+ * privilege puts a new session token in the cookie (fixation).
  */
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../context.ts';
 import { clearSessionCookie, rawSessionCookie, setSessionCookie } from '../middleware/session/index.ts';
-import type { LoginResult, ServiceError } from '../services/types.ts';
+import { outcomeOf, waitOutcome } from '../outcomes.ts';
+import type { FactorKind, LoginResult } from '../services/types.ts';
 import { loginPage } from '../views/login.ts';
-import { loginCodePage } from '../views/login-code.ts';
-import { pageErrorOf, waitPageError } from './errors.ts';
-import { frameFor, readForm, render, seeOther, setRetryAfter } from './page.ts';
+import { loginCodePage, loginRecoveryPage } from '../views/login-code.ts';
+import { frameFor, type PageContext, readForm, render, seeOther, setRetryAfter } from './page.ts';
 
 export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
   const { services, config } = deps;
@@ -35,15 +36,11 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     } catch (error) {
       // One message and status for an unknown email and a wrong password (account enumeration), and one for
       // an email limited after too many wrong passwords, whether or not it has an account.
-      const pageError = pageErrorOf(error);
-      const { status, message } = pageError;
-      setRetryAfter(c, pageError);
+      const outcome = outcomeOf(error);
+      setRetryAfter(c, outcome);
       const frame = frameFor(c, deps, 'Log in');
-      return render(
-        c,
-        loginPage({ frame, email: form.email, message: { kind: 'error', text: message } }),
-        status,
-      );
+      const page = loginPage({ frame, email: form.email, message: { kind: 'error', text: outcome.message } });
+      return render(c, page, outcome.status);
     }
     setSessionCookie(c, config.secureCookies, result.issued.token);
     return seeOther(c, result.kind === 'pending' ? '/login/code' : '/');
@@ -53,49 +50,64 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     const session = c.get('session');
     if (session?.state === 'full') return seeOther(c, '/');
     if (session?.state !== 'pending') return seeOther(c, '/login');
-    // The password was right but the user's codes are locked: say how long to wait instead of a form.
+    const frame = frameFor(c, deps, 'Enter your code');
+    const recoveryAvailable = session.factors.includes('recovery');
+    // The password was right but the user's 6-digit codes are locked: say how long to wait instead of a form.
     const waitMs = await services.auth.secondFactorWaitMs(session.userId);
     if (waitMs > 0) {
-      const locked = waitPageError('SECOND_FACTOR_LOCKED', waitMs);
+      const locked = waitOutcome('SECOND_FACTOR_LOCKED', waitMs);
       setRetryAfter(c, locked);
-      const page = loginCodePage({ frame: frameFor(c, deps, 'Enter your code'), locked: locked.message });
-      return render(c, page, locked.status);
+      return render(c, loginCodePage({ frame, locked: locked.message, recoveryAvailable }), locked.status);
     }
-    return render(c, loginCodePage({ frame: frameFor(c, deps, 'Enter your code') }));
+    return render(c, loginCodePage({ frame, recoveryAvailable }));
   });
 
-  routes.post('/login/code', async (c) => {
+  routes.get('/login/recovery', (c) => {
+    const session = c.get('session');
+    if (session?.state === 'full') return seeOther(c, '/');
+    if (session?.state !== 'pending') return seeOther(c, '/login');
+    if (!session.factors.includes('recovery')) return seeOther(c, '/login/code');
+    return render(c, loginRecoveryPage({ frame: frameFor(c, deps, 'Use a recovery code') }));
+  });
+
+  routes.post('/login/code', (c) => secondStep(c, 'totp'));
+  routes.post('/login/recovery', (c) => secondStep(c, 'recovery'));
+
+  async function secondStep(c: PageContext, factor: FactorKind): Promise<Response> {
     const pendingToken = c.get('sessionToken');
     if (c.get('session')?.state !== 'pending' || !pendingToken) return seeOther(c, '/login');
     const form = await readForm(c, 'code');
     let token: string;
     try {
-      token = (await services.auth.verifySecondFactor({ pendingToken, code: form.code })).token;
+      token = (await services.auth.verifySecondFactor({ pendingToken, factor, code: form.code })).token;
     } catch (error) {
-      const pageError = pageErrorOf(error);
-      const { status, message, code } = pageError;
-      if (code === 'INVALID_CODE' || code === 'INVALID_INPUT') {
-        const text = withAttemptsLeft(message, (error as ServiceError).attemptsLeft);
-        return render(c, loginCodePage({ frame: frameFor(c, deps, 'Enter your code'), error: text }), status);
+      const outcome = outcomeOf(error);
+      const { status, message, code } = outcome;
+      const recoveryAvailable = c.get('session')?.factors.includes('recovery') ?? false;
+      const page = (view: { error?: string; locked?: string }) =>
+        factor === 'recovery'
+          ? loginRecoveryPage({ frame: frameFor(c, deps, 'Use a recovery code'), ...view })
+          : loginCodePage({ frame: frameFor(c, deps, 'Enter your code'), recoveryAvailable, ...view });
+      if (
+        code === 'INVALID_CODE' ||
+        code === 'INVALID_RECOVERY_CODE' ||
+        code === 'MALFORMED_CODE' ||
+        code === 'INVALID_INPUT'
+      ) {
+        return render(c, page({ error: message }), status);
       }
-      if (code === 'SECOND_FACTOR_LOCKED') {
-        setRetryAfter(c, pageError);
-        const page = loginCodePage({ frame: frameFor(c, deps, 'Enter your code'), locked: message });
-        return render(c, page, status);
+      if (code === 'SECOND_FACTOR_LOCKED' || code === 'RECOVERY_RATE_LIMITED') {
+        setRetryAfter(c, outcome);
+        return render(c, page({ locked: message }), status);
       }
-      // TOO_MANY_ATTEMPTS, SESSION_EXPIRED, NOT_PENDING: the pending session is gone; start over.
+      // TOO_MANY_ATTEMPTS, SESSION_EXPIRED, NOT_PENDING, FACTOR_NOT_AVAILABLE: the sign-in is over; start again.
       clearSessionCookie(c, config.secureCookies);
       const frame = frameFor(c, deps, 'Log in');
       return render(c, loginPage({ frame, message: { kind: 'error', text: message } }), status);
     }
     setSessionCookie(c, config.secureCookies, token);
     return seeOther(c, '/');
-  });
+  }
 
   return routes;
-}
-
-function withAttemptsLeft(message: string, attemptsLeft: number | undefined): string {
-  if (attemptsLeft === undefined) return message;
-  return `${message} ${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left.`;
 }

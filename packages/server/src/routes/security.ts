@@ -1,15 +1,18 @@
 /**
  * The security page and its forms: set up an authenticator app (begin, confirm), replace it, turn it off,
- * change the password. Every route needs a full session; a pending one is sent back to /login.
+ * recovery codes (shown once, a new set), change the password, and the account's recent activity. Every route
+ * needs a full session; a pending one is sent back to /login.
  */
 import { encodeBase32 } from '@twofa/otp';
 import { Hono } from 'hono';
 import QRCode from 'qrcode';
 import type { AppDeps, AppEnv } from '../context.ts';
 import { setSessionCookie } from '../middleware/session/index.ts';
+import { outcomeOf } from '../outcomes.ts';
+import { RECOVERY_CODES_LOW } from '../services/limits.ts';
 import type { EnrollmentView, SessionView } from '../services/types.ts';
+import { recoveryCodesPage } from '../views/recovery-codes.ts';
 import { type EnrollmentDisplay, type SecurityForm, securityPage } from '../views/security.ts';
-import { pageErrorOf } from './errors.ts';
 import {
   frameFor,
   fullSession,
@@ -27,6 +30,7 @@ const DONE: Record<string, string> = {
   'totp-replaced': 'Your new authenticator app is set up. Codes from the old one no longer work.',
   'totp-off': 'Two-factor authentication is off.',
   'totp-cancelled': 'The set-up is cancelled and its key discarded.',
+  'recovery-new': 'Your new recovery codes are ready. The old ones no longer work.',
   password: 'Your password is changed. Other devices signed in to this account were signed out.',
 };
 
@@ -58,17 +62,22 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
   routes.post('/security/totp/confirm', async (c) => {
     const session = signedIn(c);
     const form = await readForm(c, 'password', 'code');
-    const wasEnabled = (await services.accounts.getUser(session.userId))?.totpEnabled ?? false;
+    const user = await services.accounts.getUser(session.userId);
+    if (!user) return seeOther(c, '/login');
+    const done = user.totpEnabled ? 'totp-replaced' : 'totp-on';
+    let recoveryCodes: readonly string[] | null;
     try {
-      await services.totp.confirmEnrollment({
+      ({ recoveryCodes } = await services.totp.confirmEnrollment({
         userId: session.userId,
         password: form.password,
         code: form.code,
-      });
+      }));
     } catch (error) {
       return showFormError(c, session, 'confirm', error);
     }
-    return seeOther(c, `/security?done=${wasEnabled ? 'totp-replaced' : 'totp-on'}`);
+    if (recoveryCodes === null) return seeOther(c, `/security?done=${done}`);
+    // Shown once, in this response: never stored in clear, never in a URL, never cached.
+    return showRecoveryCodes(c, user.email, recoveryCodes, done);
   });
 
   // Idempotent: a set-up already cancelled (another tab) or expired ends in the same place.
@@ -107,6 +116,31 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     return seeOther(c, '/security');
   });
 
+  routes.post('/security/recovery/regenerate', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'password', 'code');
+    const user = await services.accounts.getUser(session.userId);
+    if (!user) return seeOther(c, '/login');
+    let codes: readonly string[];
+    try {
+      codes = await services.recovery.regenerate({
+        userId: session.userId,
+        password: form.password,
+        code: form.code,
+      });
+    } catch (error) {
+      return showFormError(c, session, 'recovery', error);
+    }
+    return showRecoveryCodes(c, user.email, codes, 'recovery-new');
+  });
+
+  // "I have saved my recovery codes": the codes page's way on. Only a known notice key travels.
+  routes.post('/security/recovery/saved', async (c) => {
+    const form = await readForm(c, 'done');
+    const done = Object.hasOwn(DONE, form.done) ? form.done : 'recovery-new';
+    return seeOther(c, `/security?done=${done}`);
+  });
+
   routes.post('/security/password', async (c) => {
     const session = signedIn(c);
     const form = await readForm(c, 'currentPassword', 'newPassword');
@@ -131,7 +165,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     session: SessionView,
     options: {
       notice?: string | undefined;
-      errors?: Partial<Record<SecurityForm, string>>;
+      errors?: Partial<Record<SecurityForm, { message: string; field?: string | undefined }>>;
       status?: 400 | 401 | 403 | 409 | 429;
     },
   ): Promise<Response> {
@@ -144,6 +178,9 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       frame,
       totpEnabled: user.totpEnabled,
       enrollment,
+      recoveryCodesLeft: user.recoveryCodesLeft,
+      recoveryCodesLow: RECOVERY_CODES_LOW,
+      events: await services.audit.recentEvents(user.id),
       ...(options.notice ? { notice: options.notice } : {}),
       ...(options.errors ? { errors: options.errors } : {}),
     });
@@ -151,9 +188,26 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
   }
 
   async function showFormError(c: PageContext, session: SessionView, form: SecurityForm, error: unknown) {
-    const pageError = pageErrorOf(error);
-    setRetryAfter(c, pageError);
-    return showPage(c, session, { errors: { [form]: pageError.message }, status: pageError.status });
+    const outcome = outcomeOf(error);
+    setRetryAfter(c, outcome);
+    const formError = { message: outcome.message, field: outcome.field };
+    return showPage(c, session, { errors: { [form]: formError }, status: outcome.status });
+  }
+
+  async function showRecoveryCodes(c: PageContext, email: string, codes: readonly string[], done: string) {
+    c.header('Cache-Control', 'no-store');
+    const first = done !== 'recovery-new';
+    const page = recoveryCodesPage({
+      frame: frameFor(c, deps, 'Recovery codes', { scripts: ['print.js'] }),
+      codes,
+      account: email,
+      issuer: config.issuer,
+      createdAt: new Date(deps.nowMs()),
+      done,
+      heading: first ? 'Two-factor authentication is on' : 'New recovery codes',
+      intro: first ? (DONE[done] ?? '') : 'Your old recovery codes no longer work.',
+    });
+    return render(c, page);
   }
 
   return routes;

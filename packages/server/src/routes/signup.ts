@@ -2,8 +2,8 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../context.ts';
 import { rawSessionCookie, setSessionCookie } from '../middleware/session/index.ts';
+import { outcomeOf } from '../outcomes.ts';
 import { signupPage } from '../views/signup.ts';
-import { pageErrorOf } from './errors.ts';
 import { frameFor, fullSession, readForm, render, seeOther } from './page.ts';
 
 export function signupRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -21,9 +21,9 @@ export function signupRoutes(deps: AppDeps): Hono<AppEnv> {
     try {
       token = (await services.accounts.signUp({ email: form.email, password: form.password })).token;
     } catch (error) {
-      const { status, message } = pageErrorOf(error);
+      const { status, message, field } = outcomeOf(error);
       const frame = frameFor(c, deps, 'Create an account');
-      return render(c, signupPage({ frame, email: form.email, error: message }), status);
+      return render(c, signupPage({ frame, email: form.email, error: { message, field } }), status);
     }
     // Whatever session this browser had (another account, a half-finished login) ends here.
     const previous = rawSessionCookie(c, config.secureCookies);

@@ -1,5 +1,5 @@
 /**
- * GET /static/app.css and /static/copy.js: the only two files, read once at start from src/static. A fixed
+ * GET /static/app.css, /static/copy.js and /static/print.js: the only files, read once at start from src/static. A fixed
  * table, not a directory handler, so no path from the URL ever reaches the file system.
  */
 import { createHash } from 'node:crypto';
@@ -13,6 +13,7 @@ const STATIC_DIR = join(import.meta.dirname, '..', 'static');
 const FILES: Record<string, string> = {
   'app.css': 'text/css; charset=utf-8',
   'copy.js': 'text/javascript; charset=utf-8',
+  'print.js': 'text/javascript; charset=utf-8',
 };
 
 export function staticRoutes(): Hono<AppEnv> {

@@ -1,13 +1,13 @@
 /** Accounts: sign-up, the user record, password change. Email and password rules live here. */
 import { randomUUID } from 'node:crypto';
-import { hashPassword, verifyPassword } from '../crypto/passwords.ts';
 import { isUniqueViolation } from '../store/errors.ts';
+import { countUnusedRecoveryCodes } from '../store/recovery-codes-repo.ts';
 import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
-import { findCredential } from '../store/totp-credentials-repo.ts';
 import { findUserByEmail, findUserById, insertUser, updatePasswordHash } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
+import { enrolledFactors } from './factors/index.ts';
+import { checkCurrentPassword } from './reauthenticate.ts';
 import { findLiveSession, issueSession } from './sessions.ts';
-import { clearPasswordFailures, reservePasswordAttempt } from './throttle.ts';
 import { type AccountService, type IssuedSession, ServiceError, type UserView } from './types.ts';
 
 /** NIST SP 800-63B s5.1.1.2: at least 8 characters; allow at least 64 (we allow 128). */
@@ -41,13 +41,10 @@ export function preparePassword(password: string): string {
 
 /** Throws WEAK_PASSWORD unless the password has 8 to 128 characters (Unicode code points, as typed). */
 export function checkPasswordRules(password: unknown, field = 'password'): string {
-  if (typeof password !== 'string') throw new ServiceError('INVALID_INPUT', `${field} is missing`);
+  if (typeof password !== 'string') throw new ServiceError('INVALID_INPUT', { field });
   const length = [...password].length;
   if (length < MIN_PASSWORD_CHARS || length > MAX_PASSWORD_CHARS) {
-    throw new ServiceError(
-      'WEAK_PASSWORD',
-      `A password needs ${MIN_PASSWORD_CHARS} to ${MAX_PASSWORD_CHARS} characters.`,
-    );
+    throw new ServiceError('WEAK_PASSWORD', { field });
   }
   return preparePassword(password);
 }
@@ -56,10 +53,10 @@ export function createAccountService(ctx: ServiceContext): AccountService {
   return {
     async signUp({ email, password }): Promise<IssuedSession> {
       const normalized = normalizeEmail(email);
-      if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', 'Enter a valid email address.');
+      if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', { field: 'email' });
       const prepared = checkPasswordRules(password);
       if ((await findUserByEmail(ctx.db, normalized)) !== undefined) throw emailTaken();
-      const passwordHash = await hashPassword(prepared);
+      const passwordHash = await ctx.passwords.hash(prepared);
       const nowMs = ctx.nowMs();
       const userId = randomUUID();
       try {
@@ -71,9 +68,9 @@ export function createAccountService(ctx: ServiceContext): AccountService {
             created_at_ms: nowMs,
             updated_at_ms: nowMs,
           });
+          await ctx.events.record(trx, { type: 'account.created', userId });
           return issueSession(ctx, trx, userId, 'full');
         });
-        ctx.event('account.created', { userId });
         return issued;
       } catch (error) {
         // Two sign-ups racing for one address: the unique index decides.
@@ -85,11 +82,13 @@ export function createAccountService(ctx: ServiceContext): AccountService {
     async getUser(userId: string): Promise<UserView | null> {
       const user = await findUserById(ctx.db, userId);
       if (user === undefined) return null;
-      const active = await findCredential(ctx.db, userId, 'active');
+      const factors = await enrolledFactors(ctx.db, userId);
       return {
         id: user.id,
         email: user.email,
-        totpEnabled: active !== undefined,
+        factors,
+        totpEnabled: factors.includes('totp'),
+        recoveryCodesLeft: await countUnusedRecoveryCodes(ctx.db, userId),
         createdAtMs: user.created_at_ms,
       };
     },
@@ -97,34 +96,30 @@ export function createAccountService(ctx: ServiceContext): AccountService {
     async changePassword({ userId, currentToken, currentPassword, newPassword }): Promise<IssuedSession> {
       const session = await findLiveSession(ctx, currentToken);
       if (session === undefined || session.user_id !== userId || session.state !== 'full') {
-        throw new ServiceError('SESSION_EXPIRED', 'Your session has ended. Sign in again.');
+        throw new ServiceError('SESSION_EXPIRED');
       }
       const prepared = checkPasswordRules(newPassword, 'newPassword');
       const user = await findUserById(ctx.db, userId);
-      if (user === undefined)
-        throw new ServiceError('SESSION_EXPIRED', 'Your session has ended. Sign in again.');
+      if (user === undefined) throw new ServiceError('SESSION_EXPIRED');
       // Guesses here count against the email as at login: a stolen session is no place to guess from.
-      const emailKey = await reservePasswordAttempt(ctx, user.email);
-      if (
-        typeof currentPassword !== 'string' ||
-        !(await verifyPassword(preparePassword(currentPassword), user.password_hash))
-      ) {
-        throw new ServiceError('WRONG_PASSWORD', 'The current password is not correct.');
+      await checkCurrentPassword(ctx, user, currentPassword, 'currentPassword');
+      // A "change" to the same password changes nothing, yet would sign every other device out.
+      if (await ctx.passwords.verify(prepared, user.password_hash)) {
+        throw new ServiceError('SAME_PASSWORD', { field: 'newPassword' });
       }
-      await clearPasswordFailures(ctx, emailKey);
-      const passwordHash = await hashPassword(prepared);
+      const passwordHash = await ctx.passwords.hash(prepared);
       // One transaction: the new hash, every session of the user revoked (a thief's included), one new session.
       const issued = await ctx.db.transaction().execute(async (trx) => {
         await updatePasswordHash(trx, { id: userId, passwordHash, nowMs: ctx.nowMs() });
         await deleteSessionsOfUser(trx, userId);
+        await ctx.events.record(trx, { type: 'password.changed', userId });
         return issueSession(ctx, trx, userId, 'full');
       });
-      ctx.event('account.password_changed', { userId });
       return issued;
     },
   };
 }
 
 function emailTaken(): ServiceError {
-  return new ServiceError('EMAIL_TAKEN', 'An account with this email already exists.');
+  return new ServiceError('EMAIL_TAKEN', { field: 'email' });
 }

@@ -1,32 +1,25 @@
 /**
- * Signing in: the password step, the second step (a code from the authenticator app), session lookup and
- * sign-out. Every change of privilege issues a new token and deletes the old session row (fixation).
+ * Signing in: the password step, the second step (any factor the pending sign-in may use), session lookup
+ * and sign-out. Every change of privilege issues a new token and deletes the old session row (fixation).
  */
-import { hashPassword, needsRehash, verifyPassword } from '../crypto/passwords.ts';
 import { hashToken, isWellFormedToken } from '../crypto/tokens.ts';
 import { deleteSession, deleteSessionByTokenHash, spendAttempt } from '../store/sessions-repo.ts';
-import { findCredential } from '../store/totp-credentials-repo.ts';
 import { findUserByEmail, updatePasswordHash } from '../store/users-repo.ts';
 import { normalizeEmail, preparePassword } from './accounts.ts';
-import { MAX_CODE_ATTEMPTS, type ServiceContext } from './context.ts';
+import type { ServiceContext } from './context.ts';
+import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
+import { decodeFactorKinds, enrolledFactors, factorOf, hasPrimaryFactor } from './factors/index.ts';
+import { MAX_CODE_ATTEMPTS } from './limits.ts';
 import { findLiveSession, issueSession, purgeExpired, toSessionView, touch } from './sessions.ts';
 import {
-  acceptCode,
   clearPasswordFailures,
   codeWaitMs,
   purgeEndedPasswordWindows,
-  refuseWhileCodesLocked,
-  rejectCode,
-  reserveCodeCheck,
   reservePasswordAttempt,
 } from './throttle.ts';
-import { checkAndClaimCode } from './totp.ts';
 import { type AuthService, type IssuedSession, type LoginResult, ServiceError } from './types.ts';
 
 export function createAuthService(ctx: ServiceContext): AuthService {
-  const sessionExpired = () =>
-    new ServiceError('SESSION_EXPIRED', 'Your sign-in has expired. Sign in again.');
-
   return {
     async login({ email, password, previousToken }): Promise<LoginResult> {
       await purgeExpired(ctx);
@@ -43,42 +36,54 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // Account enumeration: an unknown email costs the same argon2 work as a wrong password, and both
       // end in the same error, so neither the answer nor its timing tells whether the account exists.
       const storedHash = user?.password_hash ?? (await ctx.dummyHash());
-      const passwordOk = await verifyPassword(
+      const passwordOk = await ctx.passwords.verify(
         preparePassword(typeof password === 'string' ? password : ''),
         storedHash,
       );
       if (user === undefined || !passwordOk) {
-        ctx.event('auth.login_failed');
-        throw new ServiceError('INVALID_CREDENTIALS', 'The email or password is not correct.');
+        await ctx.events.record(ctx.db, {
+          type: 'sign_in.failed',
+          userId: user?.id ?? null,
+          step: 'password',
+        });
+        throw new ServiceError('INVALID_CREDENTIALS');
       }
       await clearPasswordFailures(ctx, emailKey);
-      if (needsRehash(user.password_hash)) {
-        const passwordHash = await hashPassword(preparePassword(password as string));
+      if (ctx.passwords.needsRehash(user.password_hash)) {
+        const passwordHash = await ctx.passwords.hash(preparePassword(password as string));
         await updatePasswordHash(ctx.db, {
           id: user.id,
           passwordHash,
           nowMs: ctx.nowMs(),
           expectedHash: user.password_hash,
         });
-        ctx.event('auth.password_rehashed', { userId: user.id });
+        ctx.log('auth.password_rehashed', { userId: user.id });
       }
-      const active = await findCredential(ctx.db, user.id, 'active');
-      if (active === undefined) {
-        ctx.event('auth.login', { userId: user.id, secondFactor: false });
-        return { kind: 'full', issued: await issueSession(ctx, ctx.db, user.id, 'full') };
+      const factors = await enrolledFactors(ctx.db, user.id);
+      if (!hasPrimaryFactor(factors)) {
+        const issued = await ctx.db.transaction().execute(async (trx) => {
+          await ctx.events.record(trx, { type: 'sign_in.succeeded', userId: user.id, factor: 'none' });
+          return issueSession(ctx, trx, user.id, 'full');
+        });
+        return { kind: 'full', issued };
       }
-      ctx.event('auth.password_accepted', { userId: user.id });
-      return { kind: 'pending', issued: await issueSession(ctx, ctx.db, user.id, 'pending') };
+      ctx.log('auth.password_accepted', { userId: user.id });
+      return { kind: 'pending', issued: await issueSession(ctx, ctx.db, user.id, 'pending', factors) };
     },
 
-    async verifySecondFactor({ pendingToken, code }): Promise<IssuedSession> {
+    async verifySecondFactor({ pendingToken, factor: kind = 'totp', code }): Promise<IssuedSession> {
       const row = await findLiveSession(ctx, pendingToken);
-      if (row === undefined) throw sessionExpired();
-      if (row.state !== 'pending') {
-        throw new ServiceError('NOT_PENDING', 'This sign-in is not waiting for a code.');
-      }
-      // A locked user is refused before this session's attempts are spent (the reservation below decides).
-      await refuseWhileCodesLocked(ctx, row.user_id);
+      if (row === undefined) throw new ServiceError('SESSION_EXPIRED');
+      if (row.state !== 'pending') throw new ServiceError('NOT_PENDING');
+      const userId = row.user_id;
+      if (!decodeFactorKinds(row.factors).includes(kind)) throw new ServiceError('FACTOR_NOT_AVAILABLE');
+      const factor = factorOf(kind);
+      // What cannot be a code is no guess: it spends no attempt.
+      const normalized = factor.normalize(code);
+      if (normalized === undefined)
+        throw new ServiceError('MALFORMED_CODE', { field: 'code', expected: kind });
+      // A limited factor is refused before this session's attempts are spent (the reservation decides).
+      await refuseWhileLimited(ctx, factor, userId);
       // Spend the attempt before checking the code: the conditional UPDATE caps the total at
       // MAX_CODE_ATTEMPTS however many guesses race in, on however many instances.
       const used = await spendAttempt(ctx.db, {
@@ -88,45 +93,54 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       });
       if (used === undefined) {
         await deleteSession(ctx.db, row.id);
-        if (ctx.nowMs() >= row.expires_at_ms) throw sessionExpired();
-        throw tooManyAttempts();
+        if (ctx.nowMs() >= row.expires_at_ms) throw new ServiceError('SESSION_EXPIRED');
+        throw new ServiceError('TOO_MANY_ATTEMPTS');
       }
-      const credential = await findCredential(ctx.db, row.user_id, 'active');
-      if (credential === undefined) {
+      if (!hasPrimaryFactor(await enrolledFactors(ctx.db, userId))) {
         // 2FA was turned off while this sign-in waited: start over.
         await deleteSession(ctx.db, row.id);
-        throw sessionExpired();
+        throw new ServiceError('SESSION_EXPIRED');
       }
-      // Codes are limited per user too, across pending sessions: logging in again gives no new guesses. The
-      // check is reserved (counted as a failure) before the code is compared; a locked user is refused here.
-      const check = await reserveCodeCheck(ctx, row.user_id);
-      if (await checkAndClaimCode(ctx, credential, code)) {
-        await acceptCode(ctx, row.user_id);
-        // Replace the pending session by a full one, once: if two different valid codes raced, only the
-        // request that deleted the pending row gets a session.
-        const issued = await ctx.db.transaction().execute(async (trx) => {
-          if (!(await deleteSession(trx, row.id))) return undefined;
-          return issueSession(ctx, trx, row.user_id, 'full');
-        });
-        if (issued === undefined) throw sessionExpired();
-        ctx.event('auth.login', { userId: row.user_id, secondFactor: true });
-        return issued;
+      // Replace the pending session by a full one, in the claim's transaction and once: if two different
+      // right codes raced, only the request that deleted the pending row gets a session.
+      let result: Awaited<ReturnType<typeof attemptFactor<IssuedSession>>>;
+      try {
+        result = await attemptFactor(
+          ctx,
+          factor,
+          { userId, code: normalized, purpose: 'sign_in' },
+          async (trx) => {
+            if (!(await deleteSession(trx, row.id))) return undefined;
+            await ctx.events.record(trx, { type: 'sign_in.succeeded', userId, factor: kind });
+            return issueSession(ctx, trx, userId, 'full');
+          },
+        );
+      } catch (error) {
+        // This wrong code started a lock: the sign-in's last attempt, if it was, is gone with it.
+        if (used >= MAX_CODE_ATTEMPTS) await deleteSession(ctx.db, row.id);
+        throw error;
       }
-      if (used >= MAX_CODE_ATTEMPTS) await deleteSession(ctx.db, row.id);
-      const userAttemptsLeft = rejectCode(ctx, row.user_id, check); // throws if this failure starts a lock
+      if (result.ok === true) return result.value;
+      if (result.ok === 'raced') throw new ServiceError('SESSION_EXPIRED');
       if (used >= MAX_CODE_ATTEMPTS) {
-        ctx.event('auth.second_factor_locked', { userId: row.user_id });
-        throw tooManyAttempts();
+        await deleteSession(ctx.db, row.id);
+        await ctx.events.record(ctx.db, {
+          type: 'sign_in.failed',
+          userId,
+          step: 'second_factor',
+          factor: kind,
+        });
+        throw new ServiceError('TOO_MANY_ATTEMPTS');
       }
-      const attemptsLeft = Math.min(MAX_CODE_ATTEMPTS - used, userAttemptsLeft);
-      ctx.event('auth.second_factor_failed', { userId: row.user_id, attemptsLeft });
-      throw new ServiceError(
-        'INVALID_CODE',
-        'That code is not valid. Enter the current code from your app.',
-        {
-          attemptsLeft,
-        },
-      );
+      const attemptsLeft = Math.min(MAX_CODE_ATTEMPTS - used, result.attemptsLeft);
+      await ctx.events.record(ctx.db, {
+        type: 'sign_in.failed',
+        userId,
+        step: 'second_factor',
+        factor: kind,
+        attemptsLeft,
+      });
+      throw new ServiceError(factor.wrongCode, { field: 'code', attemptsLeft });
     },
 
     secondFactorWaitMs: (userId) => codeWaitMs(ctx, userId),
@@ -143,8 +157,4 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       }
     },
   };
-}
-
-function tooManyAttempts(): ServiceError {
-  return new ServiceError('TOO_MANY_ATTEMPTS', 'Too many wrong codes. Sign in again with your password.');
 }

@@ -18,7 +18,7 @@ export interface HealthServiceOptions {
 const TIMED_OUT = Symbol('timed out');
 
 export function createHealthService(
-  ctx: Pick<ServiceContext, 'db' | 'kind' | 'event'>,
+  ctx: Pick<ServiceContext, 'db' | 'kind' | 'log'>,
   options: HealthServiceOptions = {},
 ): HealthService {
   const timeoutMs = options.timeoutMs ?? HEALTH_TIMEOUT_MS;
@@ -36,7 +36,7 @@ export function createHealthService(
         return { ok: true, database: ctx.kind };
       } catch (error) {
         // The detail goes to the operator's log; the answer (often public) says only what failed.
-        ctx.event('health.database_error', {
+        ctx.log('health.database_error', {
           message: String((error as Error).message).split('\n')[0] ?? '',
         });
         return { ok: false, database: ctx.kind, error: 'the database did not answer' };

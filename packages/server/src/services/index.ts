@@ -1,42 +1,28 @@
 /**
- * Opens the services: the database (migrated to the latest schema), the master keyring, and the rules over
- * them. All state is in the database, so any number of instances sharing one PostgreSQL behave as one.
+ * The composition root of the services: opens the database (migrated to the latest schema) and the master
+ * keyring, and builds the rules over them. All state is in the database, so any number of instances sharing
+ * one PostgreSQL behave as one.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Kysely } from 'kysely';
 import { type Config, ConfigError } from '../config.ts';
 import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
-import { hashPassword } from '../crypto/passwords.ts';
-import {
-  generateMasterKey,
-  type Keyring,
-  openSecret,
-  parseKeyring,
-  totpSecretContext,
-} from '../crypto/secret-box.ts';
+import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../store/open.ts';
-import type { Database } from '../store/schema.ts';
-import { listRecentSealedSecrets, listSecretKeyIds } from '../store/totp-credentials-repo.ts';
 import { createAccountService } from './accounts.ts';
+import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
-import type { ServiceContext } from './context.ts';
+import type { ServiceContext, ServiceSettings } from './context.ts';
+import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
+import { openKeyring } from './keyring.ts';
+import { createRecoveryService } from './recovery-codes.ts';
+import { runWithRequestMeta } from './request-meta.ts';
 import { createTotpService } from './totp.ts';
 import type { Services } from './types.ts';
 
-export {
-  FIRST_CODE_LOCK_MS,
-  MAX_CODE_ATTEMPTS,
-  MAX_CODE_FAILURES,
-  MAX_CODE_LOCK_MS,
-  MAX_PASSWORD_FAILURES,
-  PASSWORD_WINDOW_MS,
-  PENDING_ENROLLMENT_MS,
-  PENDING_SESSION_MS,
-} from './context.ts';
+export { masterKeyPath } from './keyring.ts';
+export * from './limits.ts';
 export * from './types.ts';
 
 export interface OpenServicesOptions {
@@ -44,18 +30,26 @@ export interface OpenServicesOptions {
   nowMs?: () => number;
   /** Receives one JSON line per event. @default console.log */
   log?: (line: string) => void;
+  /** How passwords are hashed. @default createPasswordHasher() (argon2id with OWASP's parameters) */
+  passwordHasher?: PasswordHasher;
 }
 
-/** The master key file SQLite deployments generate when TWOFA_MASTER_KEY is unset. */
-export function masterKeyPath(dataDir: string): string {
-  return join(dataDir, 'master.key');
+/** The settings the services read, from the whole configuration. */
+function settingsOf(config: Config): ServiceSettings {
+  return {
+    issuer: config.issuer,
+    totpWindow: config.totpWindow,
+    sessionIdleMs: config.sessionIdleMinutes * 60 * 1000,
+    sessionAbsoluteMs: config.sessionAbsoluteHours * 60 * 60 * 1000,
+  };
 }
 
 export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
   const nowMs = options.nowMs ?? Date.now;
-  const log = options.log ?? ((line: string) => console.log(line));
-  const event: ServiceContext['event'] = (name, fields = {}) =>
-    log(JSON.stringify({ time: new Date(nowMs()).toISOString(), event: name, ...fields }));
+  const logLine = options.log ?? ((line: string) => console.log(line));
+  const log: ServiceContext['log'] = (name, fields = {}) =>
+    logLine(JSON.stringify({ time: new Date(nowMs()).toISOString(), event: name, ...fields }));
+  const passwords = options.passwordHasher ?? createPasswordHasher();
 
   if (config.databaseUrl !== undefined && config.masterKey === undefined) {
     throw new ConfigError(
@@ -67,28 +61,24 @@ export async function openServices(config: Config, options: OpenServicesOptions 
 
   const { db, kind } = openDatabase(config, {
     // A dropped idle connection is replaced at the next query; the operator still wants to know.
-    onConnectionError: (error) => event('database.connection_error', { error: error.message }),
+    onConnectionError: (error) => log('database.connection_error', { error: error.message }),
   });
   try {
     const applied = await migrateToLatest(db, kind);
-    if (applied.length > 0) event('database.migrated', { database: kind, migrations: applied.join(',') });
-    const keyring = await loadKeyring(config, db, event);
-    await assertKeyringOpensStoredSecrets(
-      db,
-      keyring,
-      config.masterKey === undefined ? masterKeyPath(config.dataDir) : undefined,
-    );
-
+    if (applied.length > 0) log('database.migrated', { database: kind, migrations: applied.join(',') });
+    const keyring = await openKeyring(config, db, log);
     // Computed once, up front, so the first unknown-email login costs the same as any other.
-    const dummy = await hashPassword(randomBytes(24).toString('base64'));
+    const dummy = await passwords.hash(randomBytes(24).toString('base64'));
     const emailKey = deriveEmailKey(keyring);
     const ctx: ServiceContext = {
       db,
       kind,
       keyring,
-      config,
+      settings: settingsOf(config),
       nowMs,
-      event,
+      passwords,
+      log,
+      events: createEventSink({ nowMs, log: logLine }),
       dummyHash: async () => dummy,
       emailKey: (normalizedEmail) => emailKeyOf(emailKey, normalizedEmail),
     };
@@ -96,110 +86,15 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       accounts: createAccountService(ctx),
       auth: createAuthService(ctx),
       totp: createTotpService(ctx),
+      recovery: createRecoveryService(ctx),
+      audit: createAuditService(ctx),
       health: createHealthService(ctx),
+      withRequest: runWithRequestMeta,
       close: () => db.destroy(),
     };
   } catch (error) {
     await db.destroy();
     throw error;
-  }
-}
-
-async function loadKeyring(
-  config: Config,
-  db: Kysely<Database>,
-  event: ServiceContext['event'],
-): Promise<Keyring> {
-  if (config.masterKey !== undefined) return parseKeyring(config.masterKey);
-  const path = masterKeyPath(config.dataDir);
-  const existing = await readKeyFile(path);
-  if (existing !== undefined) return existing;
-
-  // No key yet. If the database already holds sealed secrets, a new key could never open them: refuse,
-  // rather than silently locking every 2FA user out.
-  if ((await listSecretKeyIds(db)).length > 0) {
-    throw new Error(
-      `${path} is missing but the database holds encrypted TOTP secrets: restore the key file ` +
-        '(or set TWOFA_MASTER_KEY to the key)',
-    );
-  }
-  try {
-    // 'wx': never overwrite a key another process created a moment ago; 0600: only the service user reads it.
-    await writeFile(path, `${generateMasterKey()}\n`, { flag: 'wx', mode: 0o600 });
-    event('master_key.created', {
-      path,
-      message:
-        'Generated a master key for TOTP secrets. Back this file up: without it no one can sign in with 2FA.',
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const created = await readKeyFile(path);
-  if (created === undefined) throw new Error(`${path} could not be read back`);
-  return created;
-}
-
-async function readKeyFile(path: string): Promise<Keyring | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const mode = (await stat(path)).mode;
-  if ((mode & 0o077) !== 0) {
-    throw new Error(`${path} is readable by other users; run: chmod 600 ${path}`);
-  }
-  try {
-    return parseKeyring(text);
-  } catch (error) {
-    throw new Error(`${path}: ${(error as Error).message}`);
-  }
-}
-
-/** Secrets tried per key id at start: a wrong key opens none of them, one damaged row does not block. */
-const SECRETS_CHECKED_PER_KEY = 3;
-
-/**
- * Refuses a keyring that cannot open what is stored: a key id it lacks, or a key under a known id that is
- * not the one the secrets were sealed with (a bare key is always `default`, so ids alone do not tell).
- * `keyFile` names the generated key file when the keyring came from it.
- */
-async function assertKeyringOpensStoredSecrets(
-  db: Kysely<Database>,
-  keyring: Keyring,
-  keyFile: string | undefined,
-): Promise<void> {
-  const keyIds = await listSecretKeyIds(db);
-  const missing = keyIds.filter((keyId) => !keyring.keys.has(keyId));
-  if (missing.length > 0) {
-    throw new ConfigError(
-      'TWOFA_MASTER_KEY',
-      `lacks key id(s) ${missing.join(', ')} that stored TOTP secrets are sealed under; keep old keys in the ` +
-        'list after the current one until every secret has been re-sealed',
-    );
-  }
-  for (const keyId of keyIds) {
-    const rows = await listRecentSealedSecrets(db, { keyId, limit: SECRETS_CHECKED_PER_KEY });
-    const opens = rows.some((row) => {
-      try {
-        openSecret(
-          keyring,
-          { keyId, ciphertext: row.secret_ciphertext },
-          totpSecretContext(row.user_id, row.id),
-        );
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (opens) continue;
-    const problem =
-      `key id '${keyId}' is not the key the stored TOTP secrets were sealed with (they do not open); ` +
-      'restore the original key';
-    if (keyFile !== undefined) throw new Error(`${keyFile}: ${problem}`);
-    throw new ConfigError('TWOFA_MASTER_KEY', problem);
   }
 }
 

@@ -15,19 +15,25 @@ import {
   purgeExpiredSessions,
   touchSession,
 } from '../store/sessions-repo.ts';
-import { MAX_CODE_ATTEMPTS, PENDING_SESSION_MS, type ServiceContext, TOUCH_INTERVAL_MS } from './context.ts';
-import type { IssuedSession, SessionView } from './types.ts';
+import type { ServiceContext } from './context.ts';
+import { decodeFactorKinds, encodeFactorKinds } from './factors/index.ts';
+import { MAX_CODE_ATTEMPTS, PENDING_SESSION_MS, TOUCH_INTERVAL_MS } from './limits.ts';
+import type { FactorKind, IssuedSession, SessionView } from './types.ts';
 
 export function idleMs(ctx: ServiceContext): number {
-  return ctx.config.sessionIdleMinutes * 60 * 1000;
+  return ctx.settings.sessionIdleMs;
 }
 
-/** Creates a session with a new token. `db` may be a transaction. */
+/**
+ * Creates a session with a new token. `db` may be a transaction. A pending session carries the kinds of
+ * second factor it may use.
+ */
 export async function issueSession(
   ctx: ServiceContext,
   db: Kysely<Database>,
   userId: string,
   state: SessionState,
+  factors: readonly FactorKind[] = [],
 ): Promise<IssuedSession> {
   const nowMs = ctx.nowMs();
   const token = generateToken();
@@ -39,8 +45,8 @@ export async function issueSession(
     attempts: 0,
     created_at_ms: nowMs,
     last_seen_at_ms: nowMs,
-    expires_at_ms:
-      nowMs + (state === 'pending' ? PENDING_SESSION_MS : ctx.config.sessionAbsoluteHours * 60 * 60 * 1000),
+    expires_at_ms: nowMs + (state === 'pending' ? PENDING_SESSION_MS : ctx.settings.sessionAbsoluteMs),
+    factors: state === 'pending' ? encodeFactorKinds(factors) : null,
   };
   await insertSession(db, row);
   return { token, session: toSessionView(ctx, row) };
@@ -56,6 +62,7 @@ export function toSessionView(ctx: ServiceContext, row: SessionRow): SessionView
     createdAtMs: row.created_at_ms,
     expiresAtMs,
     attemptsLeft: row.state === 'pending' ? Math.max(0, MAX_CODE_ATTEMPTS - row.attempts) : 0,
+    factors: row.state === 'pending' ? decodeFactorKinds(row.factors) : [],
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * The guess limits. A 6-digit code or a password is only as strong as the number of guesses allowed at it:
- * - codes, per user, across sessions: 10 wrong in a row lock the user's code checks for 15 minutes, doubling
- *   with each further lock up to a week; an accepted code starts everything over. Without this, someone
- *   with the password logs in again for 5 more attempts each time and a code falls after ~67,000 logins;
+ * - 6-digit codes, per user, across sessions: 10 wrong in a row lock the user's code checks for 15 minutes,
+ *   doubling with each further lock up to a week; an accepted code starts everything over. Without this,
+ *   someone with the password logs in again for 5 more attempts each time and a code falls after ~67,000 logins;
  * - passwords, per email, whether or not an account has it: 10 wrong in 15 minutes refuse that email until
- *   the window ends, before any argon2 work; a correct password starts it over.
+ *   the window ends, before any argon2 work; a correct password starts it over;
+ * - recovery codes, per user: 10 wrong in 15 minutes, a window of their own (a backstop: 80-bit codes cannot
+ *   be guessed), so the 6-digit lock never keeps the owner from their recovery codes.
  * Every attempt is reserved in the database before it is checked (see store/throttle-repo.ts), so racing
  * requests on any number of instances cannot exceed a limit.
  */
@@ -12,19 +14,22 @@ import {
   clearCodeFailures,
   clearLoginFailures,
   findCodeLockedUntil,
+  findLoginWindow,
   findLoginWindowStart,
   purgeLoginThrottle,
   reserveCodeAttempt,
   reserveLoginAttempt,
 } from '../store/throttle-repo.ts';
+import type { ServiceContext } from './context.ts';
 import {
   FIRST_CODE_LOCK_MS,
   MAX_CODE_FAILURES,
   MAX_CODE_LOCK_MS,
   MAX_PASSWORD_FAILURES,
+  MAX_RECOVERY_FAILURES,
   PASSWORD_WINDOW_MS,
-  type ServiceContext,
-} from './context.ts';
+  RECOVERY_WINDOW_MS,
+} from './limits.ts';
 import { ServiceError } from './types.ts';
 
 /**
@@ -53,7 +58,7 @@ export async function reservePasswordAttempt(ctx: ServiceContext, email: unknown
   const windowStartMs = (await findLoginWindowStart(ctx.db, emailKey)) ?? nowMs;
   const retryAfterMs = Math.max(1000, windowStartMs + PASSWORD_WINDOW_MS - nowMs);
   // No user id: the event must not say whether the email has an account (nor contain the email).
-  ctx.event('auth.password_rate_limited');
+  await ctx.events.record(ctx.db, { type: 'sign_in.rate_limited' });
   throw rateLimited(retryAfterMs);
 }
 
@@ -64,7 +69,9 @@ export async function clearPasswordFailures(ctx: ServiceContext, emailKey: strin
 
 /** Drops windows that have ended (called at sign-in, so the table does not grow without bound). */
 export async function purgeEndedPasswordWindows(ctx: ServiceContext): Promise<void> {
-  await purgeLoginThrottle(ctx.db, { windowStartedBeforeMs: ctx.nowMs() - PASSWORD_WINDOW_MS });
+  // The table also holds recovery-code windows: keep every window until the longer of the two has ended.
+  const longestMs = Math.max(PASSWORD_WINDOW_MS, RECOVERY_WINDOW_MS);
+  await purgeLoginThrottle(ctx.db, { windowStartedBeforeMs: ctx.nowMs() - longestMs });
 }
 
 /** How long the user's code checks are still refused for; 0 when they are not. */
@@ -112,32 +119,60 @@ export async function acceptCode(ctx: ServiceContext, userId: string): Promise<v
  * A wrong code (already counted by the reservation): throws SECOND_FACTOR_LOCKED when it was the last before
  * the lock, else returns the attempts left before one.
  */
-export function rejectCode(ctx: ServiceContext, userId: string, check: CodeCheck): number {
+export async function rejectCode(ctx: ServiceContext, userId: string, check: CodeCheck): Promise<number> {
   if (check.lockMs !== undefined) {
-    ctx.event('auth.second_factor_user_locked', { userId, lockMinutes: Math.ceil(check.lockMs / 60_000) });
+    const minutes = Math.ceil(check.lockMs / 60_000);
+    await ctx.events.record(ctx.db, { type: 'lock.started', userId, limit: 'codes', minutes });
     throw secondFactorLocked(check.lockMs);
   }
   return check.attemptsLeft;
 }
 
+/** The recovery-code window's key in login_throttle (which holds windows keyed by any string). */
+function recoveryKey(userId: string): string {
+  return `recovery:${userId}`;
+}
+
+/**
+ * Counts a recovery-code attempt for the user before it is checked; throws RECOVERY_RATE_LIMITED when the
+ * user's window is used up. Returns the attempts used in the window, this one included.
+ */
+export async function reserveRecoveryAttempt(ctx: ServiceContext, userId: string): Promise<number> {
+  const used = await reserveLoginAttempt(ctx.db, {
+    emailKey: recoveryKey(userId),
+    nowMs: ctx.nowMs(),
+    maxFailures: MAX_RECOVERY_FAILURES,
+    windowMs: RECOVERY_WINDOW_MS,
+  });
+  if (used === undefined) throw recoveryRateLimited(await recoveryWaitMs(ctx, userId));
+  return used;
+}
+
+/** How long the user's recovery codes are still refused for; 0 when they are not. */
+export async function recoveryWaitMs(ctx: ServiceContext, userId: string): Promise<number> {
+  const window = await findLoginWindow(ctx.db, recoveryKey(userId));
+  if (window === undefined || window.failures < MAX_RECOVERY_FAILURES) return 0;
+  return Math.max(0, window.windowStartMs + RECOVERY_WINDOW_MS - ctx.nowMs());
+}
+
+/** A wrong recovery code (already counted): attempts left in the window; records the window closing. */
+export async function rejectRecoveryCode(ctx: ServiceContext, userId: string, used: number): Promise<number> {
+  const left = MAX_RECOVERY_FAILURES - used;
+  if (left <= 0) {
+    const minutes = Math.ceil(RECOVERY_WINDOW_MS / 60_000);
+    await ctx.events.record(ctx.db, { type: 'lock.started', userId, limit: 'recovery_codes', minutes });
+  }
+  return left;
+}
+
 function rateLimited(retryAfterMs: number): ServiceError {
-  return new ServiceError(
-    'RATE_LIMITED',
-    `Too many failed sign-ins for this email. Try again in ${minutes(retryAfterMs)}.`,
-    { retryAfterMs },
-  );
+  return new ServiceError('RATE_LIMITED', { retryAfterMs });
 }
 
-function secondFactorLocked(retryAfterMs: number): ServiceError {
-  return new ServiceError(
-    'SECOND_FACTOR_LOCKED',
-    `Too many wrong codes for this account. Codes are refused for ${minutes(retryAfterMs)}.`,
-    { retryAfterMs: Math.max(1000, retryAfterMs) },
-  );
+export function secondFactorLocked(retryAfterMs: number): ServiceError {
+  return new ServiceError('SECOND_FACTOR_LOCKED', { retryAfterMs: Math.max(1000, retryAfterMs) });
 }
 
-/** "15 minutes", "1 minute": rounded up, so the wait said is never too short. */
-function minutes(ms: number): string {
-  const n = Math.max(1, Math.ceil(ms / 60_000));
-  return `${n} ${n === 1 ? 'minute' : 'minutes'}`;
+export function recoveryRateLimited(retryAfterMs: number): ServiceError {
+  return new ServiceError('RECOVERY_RATE_LIMITED', { retryAfterMs: Math.max(1000, retryAfterMs) });
 }

@@ -1,119 +1,50 @@
 /**
- * Authenticator-app (TOTP) rules: set-up, confirmation, turning off, replacement, and the one-use check
- * every code goes through. Secrets are generated here, sealed with AES-256-GCM before they reach the
- * database, and opened only to compute or show codes.
+ * Setting up the authenticator app (TOTP): set-up, confirmation, turning off, replacement. Secrets are
+ * generated here, sealed with AES-256-GCM before they reach the database, and opened only to compute or show
+ * codes. Checking a code at sign-in is the factor's job (factors/totp.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { buildKeyURI, generateSecret, verifyTOTP } from '@twofa/otp';
-import { verifyPassword } from '../crypto/passwords.ts';
-import { needsReseal, openSecret, sealSecret, totpSecretContext } from '../crypto/secret-box.ts';
+import { buildKeyURI, generateSecret } from '@twofa/otp';
+import { sealSecret, totpSecretContext } from '../crypto/secret-box.ts';
 import { isUniqueViolation } from '../store/errors.ts';
-import type { TotpCredentialRow, UserRow } from '../store/schema.ts';
+import { countUnusedRecoveryCodes, deleteRecoveryCodesOfUser } from '../store/recovery-codes-repo.ts';
+import type { TotpCredentialRow } from '../store/schema.ts';
 import {
   activateCredential,
   claimStep,
-  deleteCredential,
   deleteCredentialsOfUser,
   deletePendingCredential,
   findCredential,
   insertCredential,
-  updateSealedSecret,
 } from '../store/totp-credentials-repo.ts';
 import { findUserById } from '../store/users-repo.ts';
-import { preparePassword } from './accounts.ts';
-import { PENDING_ENROLLMENT_MS, type ServiceContext } from './context.ts';
+import type { ServiceContext } from './context.ts';
 import {
-  acceptCode,
-  clearPasswordFailures,
-  refuseWhileCodesLocked,
-  rejectCode,
-  reserveCodeCheck,
-  reservePasswordAttempt,
-} from './throttle.ts';
+  matchCode,
+  normalizeCode,
+  openCredentialSecret,
+  TOTP_DIGITS,
+  TOTP_PERIOD_SECONDS,
+  totpFactor,
+} from './factors/totp.ts';
+import { PENDING_ENROLLMENT_MS } from './limits.ts';
+import { checkCurrentPassword, reauthenticate, requireUser } from './reauthenticate.ts';
+import { issueRecoveryCodes } from './recovery-codes.ts';
 import { type EnrollmentView, ServiceError, type TotpService } from './types.ts';
 
 /** RFC 4226 s4 R6: at least 128 bits of shared secret, 160 recommended (the length of an SHA-1 block key). */
 export const SECRET_BYTES = 20;
-/** What authenticator apps support everywhere: SHA-1, 6 digits, 30 seconds (RFC 6238 s4.1 default X). */
-const DIGITS = 6;
-const PERIOD_SECONDS = 30;
-
-/**
- * The digits of a code as typed; undefined when it cannot be a code. Codes are typed or pasted with spaces
- * or hyphens ("123 456", "123-456"), and some phone keyboards type full-width digits ("１２３４５６"): NFKC
- * turns those (and the full-width space and hyphen) into ASCII, then spaces and hyphens go. U+2010 HYPHEN
- * is what NFKC makes of U+2011 NON-BREAKING HYPHEN. Anything else is refused.
- */
-export function normalizeCode(code: unknown): string | undefined {
-  if (typeof code !== 'string') return undefined;
-  const digits = code.normalize('NFKC').replace(/[\s\-\u2010]+/g, '');
-  return digits.length === DIGITS && /^\d+$/.test(digits) ? digits : undefined;
-}
-
-/** Opens a credential's secret (and re-seals it under the current key if an older key sealed it). */
-export async function openCredentialSecret(ctx: ServiceContext, row: TotpCredentialRow): Promise<Uint8Array> {
-  const context = totpSecretContext(row.user_id, row.id);
-  const sealed = { keyId: row.secret_key_id, ciphertext: row.secret_ciphertext };
-  const secret = openSecret(ctx.keyring, sealed, context);
-  if (needsReseal(ctx.keyring, sealed)) {
-    const resealed = sealSecret(ctx.keyring, secret, context);
-    await updateSealedSecret(ctx.db, { id: row.id, fromKeyId: row.secret_key_id, ...resealed });
-  }
-  return secret;
-}
-
-/**
- * Checks a code against a credential and, if it matches, claims its time step with the database
- * compare-and-set. True only for the one request that claimed it: RFC 6238 s5.2, "the verifier MUST NOT
- * accept the second attempt of the same OTP after the successful validation has been issued for the first".
- */
-export async function checkAndClaimCode(
-  ctx: ServiceContext,
-  row: TotpCredentialRow,
-  code: unknown,
-): Promise<boolean> {
-  const step = await matchCode(ctx, row, code);
-  if (step === undefined) return false;
-  return claimStep(ctx.db, { id: row.id, step, state: row.state });
-}
-
-/** The time step a code matches (never one at or before the credential's last used step), or undefined. */
-async function matchCode(
-  ctx: ServiceContext,
-  row: TotpCredentialRow,
-  code: unknown,
-): Promise<number | undefined> {
-  const digits = normalizeCode(code);
-  if (digits === undefined) return undefined;
-  const secret = await openCredentialSecret(ctx, row);
-  const result = verifyTOTP({
-    secret,
-    code: digits,
-    nowMs: ctx.nowMs(),
-    periodSeconds: PERIOD_SECONDS,
-    window: ctx.config.totpWindow,
-    ...(row.last_used_step === null ? {} : { afterStep: row.last_used_step }),
-  });
-  return result.valid ? result.step : undefined;
-}
 
 export function createTotpService(ctx: ServiceContext): TotpService {
-  async function requireUser(userId: string) {
-    const user = await findUserById(ctx.db, userId);
-    if (user === undefined)
-      throw new ServiceError('SESSION_EXPIRED', 'Your session has ended. Sign in again.');
-    return user;
-  }
-
   function view(email: string, secret: Uint8Array, createdAtMs: number): EnrollmentView {
     const uri = buildKeyURI({
       type: 'totp',
       secret,
       account: email,
-      issuer: ctx.config.issuer,
+      issuer: ctx.settings.issuer,
       algorithm: 'SHA1',
-      digits: DIGITS,
-      periodSeconds: PERIOD_SECONDS,
+      digits: TOTP_DIGITS,
+      periodSeconds: TOTP_PERIOD_SECONDS,
     });
     return { secret, uri, expiresAtMs: createdAtMs + PENDING_ENROLLMENT_MS };
   }
@@ -123,7 +54,7 @@ export function createTotpService(ctx: ServiceContext): TotpService {
     const pending = await findCredential(ctx.db, userId, 'pending');
     if (pending === undefined) return undefined;
     if (ctx.nowMs() < pending.created_at_ms + PENDING_ENROLLMENT_MS) return pending;
-    if (await deletePendingCredential(ctx.db, pending.id)) ctx.event('totp.enrollment_expired', { userId });
+    if (await deletePendingCredential(ctx.db, pending.id)) ctx.log('totp.enrollment_expired', { userId });
     return undefined;
   }
 
@@ -156,53 +87,12 @@ export function createTotpService(ctx: ServiceContext): TotpService {
     }
   }
 
-  /**
-   * The account's current password, counted against the email's limit as at login (a stolen session must
-   * not become a place to guess it from): reserved before argon2, cleared when right.
-   */
-  async function checkPassword(user: UserRow, password: unknown): Promise<void> {
-    const emailKey = await reservePasswordAttempt(ctx, user.email);
-    if (
-      typeof password !== 'string' ||
-      !(await verifyPassword(preparePassword(password), user.password_hash))
-    ) {
-      throw new ServiceError('WRONG_PASSWORD', 'The password is not correct.');
-    }
-    await clearPasswordFailures(ctx, emailKey);
-  }
-
-  /**
-   * Password, then a current code (claimed: it cannot be used again), for disable and replace. Both count
-   * against the same limits as at login (a stolen session must not become a place to guess either).
-   */
-  async function reauthenticate(
-    userId: string,
-    password: unknown,
-    code: unknown,
-  ): Promise<TotpCredentialRow> {
-    const user = await requireUser(userId);
-    const active = await findCredential(ctx.db, userId, 'active');
-    if (active === undefined) throw new ServiceError('TOTP_NOT_ENABLED', 'Two-factor authentication is off.');
-    // While codes are locked the action cannot succeed: say so before spending a password attempt.
-    await refuseWhileCodesLocked(ctx, userId);
-    await checkPassword(user, password);
-    const check = await reserveCodeCheck(ctx, userId);
-    if (!(await checkAndClaimCode(ctx, active, code))) {
-      rejectCode(ctx, userId, check); // throws if this failure starts a lock
-      throw invalidCode();
-    }
-    await acceptCode(ctx, userId);
-    return active;
-  }
-
   return {
     async beginEnrollment(userId) {
-      const user = await requireUser(userId);
-      if ((await findCredential(ctx.db, userId, 'active')) !== undefined) {
-        throw new ServiceError('TOTP_ALREADY_ENABLED', 'Two-factor authentication is already on.');
-      }
+      const user = await requireUser(ctx, userId);
+      if (await totpFactor.isEnrolled(ctx.db, userId)) throw new ServiceError('TOTP_ALREADY_ENABLED');
       const enrollment = await createPending(userId, user.email);
-      ctx.event('totp.enrollment_started', { userId });
+      ctx.log('totp.enrollment_started', { userId });
       return enrollment;
     },
 
@@ -211,58 +101,69 @@ export function createTotpService(ctx: ServiceContext): TotpService {
       if (user === undefined) return null;
       const pending = await findLivePending(userId);
       if (pending === undefined) return null;
-      return view(user.email, await openCredentialSecret(ctx, pending), pending.created_at_ms);
+      return view(user.email, await openCredentialSecret(ctx, ctx.db, pending), pending.created_at_ms);
     },
 
     async confirmEnrollment({ userId, password, code }) {
-      const user = await requireUser(userId);
+      const user = await requireUser(ctx, userId);
       const pending = await findLivePending(userId);
-      if (pending === undefined) {
-        throw new ServiceError(
-          'NO_PENDING_ENROLLMENT',
-          'Start the set-up again: no authenticator is waiting.',
-        );
-      }
+      if (pending === undefined) throw new ServiceError('NO_PENDING_ENROLLMENT');
+      const digits = normalizeCode(code);
+      if (digits === undefined) throw new ServiceError('MALFORMED_CODE', { field: 'code', expected: 'totp' });
       // Someone holding a stolen session could otherwise put their own authenticator on the account and
       // lock the owner out: turning 2FA on (or confirming a replacement) takes the password too. The code
       // itself does not count against the user's code limit: its secret is on the user's own screen.
-      await checkPassword(user, password);
-      const step = await matchCode(ctx, pending, code);
-      if (step === undefined) throw invalidCode();
+      await checkCurrentPassword(ctx, user, password);
+      const step = await matchCode(ctx, ctx.db, pending, digits);
+      if (step === undefined) throw new ServiceError('INVALID_SETUP_CODE', { field: 'code' });
       // One transaction: claim the step on the pending row (this code counts as used), retire the old
-      // authenticator if this is a replacement, and activate the new one.
+      // authenticator if this is a replacement, activate the new one, and make recovery codes if the user
+      // has none (turning 2FA on; a replacement keeps the set the user already saved).
       const confirmed = await ctx.db.transaction().execute(async (trx) => {
-        if (!(await claimStep(trx, { id: pending.id, step, state: 'pending' }))) return false;
-        await deleteCredentialsOfUser(trx, userId, 'active');
-        return activateCredential(trx, { id: pending.id, nowMs: ctx.nowMs() });
+        if (!(await claimStep(trx, { id: pending.id, step, state: 'pending' }))) return undefined;
+        const replacing = (await deleteCredentialsOfUser(trx, userId, 'active')) > 0;
+        if (!(await activateCredential(trx, { id: pending.id, nowMs: ctx.nowMs() }))) return undefined;
+        await ctx.events.record(trx, {
+          type: replacing ? 'second_factor.replaced' : 'second_factor.enabled',
+          userId,
+          factor: 'totp',
+        });
+        const keep = replacing && (await countUnusedRecoveryCodes(trx, userId)) > 0;
+        return { recoveryCodes: keep ? null : await issueRecoveryCodes(ctx, trx, userId) };
       });
-      if (!confirmed) throw invalidCode();
-      ctx.event('totp.enabled', { userId });
+      if (confirmed === undefined) throw new ServiceError('INVALID_SETUP_CODE', { field: 'code' });
+      return confirmed;
     },
 
     async cancelEnrollment(userId) {
       const deleted = (await deleteCredentialsOfUser(ctx.db, userId, 'pending')) > 0;
-      if (deleted) ctx.event('totp.enrollment_cancelled', { userId });
+      if (deleted) ctx.log('totp.enrollment_cancelled', { userId });
       return deleted;
     },
 
     async disable({ userId, password, code }) {
-      const active = await reauthenticate(userId, password, code);
-      await deleteCredential(ctx.db, active.id);
-      await deleteCredentialsOfUser(ctx.db, userId, 'pending');
-      ctx.event('totp.disabled', { userId });
+      await requireTotp(userId);
+      await reauthenticate(ctx, { userId, password, code });
+      // Recovery codes stand in for the app: with the app gone, so are they (a new set comes with the next).
+      await ctx.db.transaction().execute(async (trx) => {
+        await deleteCredentialsOfUser(trx, userId);
+        await deleteRecoveryCodesOfUser(trx, userId);
+        await ctx.events.record(trx, { type: 'second_factor.disabled', userId, factor: 'totp' });
+      });
     },
 
     async beginReplacement({ userId, password, code }) {
-      await reauthenticate(userId, password, code);
-      const user = await requireUser(userId);
+      await requireTotp(userId);
+      await reauthenticate(ctx, { userId, password, code });
+      const user = await requireUser(ctx, userId);
       const enrollment = await createPending(userId, user.email);
-      ctx.event('totp.replacement_started', { userId });
+      ctx.log('totp.replacement_started', { userId });
       return enrollment;
     },
   };
-}
 
-function invalidCode(): ServiceError {
-  return new ServiceError('INVALID_CODE', 'That code is not valid. Enter the current code from your app.');
+  async function requireTotp(userId: string): Promise<void> {
+    await requireUser(ctx, userId);
+    if (!(await totpFactor.isEnrolled(ctx.db, userId))) throw new ServiceError('TOTP_NOT_ENABLED');
+  }
 }

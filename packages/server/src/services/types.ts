@@ -7,44 +7,73 @@
  * expired or malformed token as "no session".
  */
 
-/** Codes of the one error type the services throw. The HTTP edge maps each to a status and a message. */
+/**
+ * Codes of the one error type the services throw. Services carry a code and details, never a sentence: the
+ * HTTP edge's one table of outcomes (src/outcomes.ts) gives each its status and its words, for the pages and
+ * any other front end alike.
+ */
 export type ServiceErrorCode =
-  | 'INVALID_INPUT' // a field is missing or malformed (message names the field)
+  | 'INVALID_INPUT' // a field is missing or malformed (details.field names it)
   | 'INVALID_EMAIL'
   | 'WEAK_PASSWORD' // shorter than 8 or longer than 128 characters
+  | 'SAME_PASSWORD' // a new password equal to the current one
   | 'EMAIL_TAKEN'
-  | 'INVALID_CREDENTIALS' // unknown email or wrong password: the same code, message and timing for both
+  | 'INVALID_CREDENTIALS' // unknown email or wrong password: the same code, details and timing for both
   | 'WRONG_PASSWORD' // re-authentication of a signed-in user failed (change password, 2FA on, off, replace)
+  | 'MALFORMED_CODE' // what was typed cannot be a code of that kind (not counted as a guess)
   | 'INVALID_CODE' // a one-time code was wrong or already used
+  | 'INVALID_SETUP_CODE' // the first code of a set-up was wrong (it cannot have been used before)
+  | 'INVALID_RECOVERY_CODE' // a recovery code was wrong or already used
   | 'TOO_MANY_ATTEMPTS' // the pending login used up its code attempts; the pending session is gone
-  | 'SECOND_FACTOR_LOCKED' // too many wrong codes for this user, across sessions: codes refused (retryAfterMs)
+  | 'SECOND_FACTOR_LOCKED' // too many wrong 6-digit codes for this user, across sessions (retryAfterMs)
+  | 'RECOVERY_RATE_LIMITED' // too many wrong recovery codes for this user in a window (retryAfterMs)
   | 'RATE_LIMITED' // too many wrong passwords for this email, known or not: passwords refused (retryAfterMs)
   | 'SESSION_EXPIRED' // no such session, or it timed out
   | 'NOT_PENDING' // a second-factor step on a session that is not waiting for one
+  | 'FACTOR_NOT_AVAILABLE' // this sign-in cannot use that kind of second factor
   | 'TOTP_ALREADY_ENABLED'
   | 'TOTP_NOT_ENABLED'
   | 'NO_PENDING_ENROLLMENT';
 
 export interface ServiceErrorDetails {
+  /** The input at fault, by the name the service method takes it under (`password`, `code`, ...). */
+  readonly field?: string;
   /** For INVALID_CODE during a pending login: attempts left before TOO_MANY_ATTEMPTS or a lock. */
   readonly attemptsLeft?: number;
-  /** For SECOND_FACTOR_LOCKED and RATE_LIMITED: how long until another attempt is taken. */
+  /** For SECOND_FACTOR_LOCKED and the rate limits: how long until another attempt is taken. */
   readonly retryAfterMs?: number;
+  /** For MALFORMED_CODE: which kinds of code would have been accepted. */
+  readonly expected?: 'totp' | 'recovery' | 'totp-or-recovery';
 }
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;
+  readonly field: string | undefined;
   /** For INVALID_CODE during a pending login: attempts left before TOO_MANY_ATTEMPTS or a lock. */
   readonly attemptsLeft: number | undefined;
-  /** For SECOND_FACTOR_LOCKED and RATE_LIMITED: how long until another attempt is taken. */
+  /** For SECOND_FACTOR_LOCKED and the rate limits: how long until another attempt is taken. */
   readonly retryAfterMs: number | undefined;
-  constructor(code: ServiceErrorCode, message: string, details: ServiceErrorDetails = {}) {
-    super(message);
+  readonly expected: ServiceErrorDetails['expected'];
+  constructor(code: ServiceErrorCode, details: ServiceErrorDetails = {}) {
+    // The code is the message: a service says what happened, the edge says it in words.
+    super(details.field === undefined ? code : `${code} (${details.field})`);
     this.name = 'ServiceError';
     this.code = code;
+    this.field = details.field;
     this.attemptsLeft = details.attemptsLeft;
     this.retryAfterMs = details.retryAfterMs;
+    this.expected = details.expected;
   }
+}
+
+/** The kinds of second factor (services/factors/). */
+export type FactorKind = 'totp' | 'recovery';
+
+/** Who made a request, for the audit log: the client's address, its user agent and the request id. */
+export interface RequestMeta {
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  readonly requestId: string | null;
 }
 
 export type SessionState = 'pending' | 'full';
@@ -59,6 +88,8 @@ export interface SessionView {
   readonly expiresAtMs: number;
   /** Code attempts left (pending sessions only). */
   readonly attemptsLeft: number;
+  /** The kinds of second factor this sign-in may use (pending sessions only; empty otherwise). */
+  readonly factors: readonly FactorKind[];
 }
 
 /** A freshly issued session: the raw token goes in the cookie, nowhere else. */
@@ -70,8 +101,23 @@ export interface IssuedSession {
 export interface UserView {
   readonly id: string;
   readonly email: string;
+  /** The second factors the user has, in the registry's order (empty: 2FA is off). */
+  readonly factors: readonly FactorKind[];
+  /** An authenticator app is set up (the one primary factor so far): 2FA is on. */
   readonly totpEnabled: boolean;
+  /** Unused recovery codes. */
+  readonly recoveryCodesLeft: number;
   readonly createdAtMs: number;
+}
+
+/** One line of the user's security history (the audit log), newest first. */
+export interface AuditEventView {
+  readonly seq: number;
+  readonly atMs: number;
+  readonly type: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  readonly details: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** What the set-up page shows while enrollment is pending. Returned only to the signed-in owner. */
@@ -113,9 +159,15 @@ export interface AuthService {
    *  user whose codes are locked still gets a pending session (the code step says how long to wait). */
   login(input: { email: string; password: string; previousToken?: string }): Promise<LoginResult>;
   /** Second step. On success the pending session is replaced by a new full one (new token). Throws
-   *  NOT_PENDING, SESSION_EXPIRED, INVALID_CODE (with attemptsLeft), TOO_MANY_ATTEMPTS, and
-   *  SECOND_FACTOR_LOCKED (with retryAfterMs) when the user's codes are locked, even for the right code. */
-  verifySecondFactor(input: { pendingToken: string; code: string }): Promise<IssuedSession>;
+   *  NOT_PENDING, SESSION_EXPIRED, FACTOR_NOT_AVAILABLE, MALFORMED_CODE (no attempt spent), INVALID_CODE or
+   *  INVALID_RECOVERY_CODE (with attemptsLeft), TOO_MANY_ATTEMPTS, SECOND_FACTOR_LOCKED (with retryAfterMs)
+   *  when the user's 6-digit codes are locked, even for the right code, and RECOVERY_RATE_LIMITED. */
+  verifySecondFactor(input: {
+    pendingToken: string;
+    /** Which factor the code is for. @default 'totp' */
+    factor?: FactorKind;
+    code: string;
+  }): Promise<IssuedSession>;
   /** How long the user's code checks are still refused for, in milliseconds; 0 when they are not. */
   secondFactorWaitMs(userId: string): Promise<number>;
   /** Resolves a cookie token; touches the idle timeout. Null when unknown, expired or malformed. */
@@ -133,17 +185,35 @@ export interface TotpService {
   /** Needs the current password (a stolen session must not enroll its own authenticator), then checks a
    *  code from the app against the pending secret (set-ups expire 15 minutes after they start); on success 2FA is on (or the replacement is active)
    *  and that code's step counts as used. Throws NO_PENDING_ENROLLMENT, WRONG_PASSWORD, RATE_LIMITED (the
-   *  email's password limit), INVALID_CODE. */
-  confirmEnrollment(input: { userId: string; password: string; code: string }): Promise<void>;
+   *  email's password limit), MALFORMED_CODE, INVALID_SETUP_CODE. Turning 2FA on makes a set of recovery codes
+   *  (returned once, here); a replacement keeps the user's set (or makes one if they have none). */
+  confirmEnrollment(input: { userId: string; password: string; code: string }): Promise<ConfirmedEnrollment>;
   /** Deletes the pending set-up or replacement (the current authenticator, if any, stays). True when there
    *  was one. */
   cancelEnrollment(userId: string): Promise<boolean>;
-  /** Needs the password and a current code. Throws WRONG_PASSWORD, INVALID_CODE, TOTP_NOT_ENABLED,
-   *  RATE_LIMITED (the email's password limit), SECOND_FACTOR_LOCKED (the user's code limit). */
+  /** Needs the password and a current code from the app or a recovery code (which is then used up). Throws
+   *  WRONG_PASSWORD, MALFORMED_CODE, INVALID_CODE, INVALID_RECOVERY_CODE, TOTP_NOT_ENABLED, RATE_LIMITED (the
+   *  email's password limit), SECOND_FACTOR_LOCKED, RECOVERY_RATE_LIMITED. Recovery codes go too. */
   disable(input: { userId: string; password: string; code: string }): Promise<void>;
   /** Replacing the authenticator: password + current code, then a new pending set-up; the old credential
    *  stays active until the new one is confirmed. Throws as `disable` does. */
   beginReplacement(input: { userId: string; password: string; code: string }): Promise<EnrollmentView>;
+}
+
+export interface ConfirmedEnrollment {
+  /** The new recovery codes, formatted for display; shown once, never stored in clear. Null when kept. */
+  readonly recoveryCodes: readonly string[] | null;
+}
+
+export interface RecoveryService {
+  /** Replaces the user's whole set with new codes, returned once. Needs the password and a current code
+   *  (from the app, or a recovery code). Throws as `TotpService.disable` does. */
+  regenerate(input: { userId: string; password: string; code: string }): Promise<readonly string[]>;
+}
+
+export interface AuditService {
+  /** The user's latest events, newest first (at most RECENT_EVENTS_SHOWN). */
+  recentEvents(userId: string): Promise<readonly AuditEventView[]>;
 }
 
 export interface HealthService {
@@ -156,7 +226,11 @@ export interface Services {
   readonly accounts: AccountService;
   readonly auth: AuthService;
   readonly totp: TotpService;
+  readonly recovery: RecoveryService;
+  readonly audit: AuditService;
   readonly health: HealthService;
+  /** Runs `fn` with the request's metadata, which every event recorded inside it carries. */
+  withRequest<T>(meta: RequestMeta, fn: () => Promise<T>): Promise<T>;
   /** Closes the database. */
   close(): Promise<void>;
 }

@@ -30,6 +30,8 @@ export interface SessionsTable {
   last_seen_at_ms: number;
   /** Absolute expiry. */
   expires_at_ms: number;
+  /** Pending sessions: the kinds of second factor this sign-in may use, comma-separated. Null otherwise. */
+  factors: string | null;
 }
 
 export type TotpCredentialState = 'pending' | 'active';
@@ -72,12 +74,57 @@ export interface LoginThrottleTable {
   window_start_ms: number;
 }
 
+/**
+ * The tamper-evident audit log: append-only, numbered from the head (1, 2, 3...), each row chained to the
+ * previous one by `hash` (see crypto/audit-hash.ts). No foreign key on `user_id`: the log outlives accounts.
+ */
+export interface AuditEventsTable {
+  seq: number;
+  at_ms: number;
+  user_id: string | null;
+  /** What happened, e.g. `login.succeeded`. */
+  type: string;
+  /** The client's address (the socket's, unless a trusted proxy is configured). */
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  /** A JSON object in canonical form (sorted keys, no spaces). */
+  details: string;
+  /** The previous row's `hash` (64 zeros for the first row). */
+  prev_hash: string;
+  /** Hex SHA-256 over `prev_hash` and this row's canonical content. */
+  hash: string;
+}
+
+/** The chain's head: one row (id 1) with the last number given out and the last row's hash. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+/** One recovery code: only its keyed hash. */
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  /** The master key whose subkey made `code_hash`. */
+  key_id: string;
+  /** base64url HMAC-SHA256 of the user id and the normalised code (crypto/recovery-code-hash.ts). Unique. */
+  code_hash: string;
+  created_at_ms: number;
+  /** Set once, when the code is used. */
+  used_at_ms: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   totp_credentials: TotpCredentialsTable;
   second_factor_throttle: SecondFactorThrottleTable;
   login_throttle: LoginThrottleTable;
+  recovery_codes: RecoveryCodesTable;
+  audit_events: AuditEventsTable;
+  audit_head: AuditHeadTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -86,4 +133,8 @@ export type SessionRow = Selectable<SessionsTable>;
 export type NewSession = Insertable<SessionsTable>;
 export type TotpCredentialRow = Selectable<TotpCredentialsTable>;
 export type NewTotpCredential = Insertable<TotpCredentialsTable>;
+export type NewRecoveryCode = Insertable<RecoveryCodesTable>;
 export type TotpCredentialUpdate = Updateable<TotpCredentialsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;
+export type AuditHeadRow = Selectable<AuditHeadTable>;

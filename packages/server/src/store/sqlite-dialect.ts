@@ -22,7 +22,11 @@ function openSqliteDatabase(path: string): SqliteDatabase {
   return {
     close: () => database.close(),
     prepare(sql: string): SqliteStatement {
-      const statement = database.prepare(sql);
+      // Kysely opens transactions with a plain (deferred) BEGIN: it takes the write lock only at the first
+      // write, and a reader that then needs it while another connection (another process on the file) writes
+      // gets SQLITE_BUSY at once, without the busy timeout (SQLite's deadlock avoidance). Every transaction
+      // here writes, so take the write lock up front: waiting for it then honours busy_timeout.
+      const statement = database.prepare(sql === 'begin' ? 'begin immediate' : sql);
       const bind = (parameters: ReadonlyArray<unknown>) => parameters as SQLInputValue[];
       return {
         reader: statement.columns().length > 0,

@@ -121,6 +121,19 @@ export async function findLoginWindowStart(
   return row?.window_start_ms;
 }
 
+/** The key's current window (failures and start), or undefined when it has none. */
+export async function findLoginWindow(
+  db: Kysely<Database>,
+  emailKey: string,
+): Promise<{ failures: number; windowStartMs: number } | undefined> {
+  const row = await db
+    .selectFrom('login_throttle')
+    .select(['failures', 'window_start_ms'])
+    .where('email_key', '=', emailKey)
+    .executeTakeFirst();
+  return row === undefined ? undefined : { failures: row.failures, windowStartMs: row.window_start_ms };
+}
+
 /** A correct password: the email's failures start over. */
 export async function clearLoginFailures(db: Kysely<Database>, emailKey: string): Promise<void> {
   await db.deleteFrom('login_throttle').where('email_key', '=', emailKey).execute();

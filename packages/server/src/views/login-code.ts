@@ -1,34 +1,68 @@
-/** The second step of signing in: a code from the authenticator app. */
+/**
+ * The second step of signing in: a code from the authenticator app, or (the way back when the phone is lost)
+ * a recovery code on its own page.
+ */
 import { html } from 'hono/html';
 import { type Frame, layout } from './layout.ts';
-import { codeField, csrfField, type Html, notice, submit } from './parts.ts';
+import { codeField, csrfField, field, type Html, notice, submit } from './parts.ts';
 
 export interface LoginCodeView {
   readonly frame: Frame;
   readonly error?: string;
-  /** The user's codes are locked: this message (with the wait) replaces the form. */
+  /** The user's 6-digit codes are locked: this message (with the wait) replaces the form. */
   readonly locked?: string;
+  /** The sign-in may use a recovery code instead. */
+  readonly recoveryAvailable: boolean;
 }
 
 export function loginCodePage(view: LoginCodeView): Html {
+  const recoveryLink = view.recoveryAvailable
+    ? html`<p class="lost-phone">Lost your phone? <a href="/login/recovery">Use a recovery code</a>.</p>`
+    : html`<p class="lost-phone">Lost your phone? Without recovery codes, ask the service's operator to turn two-factor authentication off for you.</p>`;
   if (view.locked !== undefined) {
     return layout(
       view.frame,
       html`<h1>Enter your code</h1>
 ${notice('error', view.locked)}
-<p>When the wait is over, log in again with your password. If you did not enter these codes, someone who
-knows your password may be trying to sign in: change your password as soon as you are signed in.</p>`,
+<p>If you did not enter these codes, someone who knows your password may be trying to sign in: change your
+password as soon as you are signed in.</p>
+${recoveryLink}`,
     );
   }
   return layout(
     view.frame,
     html`<h1>Enter your code</h1>
 <p>Open your authenticator app and type the 6-digit code it shows for this account.</p>
-${notice('error', view.error)}
 <form method="post" action="/login/code" class="stack">
   ${csrfField(view.frame.csrf)}
-  ${codeField('code', true)}
+  ${codeField('code', { autofocus: true, error: view.error })}
   ${submit('Verify')}
-</form>`,
+</form>
+${recoveryLink}`,
+  );
+}
+
+export interface LoginRecoveryView {
+  readonly frame: Frame;
+  readonly error?: string;
+  /** Recovery codes are refused for now: this message (with the wait) replaces the form. */
+  readonly locked?: string;
+}
+
+export function loginRecoveryPage(view: LoginRecoveryView): Html {
+  const body =
+    view.locked !== undefined
+      ? notice('error', view.locked)
+      : html`<form method="post" action="/login/recovery" class="stack">
+  ${csrfField(view.frame.csrf)}
+  ${field({ id: 'recovery-code', name: 'code', label: 'Recovery code', type: 'text', autocomplete: 'off', autofocus: true, hint: 'One of the codes you saved when you turned on two-factor authentication, like abcd-efgh-jkmn-pqrs. Each code works once.', error: view.error })}
+  ${submit('Sign in')}
+</form>`;
+  return layout(
+    view.frame,
+    html`<h1>Use a recovery code</h1>
+<p>Lost your phone, or no access to your authenticator app? Enter one of your saved recovery codes.</p>
+${body}
+<p><a href="/login/code">Back to the code from your app</a></p>`,
   );
 }

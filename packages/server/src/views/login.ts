@@ -10,14 +10,16 @@ export interface LoginView {
 }
 
 export function loginPage(view: LoginView): Html {
+  // After a refused attempt the email is filled in: the password is what to type again.
+  const emailGiven = Boolean(view.email);
   return layout(
     view.frame,
     html`<h1>Log in</h1>
 ${view.message ? notice(view.message.kind, view.message.text) : ''}
 <form method="post" action="/login" class="stack">
   ${csrfField(view.frame.csrf)}
-  ${field({ id: 'email', name: 'email', label: 'Email', type: 'email', autocomplete: 'email', value: view.email ?? '', autofocus: true })}
-  ${field({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
+  ${field({ id: 'email', name: 'email', label: 'Email', type: 'email', autocomplete: 'username', value: view.email ?? '', autofocus: !emailGiven })}
+  ${field({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', autofocus: emailGiven })}
   ${submit('Continue')}
 </form>
 <p>No account yet? <a href="/signup">Create one</a>.</p>`,

@@ -33,33 +33,70 @@ export interface FieldOptions {
   /** Numeric keypad on phones (one-time codes). */
   readonly numeric?: boolean;
   readonly autofocus?: boolean;
+  /**
+   * What is wrong with the value: shown under the label, tied to the input with aria-describedby, the input
+   * marked aria-invalid and focused (the first field in error on a page gets the focus).
+   */
+  readonly error?: string | undefined;
 }
 
-/** A labelled input; a hint is tied to it with aria-describedby. */
+/** A labelled input; a hint and an error are tied to it with aria-describedby. */
 export function field(o: FieldOptions): Html {
   const hintId = `${o.id}-hint`;
-  return html`<div class="field">
+  const errorId = `${o.id}-error`;
+  const describedBy = [o.hint ? hintId : '', o.error ? errorId : ''].filter(Boolean).join(' ');
+  return html`<div class="field${o.error ? ' field-invalid' : ''}">
   <label for="${o.id}">${o.label}</label>
   ${o.hint ? html`<p class="hint" id="${hintId}">${o.hint}</p>` : ''}
+  ${o.error ? html`<p class="field-error" id="${errorId}" role="alert">${o.error}</p>` : ''}
   <input id="${o.id}" name="${o.name}" type="${o.type}" autocomplete="${o.autocomplete}" required${
     o.value !== undefined ? html` value="${o.value}"` : ''
   }${o.minlength !== undefined ? html` minlength="${o.minlength}"` : ''}${
     o.numeric ? html` inputmode="numeric" spellcheck="false" autocapitalize="off"` : ''
-  }${o.hint ? html` aria-describedby="${hintId}"` : ''}${o.autofocus ? html` autofocus` : ''}>
+  }${describedBy ? html` aria-describedby="${describedBy}"` : ''}${o.error ? html` aria-invalid="true"` : ''}${
+    o.autofocus || o.error ? html` autofocus` : ''
+  }>
 </div>`;
 }
 
-/** The six-digit code input used by every form that takes one. */
-export function codeField(id: string, autofocus = false): Html {
+/**
+ * A refused form's error: the message, and the field it is about when there is one (by the name the form
+ * posts it under). A message without a field shows above the form.
+ */
+export interface FormError {
+  readonly message: string;
+  readonly field?: string | undefined;
+}
+
+/** The message for field `name` of a refused form, if the error is about that field. */
+export function errorFor(error: FormError | undefined, name: string): string | undefined {
+  return error?.field === name ? error.message : undefined;
+}
+
+/** The message to show above a refused form: one not tied to a field. */
+export function formNotice(error: FormError | undefined): Html | '' {
+  return error !== undefined && error.field === undefined ? notice('error', error.message) : '';
+}
+
+/** The six-digit code input used by every form that takes one from the app. */
+export function codeField(
+  id: string,
+  options: { autofocus?: boolean; error?: string | undefined; recovery?: boolean } = {},
+): Html {
   return field({
     id,
     name: 'code',
-    label: 'Code from your authenticator app',
+    label: options.recovery
+      ? 'Code from your authenticator app, or a recovery code'
+      : 'Code from your authenticator app',
     type: 'text',
     autocomplete: 'one-time-code',
-    numeric: true,
-    autofocus,
-    hint: 'The 6 digits the app shows now.',
+    numeric: !options.recovery,
+    autofocus: options.autofocus ?? false,
+    error: options.error,
+    hint: options.recovery
+      ? 'The 6 digits the app shows now, or one of your saved recovery codes.'
+      : 'The 6 digits the app shows now.',
   });
 }
 

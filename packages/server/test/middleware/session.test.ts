@@ -19,6 +19,7 @@ const VIEW: SessionView = {
   id: 's1',
   userId: 'u1',
   state: 'full',
+  factors: [],
   createdAtMs: 0,
   expiresAtMs: 1,
   attemptsLeft: 0,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
-import { normalizeCode } from '../../src/services/totp.ts';
+import { normalizeCode } from '../../src/services/factors/totp.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import {
   accountWithTOTP,
@@ -24,7 +24,7 @@ test('the form: labelled email and current-password fields', async () => {
   const page = await browserFor(t).get('/login');
   assert.equal(page.status, 200);
   assert.match(page.body, /<label for="email">Email<\/label>/);
-  assert.match(page.body, /autocomplete="email"/);
+  assert.match(page.body, /autocomplete="username"/);
   assert.match(page.body, /<label for="password">Password<\/label>/);
   assert.match(page.body, /type="password" autocomplete="current-password"/);
 });
@@ -48,7 +48,7 @@ test('a wrong password: 401, a message, the email kept', async () => {
   const b = browserFor(t);
   const res = await logIn(b, email, 'wrong password!');
   assert.equal(res.status, 401);
-  assert.match(res.body, /role="alert">Email or password is incorrect\./);
+  assert.match(res.body, /role="alert">The email or password is not correct\./);
   assert.ok(res.body.includes(`value="${email}"`));
   assert.equal(b.cookie(SESSION_COOKIE), undefined);
 });

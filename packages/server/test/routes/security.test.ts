@@ -12,6 +12,7 @@ import {
   logIn,
   logOut,
   PASSWORD,
+  recoveryCodesFromPage,
   signUp,
   uniqueEmail,
 } from '../support/flows.ts';
@@ -101,12 +102,13 @@ test('confirming with a wrong or missing password: 401, 2FA stays off, the code 
   for (const fields of [{ code }, { password: 'not my password', code }]) {
     const bad = await b.post('/security/totp/confirm', fields);
     assert.equal(bad.status, 401);
-    assert.match(bad.body, /role="alert">Your password is incorrect\./);
+    assert.match(bad.body, /role="alert">The password is not correct\./);
     assert.match(bad.body, /Off: your password alone signs you in\./);
     assert.match(bad.body, /action="\/security\/totp\/confirm"/, 'the set-up is still on the page');
   }
   const good = await b.post('/security/totp/confirm', { password: PASSWORD, code });
-  assert.equal(good.status, 303);
+  assert.equal(good.status, 200);
+  assert.equal(recoveryCodesFromPage(good.body).length, 10);
   assert.equal(good.location, '/security?done=totp-on');
 });
 
@@ -120,9 +122,11 @@ test('confirming with a wrong code: 401, 2FA stays off; with the right code: on'
   assert.match(bad.body, /role="alert">That code is not valid/);
   assert.match(bad.body, /Off: your password alone signs you in\./);
   const good = await b.post('/security/totp/confirm', { password: PASSWORD, code: right });
-  assert.equal(good.status, 303);
-  assert.equal(good.location, '/security?done=totp-on');
-  const page = await b.get(good.location!);
+  assert.equal(good.status, 200, 'the recovery codes are shown once, in this response');
+  assert.equal(recoveryCodesFromPage(good.body).length, 10);
+  const saved = await b.post('/security/recovery/saved', { saved: 'yes', done: 'totp-on' });
+  assert.equal(saved.location, '/security?done=totp-on');
+  const page = await b.get(saved.location!);
   assert.match(page.body, /Two-factor authentication is on\. From now on/);
   assert.match(page.body, /On: signing in asks for a code/);
   assert.doesNotMatch(page.body, /otpauth:|id="totp-secret"/);
@@ -208,7 +212,7 @@ test('turning 2FA off needs the password and a current code', async () => {
     code: codeNow(secret, t.clock),
   });
   assert.equal(wrongPassword.status, 401);
-  assert.match(wrongPassword.body, /Your password is incorrect\./);
+  assert.match(wrongPassword.body, /The password is not correct\./);
   assert.match(wrongPassword.body, /<details open>/, 'the form with the error is shown open');
   const wrongCode = await b.post('/security/totp/disable', {
     password: PASSWORD,

@@ -14,7 +14,7 @@ test('the form: labelled email and new-password fields with the right autocomple
   const page = await browserFor(t).get('/signup');
   assert.equal(page.status, 200);
   assert.match(page.body, /<label for="email">Email<\/label>/);
-  assert.match(page.body, /<input id="email" name="email" type="email" autocomplete="email" required/);
+  assert.match(page.body, /<input id="email" name="email" type="email" autocomplete="username" required/);
   assert.match(page.body, /<label for="password">Password<\/label>/);
   assert.match(
     page.body,

@@ -39,15 +39,36 @@ export async function beginSetUp(b: Browser): Promise<{ secret: Uint8Array; page
   return { secret: keyFromPage(page.body).secret, page };
 }
 
+/** The recovery codes a page shows (the page shown once after 2FA is turned on or a new set is made). */
+export function recoveryCodesFromPage(body: string): string[] {
+  return [...body.matchAll(/<li><code>([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})<\/code><\/li>/g)].map(
+    (m) => m[1]!,
+  );
+}
+
 /**
- * Sets up and confirms the authenticator (password and a code) at the clock's time; returns the secret.
+ * Sets up and confirms the authenticator (password and a code) at the clock's time, then goes on from the
+ * recovery codes page as a person would ("I have saved my recovery codes"); returns the secret and the codes.
  * That step is now used.
  */
-export async function enableTOTP(b: Browser, clock: Clock, password = PASSWORD): Promise<Uint8Array> {
+export async function enableTOTPWithCodes(
+  b: Browser,
+  clock: Clock,
+  password = PASSWORD,
+): Promise<{ secret: Uint8Array; recoveryCodes: string[] }> {
   const { secret } = await beginSetUp(b);
   const confirmed = await b.post('/security/totp/confirm', { password, code: codeNow(secret, clock) });
-  assert.equal(confirmed.status, 303, `confirm failed with ${confirmed.status}`);
-  return secret;
+  assert.equal(confirmed.status, 200, `confirm failed with ${confirmed.status}`);
+  const recoveryCodes = recoveryCodesFromPage(confirmed.body);
+  assert.equal(recoveryCodes.length, 10, 'the confirmation shows 10 recovery codes');
+  const saved = await b.post('/security/recovery/saved', { saved: 'yes', done: 'totp-on' });
+  assert.equal(saved.status, 303);
+  return { secret, recoveryCodes };
+}
+
+/** As {@link enableTOTPWithCodes}, for the suites that need only the secret. */
+export async function enableTOTP(b: Browser, clock: Clock, password = PASSWORD): Promise<Uint8Array> {
+  return (await enableTOTPWithCodes(b, clock, password)).secret;
 }
 
 /** The password step; returns the response (303 to /login/code when 2FA is on). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createApp } from '../../src/app.ts';
-import { SERVICE_ERRORS } from '../../src/routes/errors.ts';
+import { OUTCOMES, outcomeOf } from '../../src/outcomes.ts';
 import { ServiceError, type ServiceErrorCode, type Services } from '../../src/services/types.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { Browser } from '../support/client.ts';
@@ -51,7 +51,7 @@ test('a ServiceError that escapes a route becomes its status and message, not a 
     accounts: {
       ...t.services.accounts,
       getUser: async () => {
-        throw new ServiceError(code, 'gone');
+        throw new ServiceError(code);
       },
     },
   };
@@ -59,15 +59,32 @@ test('a ServiceError that escapes a route becomes its status and message, not a 
   const b = new Browser(app, new URL(t.config.publicUrl).origin);
   await signUp(b, uniqueEmail());
   const res = await b.get('/');
-  assert.equal(res.status, SERVICE_ERRORS[code].status);
-  assert.ok(res.body.includes(SERVICE_ERRORS[code].message.replaceAll("'", '&#39;')));
+  assert.equal(res.status, OUTCOMES[code].status);
+  assert.ok(res.body.includes(OUTCOMES[code].message.replaceAll("'", '&#39;')));
 });
 
-test('every service error code has a status and a message', () => {
-  for (const [code, entry] of Object.entries(SERVICE_ERRORS)) {
+test('every service error code has a status and a message, each message its own', () => {
+  const messages = new Set<string>();
+  for (const [code, entry] of Object.entries(OUTCOMES)) {
     assert.ok(entry.status >= 400 && entry.status < 500, code);
     assert.ok(entry.message.length > 10, code);
+    assert.ok(!messages.has(entry.message), `${code} repeats another code's message`);
+    messages.add(entry.message);
   }
+});
+
+test('a malformed code is told what to type, by what would have been accepted', () => {
+  const totp = outcomeOf(new ServiceError('MALFORMED_CODE', { field: 'code', expected: 'totp' }));
+  assert.equal(totp.message, 'Enter the 6 digits the app shows.');
+  assert.equal(totp.field, 'code');
+  const either = outcomeOf(new ServiceError('MALFORMED_CODE', { expected: 'totp-or-recovery' }));
+  assert.match(either.message, /or one of your recovery codes/);
+});
+
+test('a service error says its code, never a sentence a page could show instead of the table', () => {
+  const error = new ServiceError('WRONG_PASSWORD', { field: 'currentPassword' });
+  assert.equal(error.message, 'WRONG_PASSWORD (currentPassword)');
+  assert.equal(outcomeOf(error).message, OUTCOMES.WRONG_PASSWORD.message);
 });
 
 test('a body over 16 KiB: 413', async () => {

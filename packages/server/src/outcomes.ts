@@ -1,0 +1,107 @@
+/**
+ * The one table of outcomes: each service error code with its HTTP status and the words a person reads. The
+ * pages read it (and a JSON API beside them will read the same table). Services carry codes and details,
+ * never sentences. Messages never echo what was typed (a password or code) and are the same for an unknown
+ * email and a wrong password.
+ */
+import { ServiceError, type ServiceErrorCode } from './services/types.ts';
+
+export type OutcomeStatus = 400 | 401 | 403 | 409 | 429;
+
+export interface Outcome {
+  readonly status: OutcomeStatus;
+  readonly message: string;
+}
+
+export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
+  INVALID_INPUT: { status: 400, message: 'Please fill in every field.' },
+  INVALID_EMAIL: { status: 400, message: 'That does not look like an email address.' },
+  WEAK_PASSWORD: { status: 400, message: 'Choose a password of 8 to 128 characters.' },
+  SAME_PASSWORD: { status: 400, message: 'The new password is the same as the current one. Choose another.' },
+  // Sign-up has to say this much: see "Account enumeration" in the README.
+  EMAIL_TAKEN: { status: 409, message: 'An account with this email already exists. Log in instead.' },
+  // The same words for an unknown email and a wrong password (account enumeration).
+  INVALID_CREDENTIALS: { status: 401, message: 'The email or password is not correct.' },
+  WRONG_PASSWORD: { status: 401, message: 'The password is not correct.' },
+  // The words depend on what was expected: see MALFORMED_CODE_MESSAGES.
+  MALFORMED_CODE: { status: 400, message: 'Enter the 6 digits the app shows.' },
+  INVALID_CODE: {
+    status: 401,
+    message: 'That code is not valid, or it was already used. Wait for the next code and try again.',
+  },
+  // The first code of a set-up cannot have been used before.
+  INVALID_SETUP_CODE: {
+    status: 401,
+    message: 'That code is not valid. Check that the app shows this account, then enter its current code.',
+  },
+  INVALID_RECOVERY_CODE: { status: 401, message: 'That recovery code is not valid, or it was already used.' },
+  TOO_MANY_ATTEMPTS: { status: 429, message: 'Too many wrong codes. Log in again to get new attempts.' },
+  // The wait is added by outcomeOf (and sent as Retry-After).
+  SECOND_FACTOR_LOCKED: {
+    status: 429,
+    message:
+      'Too many wrong codes were entered for this account, so codes from the app are refused for now. ' +
+      'A recovery code still works.',
+  },
+  RECOVERY_RATE_LIMITED: { status: 429, message: 'Too many wrong recovery codes for this account.' },
+  // The same words for every email, with or without an account (account enumeration).
+  RATE_LIMITED: { status: 429, message: 'Too many failed attempts to sign in with this email.' },
+  SESSION_EXPIRED: { status: 401, message: 'Your sign-in expired. Log in again.' },
+  NOT_PENDING: { status: 400, message: 'There is no sign-in waiting for a code. Log in first.' },
+  FACTOR_NOT_AVAILABLE: { status: 400, message: 'This sign-in cannot use that kind of code. Log in again.' },
+  TOTP_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
+  TOTP_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
+  NO_PENDING_ENROLLMENT: { status: 409, message: 'There is no set-up to confirm. Start the set-up again.' },
+};
+
+/** MALFORMED_CODE by what would have been accepted. */
+const MALFORMED_CODE_MESSAGES: Record<NonNullable<ServiceError['expected']>, string> = {
+  totp: 'Enter the 6 digits the app shows.',
+  recovery: 'Enter a recovery code: 16 letters and digits, as on your saved list (dashes optional).',
+  'totp-or-recovery': 'Enter the 6 digits the app shows, or one of your recovery codes.',
+};
+
+export interface OutcomeOf extends Outcome {
+  readonly code: ServiceErrorCode;
+  /** The input at fault, as the service named it. */
+  readonly field?: string;
+  /** For the Retry-After header, when the error says how long to wait. */
+  readonly retryAfterSeconds?: number;
+}
+
+/** The outcome of a ServiceError; anything else is rethrown for the app's error handler (a 500). */
+export function outcomeOf(error: unknown): OutcomeOf {
+  if (!(error instanceof ServiceError)) throw error;
+  const known = OUTCOMES[error.code];
+  let message = known.message;
+  if (error.code === 'INVALID_INPUT' && error.field !== undefined) message = `Please fill in ${error.field}.`;
+  if (error.code === 'MALFORMED_CODE' && error.expected !== undefined) {
+    message = MALFORMED_CODE_MESSAGES[error.expected];
+  }
+  if (error.attemptsLeft !== undefined) {
+    message = `${message} ${error.attemptsLeft} ${error.attemptsLeft === 1 ? 'attempt' : 'attempts'} left.`;
+  }
+  const field = error.field === undefined ? {} : { field: error.field };
+  if (error.retryAfterMs === undefined) return { ...known, message, code: error.code, ...field };
+  return {
+    ...known,
+    message: `${message} ${waitText(error.retryAfterMs)}`,
+    code: error.code,
+    ...field,
+    retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterMs / 1000)),
+  };
+}
+
+/** The outcome a service would give for `code` with a wait (for pages that ask before anything is sent). */
+export function waitOutcome(
+  code: 'SECOND_FACTOR_LOCKED' | 'RECOVERY_RATE_LIMITED' | 'RATE_LIMITED',
+  retryAfterMs: number,
+): OutcomeOf {
+  return outcomeOf(new ServiceError(code, { retryAfterMs }));
+}
+
+/** "Wait 15 minutes, then try again.": rounded up, so the wait said is never too short. */
+export function waitText(ms: number): string {
+  const n = Math.max(1, Math.ceil(ms / 60_000));
+  return `Wait ${n} ${n === 1 ? 'minute' : 'minutes'}, then try again.`;
+}

@@ -1,0 +1,130 @@
+/**
+ * The pages: a sub-app with its own session cookie, CSRF protection and HTML error pages, mounted by app.ts.
+ * A JSON API can sit beside it with its own authentication and JSON errors; neither knows the other.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Config } from './config.ts';
+import type { AppDeps, AppEnv } from './context.ts';
+import { type CsrfRefusal, csrfProtection } from './middleware/csrf/index.ts';
+import { requestMeta } from './middleware/request-meta/index.ts';
+import { session } from './middleware/session/index.ts';
+import { outcomeOf } from './outcomes.ts';
+import { homeRoutes } from './routes/home.ts';
+import { loginRoutes } from './routes/login.ts';
+import { logoutRoutes } from './routes/logout.ts';
+import { frameFor, type PageContext, render, setRetryAfter } from './routes/page.ts';
+import { securityRoutes } from './routes/security.ts';
+import { signupRoutes } from './routes/signup.ts';
+import { ServiceError } from './services/types.ts';
+import { type ErrorView, errorPage } from './views/error.ts';
+
+/** Forms here are a few short fields; anything larger is not one of ours. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
+  const { config } = deps;
+  const pages = new Hono<AppEnv>();
+  const event = (c: PageContext, name: string, fields: Record<string, unknown>) =>
+    deps.log(
+      JSON.stringify({
+        time: new Date(deps.nowMs()).toISOString(),
+        event: name,
+        requestId: c.get('requestId'),
+        ...fields,
+      }),
+    );
+
+  pages.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        showErrorPage(
+          c as PageContext,
+          deps,
+          413,
+          'Too large',
+          'That request was larger than any form here.',
+        ),
+    }),
+  );
+  pages.use('*', requestMeta({ trustProxy: config.behindTlsProxy, withRequest: deps.services.withRequest }));
+  pages.use('*', session({ auth: deps.services.auth, secureCookies: config.secureCookies }));
+  pages.use(
+    '*',
+    csrfProtection({
+      publicUrl: config.publicUrl,
+      secureCookies: config.secureCookies,
+      onRefuse: (c, reason) => {
+        event(c, 'csrf_refused', { reason, method: c.req.method });
+        // The usual cause of a token mismatch: the form was bound to a session that has since ended.
+        if (reason === 'token' && c.get('sessionEnded')) {
+          return showErrorPage(c, deps, 401, 'Your session has ended', SESSION_ENDED, {
+            next: { href: '/login', label: 'Log in again' },
+          });
+        }
+        return showErrorPage(c, deps, 403, 'Request refused', refusalMessage(reason, config.publicUrl));
+      },
+    }),
+  );
+
+  pages.route('/', homeRoutes(deps));
+  pages.route('/', signupRoutes(deps));
+  pages.route('/', loginRoutes(deps));
+  pages.route('/', logoutRoutes(deps));
+  pages.route('/', securityRoutes(deps));
+
+  // The one place an escaped error becomes a page. Nothing of the request goes into the log line.
+  pages.onError((error, c) => {
+    if (error instanceof ServiceError) {
+      const known = outcomeOf(error);
+      setRetryAfter(c, known);
+      return showErrorPage(c, deps, known.status, 'Something went wrong', known.message);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return showErrorPage(c, deps, 400, 'Bad request', 'The request could not be read.');
+    }
+    event(c, 'error', { error: error.name, message: error.message });
+    return showErrorPage(
+      c,
+      deps,
+      500,
+      'Something went wrong',
+      'The server could not finish this request. Try again.',
+      { requestId: true },
+    );
+  });
+
+  return pages;
+}
+
+/** An HTML error page in the site's frame. */
+export function showErrorPage(
+  c: PageContext,
+  deps: AppDeps,
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500,
+  heading: string,
+  message: string,
+  extra: { requestId?: boolean; next?: { href: string; label: string } } = {},
+): Promise<Response> {
+  const requestId = c.get('requestId');
+  const view: ErrorView = {
+    frame: frameFor(c, deps, heading),
+    heading,
+    message,
+    ...(extra.requestId && requestId ? { requestId } : {}),
+    ...(extra.next ? { next: extra.next } : {}),
+  };
+  return render(c, errorPage(view), status);
+}
+
+const SESSION_ENDED =
+  'This page belonged to a session that has ended: it timed out, or you signed out. Log in again to continue.';
+
+function refusalMessage(reason: CsrfRefusal, publicUrl: Config['publicUrl']): string {
+  return reason === 'origin'
+    ? `This form was not sent from ${publicUrl}. Open ${publicUrl} in your browser and try again.`
+    : 'This form has expired or was not sent from this site. Go back, reload the page and try again.';
+}

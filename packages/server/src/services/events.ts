@@ -1,0 +1,94 @@
+/**
+ * Domain events and the one sink they go through. Each event is written as an audit row (tamper-evident
+ * chain, services/audit-log.ts) in the same transaction as the change it describes, and as one JSON log line
+ * with the request id. An event holds ids, kinds and counts: never a secret, code, password, cookie, token or
+ * email address (the audit row carries the client's address and user agent, which the log line does not).
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+import { appendAuditRecord } from './audit-log.ts';
+import { currentRequestMeta } from './request-meta.ts';
+import type { FactorKind } from './types.ts';
+
+/** Which step of signing in an event is about. */
+export type SignInStep = 'password' | 'second_factor';
+
+export type DomainEvent =
+  | { readonly type: 'account.created'; readonly userId: string }
+  | { readonly type: 'sign_in.succeeded'; readonly userId: string; readonly factor: FactorKind | 'none' }
+  | {
+      readonly type: 'sign_in.failed';
+      /** Null for an unknown email: the log must not tell which addresses have accounts. */
+      readonly userId: string | null;
+      readonly step: SignInStep;
+      readonly factor?: FactorKind;
+      readonly attemptsLeft?: number;
+    }
+  | { readonly type: 'sign_in.rate_limited' }
+  | { readonly type: 'second_factor.enabled'; readonly userId: string; readonly factor: FactorKind }
+  | { readonly type: 'second_factor.disabled'; readonly userId: string; readonly factor: FactorKind }
+  | { readonly type: 'second_factor.replaced'; readonly userId: string; readonly factor: FactorKind }
+  | {
+      readonly type: 'recovery_code.used';
+      readonly userId: string;
+      /** What the code was used for. */
+      readonly purpose: 'sign_in' | 'reauthenticate';
+      readonly remaining: number;
+    }
+  | { readonly type: 'recovery_codes.generated'; readonly userId: string; readonly count: number }
+  | { readonly type: 'password.changed'; readonly userId: string }
+  | {
+      readonly type: 'lock.started';
+      readonly userId: string;
+      /** The guess limit that closed: 6-digit codes, or recovery codes. */
+      readonly limit: 'codes' | 'recovery_codes';
+      readonly minutes: number;
+    };
+
+export type DomainEventType = DomainEvent['type'];
+
+export interface EventSink {
+  /**
+   * Records the event: the audit row on `db` (pass the transaction of the change; outside one, the row gets
+   * its own), then the log line.
+   */
+  record(db: Kysely<Database>, event: DomainEvent): Promise<void>;
+}
+
+export function createEventSink(options: {
+  readonly nowMs: () => number;
+  readonly log: (line: string) => void;
+}): EventSink {
+  return {
+    async record(db, event) {
+      const meta = currentRequestMeta();
+      const atMs = options.nowMs();
+      const { type, ...fields } = event;
+      const userId = 'userId' in fields ? fields.userId : null;
+      const details: Record<string, string | number | boolean> = {};
+      for (const [name, value] of Object.entries(fields)) {
+        if (name !== 'userId' && value !== undefined && value !== null) details[name] = value;
+      }
+      const record = {
+        atMs,
+        userId,
+        type,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        requestId: meta.requestId,
+        details,
+      };
+      if (db.isTransaction) await appendAuditRecord(db, record);
+      else await db.transaction().execute((trx) => appendAuditRecord(trx, record));
+      options.log(
+        JSON.stringify({
+          time: new Date(atMs).toISOString(),
+          event: type,
+          ...(meta.requestId === null ? {} : { requestId: meta.requestId }),
+          ...(userId === null ? {} : { userId }),
+          ...details,
+        }),
+      );
+    },
+  };
+}

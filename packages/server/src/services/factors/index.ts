@@ -1,0 +1,47 @@
+/**
+ * The registry of second factors. Adding one: a module in this folder implementing SecondFactor, and one line
+ * in FACTORS. Sign-in, re-authentication and the user's view read this list and never name a kind.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/schema.ts';
+import type { FactorKind } from '../types.ts';
+import { recoveryFactor } from './recovery.ts';
+import { totpFactor } from './totp.ts';
+import type { SecondFactor } from './types.ts';
+
+/** In the order sign-in offers them. */
+export const FACTORS: readonly SecondFactor[] = [totpFactor, recoveryFactor];
+
+export function factorOf(kind: FactorKind): SecondFactor {
+  const factor = FACTORS.find((f) => f.kind === kind);
+  if (factor === undefined) throw new Error(`unknown second factor '${kind}'`);
+  return factor;
+}
+
+/** The kinds the user has, in registry order. */
+export async function enrolledFactors(db: Kysely<Database>, userId: string): Promise<FactorKind[]> {
+  const enrolled = await Promise.all(FACTORS.map((f) => f.isEnrolled(db, userId)));
+  return FACTORS.filter((_, i) => enrolled[i]).map((f) => f.kind);
+}
+
+/** Two-factor authentication is on when the user has a primary factor (backup factors only stand in). */
+export function hasPrimaryFactor(kinds: readonly FactorKind[]): boolean {
+  return kinds.some((kind) => factorOf(kind).role === 'primary');
+}
+
+/** Which of `kinds` could have produced what was typed (by its shape), in registry order. */
+export function factorsAccepting(kinds: readonly FactorKind[], input: unknown): SecondFactor[] {
+  return kinds.map(factorOf).filter((f) => f.normalize(input) !== undefined);
+}
+
+/** Stored on a pending session: the kinds it may use, comma-separated. */
+export function encodeFactorKinds(kinds: readonly FactorKind[]): string {
+  return kinds.join(',');
+}
+
+export function decodeFactorKinds(text: string | null): FactorKind[] {
+  if (text === null || text === '') return [];
+  return text.split(',').filter((kind): kind is FactorKind => FACTORS.some((f) => f.kind === kind));
+}
+
+export type { FactorAttempt, FactorPurpose, SecondFactor } from './types.ts';

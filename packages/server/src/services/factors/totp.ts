@@ -1,0 +1,97 @@
+/**
+ * The authenticator-app factor (TOTP, RFC 6238): 6-digit codes, one use per time step (a compare-and-set on
+ * the credential's last used step), counted against the user's 6-digit code limit (services/throttle.ts).
+ */
+import { verifyTOTP } from '@twofa/otp';
+import type { Kysely } from 'kysely';
+import { needsReseal, openSecret, sealSecret, totpSecretContext } from '../../crypto/secret-box.ts';
+import type { Database, TotpCredentialRow } from '../../store/schema.ts';
+import { claimStep, findCredential, updateSealedSecret } from '../../store/totp-credentials-repo.ts';
+import type { ServiceContext } from '../context.ts';
+import { acceptCode, codeWaitMs, rejectCode, reserveCodeCheck, secondFactorLocked } from '../throttle.ts';
+import type { SecondFactor } from './types.ts';
+
+/** What authenticator apps support everywhere: SHA-1, 6 digits, 30 seconds (RFC 6238 s4.1 default X). */
+export const TOTP_DIGITS = 6;
+export const TOTP_PERIOD_SECONDS = 30;
+
+/**
+ * The digits of a code as typed; undefined when it cannot be a code. Codes are typed or pasted with spaces
+ * or hyphens ("123 456", "123-456"), and some phone keyboards type full-width digits ("１２３４５６"): NFKC
+ * turns those (and the full-width space and hyphen) into ASCII, then spaces and hyphens go. U+2010 HYPHEN
+ * is what NFKC makes of U+2011 NON-BREAKING HYPHEN. Anything else is refused.
+ */
+export function normalizeCode(code: unknown): string | undefined {
+  if (typeof code !== 'string') return undefined;
+  const digits = code.normalize('NFKC').replace(/[\s\-\u2010]+/g, '');
+  return digits.length === TOTP_DIGITS && /^\d+$/.test(digits) ? digits : undefined;
+}
+
+/** Opens a credential's secret (and re-seals it under the current key if an older key sealed it). */
+export async function openCredentialSecret(
+  ctx: ServiceContext,
+  db: Kysely<Database>,
+  row: TotpCredentialRow,
+): Promise<Uint8Array> {
+  const context = totpSecretContext(row.user_id, row.id);
+  const sealed = { keyId: row.secret_key_id, ciphertext: row.secret_ciphertext };
+  const secret = openSecret(ctx.keyring, sealed, context);
+  if (needsReseal(ctx.keyring, sealed)) {
+    const resealed = sealSecret(ctx.keyring, secret, context);
+    await updateSealedSecret(db, { id: row.id, fromKeyId: row.secret_key_id, ...resealed });
+  }
+  return secret;
+}
+
+/** The time step a normalised code matches (never one at or before the last used step), or undefined. */
+export async function matchCode(
+  ctx: ServiceContext,
+  db: Kysely<Database>,
+  row: TotpCredentialRow,
+  digits: string,
+): Promise<number | undefined> {
+  const secret = await openCredentialSecret(ctx, db, row);
+  const result = verifyTOTP({
+    secret,
+    code: digits,
+    nowMs: ctx.nowMs(),
+    periodSeconds: TOTP_PERIOD_SECONDS,
+    window: ctx.settings.totpWindow,
+    ...(row.last_used_step === null ? {} : { afterStep: row.last_used_step }),
+  });
+  return result.valid ? result.step : undefined;
+}
+
+export const totpFactor: SecondFactor = {
+  kind: 'totp',
+  role: 'primary',
+  wrongCode: 'INVALID_CODE',
+
+  async isEnrolled(db, userId) {
+    return (await findCredential(db, userId, 'active')) !== undefined;
+  },
+
+  normalize: normalizeCode,
+
+  waitMs: (ctx, userId) => codeWaitMs(ctx, userId),
+
+  limitedError: (waitMs) => secondFactorLocked(waitMs),
+
+  async reserve(ctx, userId) {
+    const check = await reserveCodeCheck(ctx, userId);
+    return {
+      accept: () => acceptCode(ctx, userId),
+      reject: () => rejectCode(ctx, userId, check),
+    };
+  },
+
+  // RFC 6238 s5.2: "the verifier MUST NOT accept the second attempt of the same OTP after the successful
+  // validation has been issued for the first": the step is claimed with a compare-and-set.
+  async claim(ctx, trx, { userId, code }) {
+    const credential = await findCredential(trx, userId, 'active');
+    if (credential === undefined) return false;
+    const step = await matchCode(ctx, trx, credential, code);
+    if (step === undefined) return false;
+    return claimStep(trx, { id: credential.id, step, state: 'active' });
+  },
+};

@@ -1,0 +1,54 @@
+/**
+ * The seam every second factor plugs into. A factor is one module here plus one line in ./index.ts: sign-in,
+ * re-authentication (turning 2FA off, replacing the app, new recovery codes) and the user's view all go
+ * through this interface and never name a kind.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/schema.ts';
+import type { ServiceContext } from '../context.ts';
+import type { FactorKind, ServiceError } from '../types.ts';
+
+/** One reserved attempt: counted against the factor's guess limit before the code is compared. */
+export interface FactorAttempt {
+  /** The code was right: the factor's limit starts over where its rules say so. */
+  accept(): Promise<void>;
+  /**
+   * The code was wrong (already counted): returns the attempts left before the factor's limit closes; throws
+   * the factor's limit error (and records `lock.started`) when this failure closes it.
+   */
+  reject(): Promise<number>;
+}
+
+/** Why a code is being checked: the audit log tells signing in from confirming an action. */
+export type FactorPurpose = 'sign_in' | 'reauthenticate';
+
+export interface SecondFactor {
+  readonly kind: FactorKind;
+  /**
+   * `primary`: having it turns two-factor authentication on (an authenticator app; later email, SMS, a
+   * passkey). `backup`: it only stands in for a primary one (recovery codes).
+   */
+  readonly role: 'primary' | 'backup';
+  /** The error a wrong (or already used) code gets. */
+  readonly wrongCode: 'INVALID_CODE' | 'INVALID_RECOVERY_CODE';
+  /** Whether the user has this factor ready to sign in with. */
+  isEnrolled(db: Kysely<Database>, userId: string): Promise<boolean>;
+  /** The canonical form of what was typed, or undefined when it cannot be a code of this kind. */
+  normalize(input: unknown): string | undefined;
+  /** How long this factor's attempts are still refused for the user (0: they are taken). */
+  waitMs(ctx: ServiceContext, userId: string): Promise<number>;
+  /** The error for a factor whose attempts are refused for `waitMs` more milliseconds. */
+  limitedError(waitMs: number): ServiceError;
+  /** Reserves one attempt under this factor's guess limit, before the code is compared (throws when limited). */
+  reserve(ctx: ServiceContext, userId: string): Promise<FactorAttempt>;
+  /**
+   * Checks a normalised code and, when right, claims it (a code works once) inside the caller's transaction:
+   * of two requests racing with one code, on any number of instances, exactly one gets true. Records the
+   * factor's own events (a recovery code used) in that transaction.
+   */
+  claim(
+    ctx: ServiceContext,
+    trx: Kysely<Database>,
+    input: { userId: string; code: string; purpose: FactorPurpose },
+  ): Promise<boolean>;
+}

@@ -1,0 +1,53 @@
+/**
+ * Every fixed limit of the service, in one place, each with the standard or reasoning it comes from. Limits
+ * an operator may change are configuration (config.ts); these are not.
+ */
+
+/** Pending (second-step) sessions live 5 minutes... */
+export const PENDING_SESSION_MS = 5 * 60 * 1000;
+/** ...and allow 5 attempts (a guess succeeds with odds 5 * 3 / 10^6 with a +-1 window). */
+export const MAX_CODE_ATTEMPTS = 5;
+/**
+ * A set-up (or replacement) not confirmed within 15 minutes of starting is treated as absent and deleted when
+ * next seen: its secret stops being shown on /security to whoever holds the session, and a forgotten one does
+ * not wait for ever to be confirmed. Long enough to find and install an app.
+ */
+export const PENDING_ENROLLMENT_MS = 15 * 60 * 1000;
+/** The idle clock is written at most once a minute, saving a write per request. */
+export const TOUCH_INTERVAL_MS = 60 * 1000;
+
+/**
+ * Wrong 6-digit codes per user, across sessions (login code step, turning 2FA off, replacing the
+ * authenticator). NIST SP 800-63B s5.2.2 asks for at most 100 consecutive failed attempts per account, and
+ * OWASP's Authentication Cheat Sheet for a lockout after a few; 10 in a row start a lock, during which every
+ * 6-digit code, the right one too, is refused before it is compared. Recovery codes are not: see below.
+ */
+export const MAX_CODE_FAILURES = 10;
+/** The first lock lasts 15 minutes (OWASP Authentication Cheat Sheet: a lockout period, not a permanent lock)... */
+export const FIRST_CODE_LOCK_MS = 15 * 60 * 1000;
+/**
+ * ...and each further lock without an accepted code between doubles it (NIST SP 800-63B s5.2.2: waits that
+ * grow as failures pile up), up to a week.
+ */
+export const MAX_CODE_LOCK_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Wrong passwords per email, known or not: 10 in a window of 15 minutes (OWASP Authentication Cheat Sheet). */
+export const MAX_PASSWORD_FAILURES = 10;
+export const PASSWORD_WINDOW_MS = 15 * 60 * 1000;
+
+/**
+ * Recovery codes per set. NIST SP 800-63B s5.1.2 (look-up secrets) and every major service: about 10.
+ */
+export const RECOVERY_CODE_COUNT = 10;
+/**
+ * Wrong recovery codes per account: 10 in a window of 15 minutes. A backstop only: NIST SP 800-63B s5.1.2.2
+ * asks for rate limiting when a look-up secret has fewer than 64 bits; ours have 80, so guessing is hopeless
+ * and the limit caps the load. Separate from the 6-digit lock, so an attacker who burns the 6-digit budget
+ * cannot lock the owner out of their recovery codes.
+ */
+export const MAX_RECOVERY_FAILURES = 10;
+export const RECOVERY_WINDOW_MS = 15 * 60 * 1000;
+/** The security page warns when this many recovery codes or fewer are left. */
+export const RECOVERY_CODES_LOW = 3;
+/** The security page lists this many of the user's latest events. */
+export const RECENT_EVENTS_SHOWN = 20;

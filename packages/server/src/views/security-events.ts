@@ -1,0 +1,95 @@
+/** The user's security history in plain words: what happened, when, from where and on which device. */
+import { html } from 'hono/html';
+import type { AuditEventView } from '../services/types.ts';
+import type { Html } from './parts.ts';
+
+function minutes(n: unknown): string {
+  const count = typeof n === 'number' ? n : 0;
+  return `${count} ${count === 1 ? 'minute' : 'minutes'}`;
+}
+
+/** One event as a sentence. Unknown types (from a newer version) read as their name. */
+export function describeEvent(event: AuditEventView): string {
+  const d = event.details;
+  switch (event.type) {
+    case 'account.created':
+      return 'Account created';
+    case 'sign_in.succeeded':
+      if (d.factor === 'totp') return 'Signed in with a code from your app';
+      if (d.factor === 'recovery') return 'Signed in with a recovery code';
+      return 'Signed in with your password';
+    case 'sign_in.failed':
+      if (d.step === 'password') return 'Sign-in refused: wrong password';
+      if (d.factor === 'recovery') return 'Sign-in refused: wrong recovery code';
+      return 'Sign-in refused: wrong code from the app';
+    case 'second_factor.enabled':
+      return 'Two-factor authentication turned on';
+    case 'second_factor.disabled':
+      return 'Two-factor authentication turned off';
+    case 'second_factor.replaced':
+      return 'Authenticator app replaced';
+    case 'recovery_code.used':
+      return `Recovery code used (${d.remaining} left)`;
+    case 'recovery_codes.generated':
+      return `New set of ${d.count} recovery codes made`;
+    case 'password.changed':
+      return 'Password changed';
+    case 'lock.started':
+      return d.limit === 'recovery_codes'
+        ? `Recovery codes paused for ${minutes(d.minutes)} after too many wrong ones`
+        : `Codes from the app refused for ${minutes(d.minutes)} after too many wrong ones`;
+    default:
+      return event.type;
+  }
+}
+
+/** "Firefox on Linux" from a user agent; the raw text is in the title for whoever wants it. */
+export function describeDevice(userAgent: string | null): string {
+  if (!userAgent) return 'unknown device';
+  const ua = userAgent;
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /Chrome\/|Chromium\/|HeadlessChrome/.test(ua)
+        ? 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : /curl\//i.test(ua)
+            ? 'curl'
+            : 'a browser';
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Windows/.test(ua)
+        ? 'Windows'
+        : /Mac OS X|Macintosh/.test(ua)
+          ? 'macOS'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : undefined;
+  return os === undefined ? browser : `${browser} on ${os}`;
+}
+
+export function recentEventsSection(events: readonly AuditEventView[]): Html {
+  return html`<section aria-labelledby="activity-heading">
+  <h2 id="activity-heading">Recent activity</h2>
+  ${
+    events.length === 0
+      ? html`<p>Nothing yet.</p>`
+      : html`<table class="events">
+    <thead><tr><th scope="col">What</th><th scope="col">When (UTC)</th><th scope="col">From</th></tr></thead>
+    <tbody>
+      ${events.map(
+        (event) => html`<tr>
+        <td>${describeEvent(event)}</td>
+        <td><time datetime="${new Date(event.atMs).toISOString()}">${new Date(event.atMs).toISOString().slice(0, 16).replace('T', ' ')}</time></td>
+        <td title="${event.userAgent ?? ''}">${event.ip ?? 'unknown address'}, ${describeDevice(event.userAgent)}</td>
+      </tr>`,
+      )}
+    </tbody>
+  </table>`
+  }
+</section>`;
+}

@@ -148,6 +148,11 @@ export async function reserveRecoveryAttempt(ctx: ServiceContext, userId: string
   return used;
 }
 
+/** A right recovery code: the user's wrong ones start over. */
+export async function clearRecoveryFailures(ctx: ServiceContext, userId: string): Promise<void> {
+  await clearLoginFailures(ctx.db, recoveryKey(userId));
+}
+
 /** How long the user's recovery codes are still refused for; 0 when they are not. */
 export async function recoveryWaitMs(ctx: ServiceContext, userId: string): Promise<number> {
   const window = await findLoginWindow(ctx.db, recoveryKey(userId));

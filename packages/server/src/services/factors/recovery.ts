@@ -15,6 +15,7 @@ import {
   listRecoveryCodeKeyIds,
 } from '../../store/recovery-codes-repo.ts';
 import {
+  clearRecoveryFailures,
   recoveryRateLimited,
   recoveryWaitMs,
   rejectRecoveryCode,
@@ -86,8 +87,8 @@ export const recoveryFactor: SecondFactor = {
   async reserve(ctx, userId) {
     const used = await reserveRecoveryAttempt(ctx, userId);
     return {
-      // A right code does not reset the window: the limit is a backstop on load, not a lock on the owner.
-      accept: async () => {},
+      // A right code starts the window over (as a right password does): the limit counts wrong codes.
+      accept: () => clearRecoveryFailures(ctx, userId),
       reject: () => rejectRecoveryCode(ctx, userId, used),
     };
   },

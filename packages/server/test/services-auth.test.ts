@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Config } from '../src/config.ts';
-import { hashWithSalt, needsRehash, verifyPassword } from '../src/crypto/passwords.ts';
+import { hashWithSalt, verifyPassword } from '../src/crypto/passwords.ts';
 import type { Services } from '../src/services/types.ts';
 import { openDatabase } from '../src/store/open.ts';
 import type { Database } from '../src/store/schema.ts';
@@ -17,6 +17,7 @@ import {
   type TestClock,
   uniqueEmail,
 } from './support/dialects.ts';
+import { TEST_PASSWORD_HASHER } from './support/passwords.ts';
 
 for (const dialect of DIALECTS) {
   describe(`sign-in on ${dialect.name}`, () => {
@@ -171,7 +172,11 @@ for (const dialect of DIALECTS) {
         .executeTakeFirst();
       assert.ok(row);
       assert.notEqual(row.password_hash, weak);
-      assert.equal(needsRehash(row.password_hash), false);
+      assert.equal(
+        TEST_PASSWORD_HASHER.needsRehash(row.password_hash),
+        false,
+        'rehashed with the current parameters',
+      );
       assert.ok(await verifyPassword('old params', row.password_hash));
       assert.ok(events.some((e) => e.event === 'auth.password_rehashed' && e.userId === session.userId));
       // A failed login does not rehash.

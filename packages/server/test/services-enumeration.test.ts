@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { after, afterEach, before, beforeEach, describe, mock, test } from 'node:test';
+import { createPasswordHasher } from '../src/crypto/passwords.ts';
 import type { Services } from '../src/services/types.ts';
 import {
   DIALECTS,
@@ -28,7 +29,12 @@ for (const dialect of DIALECTS) {
     const known = uniqueEmail('known');
 
     before(async () => {
-      ({ services, clock } = await openTestServices(await dialect.makeConfig()));
+      // The work under test is production's: OWASP's argon2id parameters, not the suites' cheap ones.
+      ({ services, clock } = await openTestServices(
+        await dialect.makeConfig(),
+        undefined,
+        createPasswordHasher(),
+      ));
       await services.accounts.signUp({ email: known, password: 'the right password' });
     });
     after(() => services.close());

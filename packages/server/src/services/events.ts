@@ -24,7 +24,6 @@ export type DomainEvent =
       readonly factor?: FactorKind;
       readonly attemptsLeft?: number;
     }
-  | { readonly type: 'sign_in.rate_limited' }
   | { readonly type: 'second_factor.enabled'; readonly userId: string; readonly factor: FactorKind }
   | { readonly type: 'second_factor.disabled'; readonly userId: string; readonly factor: FactorKind }
   | { readonly type: 'second_factor.replaced'; readonly userId: string; readonly factor: FactorKind }

@@ -57,8 +57,9 @@ export async function reservePasswordAttempt(ctx: ServiceContext, email: unknown
   if (used !== undefined) return emailKey;
   const windowStartMs = (await findLoginWindowStart(ctx.db, emailKey)) ?? nowMs;
   const retryAfterMs = Math.max(1000, windowStartMs + PASSWORD_WINDOW_MS - nowMs);
-  // No user id: the event must not say whether the email has an account (nor contain the email).
-  await ctx.events.record(ctx.db, { type: 'sign_in.rate_limited' });
+  // No user id: the line must not say whether the email has an account (nor contain the email). A log line,
+  // not an audit row: a refusal costs the attacker nothing, and must not cost the database a chained write.
+  ctx.log('sign_in.rate_limited');
   throw rateLimited(retryAfterMs);
 }
 

@@ -10,6 +10,7 @@ import type { AppEnv } from '../../src/context.ts';
 import { openServices } from '../../src/services/index.ts';
 import type { Services } from '../../src/services/types.ts';
 import { DIALECTS, type TestDialect } from './dialects.ts';
+import { TEST_PASSWORD_HASHER } from './passwords.ts';
 
 /** A fixed start (2031-01-01T00:00:00Z, the first second of a TOTP step) so runs are reproducible. */
 export const START_MS = Date.UTC(2031, 0, 1);
@@ -61,7 +62,11 @@ export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp
   const log = (line: string) => {
     logs.push(line);
   };
-  const services = await openServices(config, { nowMs: clock.now, log });
+  const services = await openServices(config, {
+    nowMs: clock.now,
+    log,
+    passwordHasher: TEST_PASSWORD_HASHER,
+  });
   const app = createApp({ config, services, log, nowMs: clock.now });
   return { app, services, config, clock, logs, close: () => services.close() };
 }

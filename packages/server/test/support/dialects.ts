@@ -15,8 +15,10 @@ import { after } from 'node:test';
 import { generateTOTP } from '@twofa/otp';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config.ts';
+import type { PasswordHasher } from '../../src/crypto/passwords.ts';
 import { openServices } from '../../src/services/index.ts';
 import { ServiceError, type ServiceErrorCode, type Services } from '../../src/services/types.ts';
+import { TEST_PASSWORD_HASHER } from './passwords.ts';
 
 export interface TestDialect {
   readonly name: 'sqlite' | 'postgres';
@@ -119,6 +121,8 @@ export function makeClock(startMs = CLOCK_START_MS): TestClock {
 export async function openTestServices(
   config: Config,
   clock: TestClock = makeClock(),
+  /** @default TEST_PASSWORD_HASHER (cheap argon2id); pass createPasswordHasher() for production's cost. */
+  passwordHasher: PasswordHasher = TEST_PASSWORD_HASHER,
 ): Promise<{
   services: Services;
   clock: TestClock;
@@ -129,6 +133,7 @@ export async function openTestServices(
   const events: Record<string, unknown>[] = [];
   const services = await openServices(config, {
     nowMs: clock.nowMs,
+    passwordHasher,
     log: (line) => {
       lines.push(line);
       events.push(JSON.parse(line) as Record<string, unknown>);

@@ -113,17 +113,17 @@ function recoverySection(view: SecurityView, csrf: string, error: FormError | un
   return html`<section aria-labelledby="recovery-heading">
   <h2 id="recovery-heading">Recovery codes</h2>
   ${status}
-  <details${error || left <= view.recoveryCodesLow ? html` open` : ''}>
-    <summary>Make a new set of recovery codes</summary>
-    <p>The new set replaces every code you have now.</p>
-    ${formNotice(error)}
-    <form method="post" action="/security/recovery/regenerate" class="stack">
-      ${csrfField(csrf)}
-      ${field({ id: 'recovery-password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', error: errorFor(error, 'password') })}
-      ${codeField('recovery-code', { recovery: true, error: errorFor(error, 'code') })}
-      ${submit('Make new recovery codes', 'secondary')}
-    </form>
-  </details>
+  ${reauthForm({
+    id: 'recovery',
+    action: '/security/recovery/regenerate',
+    summary: 'Make a new set of recovery codes',
+    intro: 'The new set replaces every code you have now.',
+    button: 'Make new recovery codes',
+    kind: 'secondary',
+    csrf,
+    error,
+    open: left <= view.recoveryCodesLow,
+  })}
 </section>`;
 }
 
@@ -187,28 +187,51 @@ function enrollmentSection(
 </div>`;
 }
 
-function replaceForm(csrf: string, error: FormError | undefined): Html {
-  return html`<details${error ? html` open` : ''}>
-  <summary>Move to a new phone or app</summary>
-  ${formNotice(error)}
-  <form method="post" action="/security/totp/replace" class="stack">
-    ${csrfField(csrf)}
-    ${field({ id: 'replace-password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', error: errorFor(error, 'password') })}
-    ${codeField('replace-code', { recovery: true, error: errorFor(error, 'code') })}
-    ${submit('Set up a new app', 'secondary')}
+/** A form that re-authenticates (password and a code from the app or a recovery code) before a change. */
+function reauthForm(o: {
+  readonly id: 'replace' | 'disable' | 'recovery';
+  readonly action: string;
+  readonly summary: string;
+  readonly button: string;
+  readonly kind: 'secondary' | 'danger';
+  readonly csrf: string;
+  readonly error: FormError | undefined;
+  readonly open?: boolean;
+  readonly intro?: string;
+}): Html {
+  return html`<details${o.error || o.open ? html` open` : ''}>
+  <summary>${o.summary}</summary>
+  ${o.intro ? html`<p>${o.intro}</p>` : ''}
+  ${formNotice(o.error)}
+  <form method="post" action="${o.action}" class="stack">
+    ${csrfField(o.csrf)}
+    ${field({ id: `${o.id}-password`, name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', error: errorFor(o.error, 'password') })}
+    ${codeField(`${o.id}-code`, { recovery: true, error: errorFor(o.error, 'code') })}
+    ${submit(o.button, o.kind)}
   </form>
 </details>`;
 }
 
+function replaceForm(csrf: string, error: FormError | undefined): Html {
+  return reauthForm({
+    id: 'replace',
+    action: '/security/totp/replace',
+    summary: 'Move to a new phone or app',
+    button: 'Set up a new app',
+    kind: 'secondary',
+    csrf,
+    error,
+  });
+}
+
 function disableForm(csrf: string, error: FormError | undefined): Html {
-  return html`<details${error ? html` open` : ''}>
-  <summary>Turn off two-factor authentication</summary>
-  ${formNotice(error)}
-  <form method="post" action="/security/totp/disable" class="stack">
-    ${csrfField(csrf)}
-    ${field({ id: 'disable-password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', error: errorFor(error, 'password') })}
-    ${codeField('disable-code', { recovery: true, error: errorFor(error, 'code') })}
-    ${submit('Turn off', 'danger')}
-  </form>
-</details>`;
+  return reauthForm({
+    id: 'disable',
+    action: '/security/totp/disable',
+    summary: 'Turn off two-factor authentication',
+    button: 'Turn off',
+    kind: 'danger',
+    csrf,
+    error,
+  });
 }

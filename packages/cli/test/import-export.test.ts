@@ -226,6 +226,22 @@ test('bad imports and exports are usage errors that echo no secret', async () =>
       /must end in \.png or \.svg/,
     ],
     [
+      ['export', '-'],
+      `otpauth://totp/Example:alice?secret=${secret}\notpauth://totp/Example:bob?secret=${secret}&period=60\n`,
+      /^twofa: account "Example:bob" \(stdin line 2\) cannot be exported: INVALID_PERIOD: periodSeconds must be 30 in a Google Authenticator export .*, got 60$/,
+    ],
+    [
+      [
+        'export',
+        '--uri',
+        `otpauth://totp/a?secret=${secret}`,
+        '--uri',
+        `otpauth://hotp/b?secret=${secret}&counter=1&digits=7`,
+      ],
+      undefined,
+      /^twofa: account "b" \(--uri number 2\) cannot be exported: INVALID_DIGITS: digits must be 6 or 8 in a Google Authenticator export, got 7$/,
+    ],
+    [
       ['export', '-', '--batch-size', '0'],
       `otpauth://totp/a?secret=${secret}`,
       /--batch-size must be a whole number from 1/,

@@ -165,3 +165,15 @@ test('qr refuses what is not a key URI, without echoing it', async () => {
   assertUsageError(broken, ['JBSWY3DPEHPK3PX1'], /INVALID_BASE32/);
   assertUsageError(badName, [SECRET], /must end in \.png or \.svg/);
 });
+
+test('qr calls its argument the URI argument, as its help does, never SECRET', async () => {
+  const [argument, twice, none] = await Promise.all([
+    twofa(['qr', SECRET]),
+    twofa(['qr', 'otpauth://totp/x?secret=JBSWY3DPEHPK3PXP', '--key-file', 'k.key']),
+    twofa(['qr']),
+  ]);
+  assertUsageError(argument, [SECRET], /^twofa: the URI argument is not an otpauth:\/\/ URI/);
+  assertUsageError(twice, [SECRET], /give the secret one way only: URI \(or - for stdin\)/);
+  assertUsageError(none, [], /no secret: pass URI, - to read it from stdin/);
+  for (const result of [argument, twice, none]) assert.doesNotMatch(result.stderr, /\bSECRET\b/);
+});

@@ -12,7 +12,7 @@ import {
   MAX_COUNTER,
 } from './internal/options.ts';
 import { codesEqual, formatCode, truncateToNumber } from './internal/truncate.ts';
-import { parseTypedCode } from './normalize-code.ts';
+import { assertCodeString, parseTypedCode } from './normalize-code.ts';
 import { toSecretBytes } from './secret.ts';
 
 /** A shared secret: raw bytes, or base32 text (decoded with {@link decodeBase32}'s forgiving rules). */
@@ -107,11 +107,6 @@ function assertLookAhead(value: unknown, fallback: number): number {
   );
 }
 
-function assertCode(code: unknown): string {
-  if (typeof code === 'string') return code;
-  throw new OTPError('INVALID_OPTION', `code must be a string of digits, got ${describe(code)}`);
-}
-
 /** Adds `n` to a counter of either type, keeping the type; refuses to pass 2^64 - 1. */
 function addToCounter<C extends number | bigint>(counter: C, n: number): C | undefined {
   if (typeof counter === 'bigint') {
@@ -135,7 +130,7 @@ function verifyPrepared<C extends number | bigint>(
   defaultLookAhead: number,
 ): HOTPVerification<C> {
   assertOptionsObject(options);
-  const code = assertCode(options.code);
+  const code = assertCodeString(options.code);
   assertCounter(options.counter);
   const lookAhead = assertLookAhead(options.lookAhead, defaultLookAhead);
   const wanted = parseTypedCode(code, digits);
@@ -230,8 +225,8 @@ export function resyncHOTP<C extends number | bigint>(options: ResyncHOTPOptions
   }
   assertCounter(options.counter);
   const lookAhead = assertLookAhead(options.lookAhead, DEFAULT_RESYNC_LOOK_AHEAD);
-  const first = parseTypedCode(assertCode(codes[0]), digits);
-  const second = parseTypedCode(assertCode(codes[1]), digits);
+  const first = parseTypedCode(assertCodeString(codes[0], 'codes[0]'), digits);
+  const second = parseTypedCode(assertCodeString(codes[1], 'codes[1]'), digits);
   if (first < 0 || second < 0) return { valid: false };
   const hmac = prepareHMAC(algorithm, toSecretBytes(options.secret));
   // Walk the window once, each counter's code computed once: a match is code[i] = first, code[i+1] = second.

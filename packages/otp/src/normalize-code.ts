@@ -1,5 +1,5 @@
 import { OTPError } from './errors.ts';
-import { describe } from './internal/describe.ts';
+import { describeKind } from './internal/describe.ts';
 import { MAX_DIGITS } from './internal/options.ts';
 import { parseCode } from './internal/truncate.ts';
 
@@ -27,10 +27,17 @@ const SEPARATORS = /[\s\-\u2010]+/g;
  * @throws {OTPError} INVALID_OPTION when `code` is not a string.
  */
 export function normalizeCode(code: string): string {
-  if (typeof code !== 'string') {
-    throw new OTPError('INVALID_OPTION', `code must be a string of digits, got ${describe(code)}`);
-  }
-  return code.normalize('NFKC').replace(SEPARATORS, '');
+  return assertCodeString(code).normalize('NFKC').replace(SEPARATORS, '');
+}
+
+/**
+ * `code` if it is a string, else `INVALID_OPTION` naming `field` and the kind of value, never the value: a
+ * code passed as a number is still a code.
+ * @internal
+ */
+export function assertCodeString(code: unknown, field = 'code'): string {
+  if (typeof code === 'string') return code;
+  throw new OTPError('INVALID_OPTION', `${field} must be a string of digits, got ${describeKind(code)}`);
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   DEFAULT_PERIOD_SECONDS,
 } from './internal/options.ts';
 import { codesEqual, formatCode } from './internal/truncate.ts';
-import { parseTypedCode } from './normalize-code.ts';
+import { assertCodeString, parseTypedCode } from './normalize-code.ts';
 import { toSecretBytes } from './secret.ts';
 
 /** The parameters of a TOTP key. */
@@ -149,13 +149,11 @@ function stepAt(nowMs: number, t0Seconds: number, periodSeconds: number): number
 
 function verifyPrepared(hmac: PreparedHMAC, key: PreparedTOTP, check: TOTPCheck): TOTPVerification {
   assertOptionsObject(check);
-  if (typeof check.code !== 'string') {
-    throw new OTPError('INVALID_OPTION', `code must be a string of digits, got ${describe(check.code)}`);
-  }
+  const code = assertCodeString(check.code);
   const current = stepAt(assertNowMs(check.nowMs), key.t0Seconds, key.periodSeconds);
   const [past, future] = resolveWindow(check.window);
   const afterStep = assertAfterStep(check.afterStep);
-  const wanted = parseTypedCode(check.code, key.digits);
+  const wanted = parseTypedCode(code, key.digits);
   if (wanted < 0) return { valid: false };
   // Current step first, then outwards: -1, +1, -2, +2 ...
   const widest = Math.max(past, future);

@@ -35,8 +35,25 @@ test('normalizeCode leaves everything else alone, so the verifier still refuses 
   }
   assert.throws(() => normalizeCode(123456 as unknown as string), {
     code: 'INVALID_OPTION',
-    message: /code must be a string of digits, got 123456/,
+    message: /^INVALID_OPTION: code must be a string of digits, got a number$/,
   });
+  // Nor does any verifier echo a code given as a number: it may be valid for a few more seconds.
+  for (const call of [
+    () => verifyTOTP({ secret, code: 287082 as unknown as string, nowMs: 59_000 }),
+    () => verifyHOTP({ secret, code: 287082 as unknown as string, counter: 1 }),
+    () => resyncHOTP({ secret, codes: ['287082', 359152 as unknown as string], counter: 0 }),
+  ]) {
+    assert.throws(call, (error: unknown) => {
+      assert.ok(
+        error instanceof Error && !error.message.includes('287082') && !error.message.includes('359152'),
+      );
+      assert.match(
+        error.message,
+        /^INVALID_OPTION: codes?(\[1\])? must be a string of digits, got a number$/,
+      );
+      return true;
+    });
+  }
 });
 
 test('the verify functions apply normalizeCode to what the user typed', () => {

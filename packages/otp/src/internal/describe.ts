@@ -12,14 +12,23 @@ export function describe(value: unknown): string {
       return String(value);
     case 'bigint':
       return `${value}n`;
+    default:
+      return describeKind(value);
+  }
+}
+
+/**
+ * What kind of value this is, never the value itself: for fields that may hold a one-time code or a secret,
+ * whose value must not reach an error message (or the log it ends up in).
+ */
+export function describeKind(value: unknown): string {
+  switch (typeof value) {
     case 'undefined':
       return 'undefined';
-    case 'symbol':
-      return 'a symbol';
-    case 'function':
-      return 'a function';
-    default:
+    case 'object':
       if (value === null) return 'null';
       return Array.isArray(value) ? 'an array' : 'an object';
+    default:
+      return `a ${typeof value}`;
   }
 }

@@ -46,22 +46,24 @@ const MAX_PERIOD_SECONDS = 86_400;
 
 /**
  * The text holding the secret (a base32 secret or an otpauth:// URI), from exactly one source: SECRET
- * (`-` = stdin), --uri, --key-file, and only when none of those is given, TWOFA_SECRET.
+ * (`-` = stdin), --uri, --key-file, and only when none of those is given, TWOFA_SECRET. `argument` is what
+ * the command's help calls its positional (`SECRET`; `URI` for qr), so messages use the same word.
  */
 export async function readSecretText(
   positional: string | undefined,
   values: SecretValues,
   io: IO,
+  argument = 'SECRET',
 ): Promise<SecretText> {
   const given = [positional, values.uri, values['key-file']].filter((v) => v !== undefined).length;
   if (given > 1) {
-    throw new CliError('give the secret one way only: SECRET (or - for stdin), --uri or --key-file');
+    throw new CliError(`give the secret one way only: ${argument} (or - for stdin), --uri or --key-file`);
   }
   let source: SecretText;
   if (positional === '-') {
     source = { text: await io.stdin.read(), origin: 'stdin' };
   } else if (positional !== undefined) {
-    source = { text: positional, origin: 'the SECRET argument' };
+    source = { text: positional, origin: `the ${argument} argument` };
   } else if (values.uri !== undefined) {
     source = { text: values.uri, origin: '--uri' };
     if (!/^otpauth:\/\//i.test(values.uri.trim())) throw new CliError('--uri must be an otpauth:// URI');
@@ -73,7 +75,7 @@ export async function readSecretText(
     source = { text: io.env.TWOFA_SECRET, origin: 'TWOFA_SECRET' };
   } else {
     throw new CliError(
-      'no secret: pass SECRET, - to read it from stdin, --key-file FILE, or set TWOFA_SECRET',
+      `no secret: pass ${argument}, - to read it from stdin, --key-file FILE, or set TWOFA_SECRET`,
     );
   }
   const lines = source.text

@@ -13,8 +13,9 @@ export function readHiddenLine(
   prompt: (text: string) => void,
   label: string,
 ): Promise<string | undefined> {
-  prompt(`${label} (not shown as you type; Enter to finish): `);
+  // Raw mode (no echo) before the prompt: what is typed as soon as the prompt shows is never echoed.
   input.setRawMode(true);
+  prompt(`${label} (not shown as you type; Enter to finish): `);
   input.setEncoding('utf8');
   let line = '';
   return new Promise((resolve) => {

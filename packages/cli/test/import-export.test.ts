@@ -3,7 +3,7 @@
  * here by an independent protobuf encoder (support/encoding.ts), and images are cross-read by zbarimg.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertUsageError, tempDir, twofa } from './support/cli.ts';
@@ -171,6 +171,34 @@ test('export writes no image when one of them already exists', async () => {
   assert.deepEqual(readdirSync(dir), ['t-2.png']);
 });
 
+test('import --image reads an export QR from a PNG and from a JPEG screenshot, whatever the file is named', {
+  skip: skipUnlessTool('zbarimg'),
+}, async () => {
+  const dir = tempDir();
+  const drawn = await twofa(['qr', '-', '--out', 'code.png'], { cwd: dir, input: EXPORT });
+  assert.equal(drawn.status, 0, drawn.stderr);
+  const { PNG } = await import('pngjs');
+  const jpeg = (await import('jpeg-js')).default;
+  const code = PNG.sync.read(readFileSync(join(dir, 'code.png')));
+  // A phone-like screenshot: a grey screen, a dark title bar, the code off-centre.
+  const shot = new PNG({ width: code.width + 200, height: code.height + 400 });
+  shot.data.fill(0xee);
+  shot.data.fill(0x30, 0, shot.width * 4 * 100);
+  PNG.bitblt(code, shot, 0, 0, code.width, code.height, 120, 220);
+  writeFileSync(join(dir, 'shot.png'), PNG.sync.write(shot));
+  const jpegBytes = jpeg.encode({ data: shot.data, width: shot.width, height: shot.height }, 75).data;
+  writeFileSync(join(dir, 'shot.jpg'), jpegBytes);
+  writeFileSync(join(dir, 'really-a-jpeg.png'), jpegBytes);
+  for (const file of ['shot.png', 'shot.jpg']) {
+    assert.equal(zbarimg(join(dir, file)), EXPORT, `zbarimg reads ${file}`);
+  }
+  for (const file of ['shot.png', 'shot.jpg', 'really-a-jpeg.png']) {
+    const imported = await twofa(['import', '--image', file], { cwd: dir });
+    assert.equal(imported.status, 0, `${file}: ${imported.stderr}`);
+    assert.deepEqual(lines(imported.stdout).map(readKeyURI), EXPECTED, file);
+  }
+});
+
 test('import reads a screenshot where the code is small and off-centre', {
   skip: skipUnlessTool('zbarimg'),
 }, async () => {
@@ -206,13 +234,28 @@ test('bad imports and exports are usage errors that echo no secret', async () =>
   const blank = new PNG({ width: 64, height: 64 });
   blank.data.fill(255);
   writeFileSync(join(dir, 'blank.png'), PNG.sync.write(blank));
+  // A PNG header claiming 100,000 x 100,000 pixels: refused before anything is inflated.
+  const huge = Buffer.alloc(33);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]).copy(
+    huge,
+  );
+  huge.writeUInt32BE(100_000, 16);
+  huge.writeUInt32BE(100_000, 20);
+  writeFileSync(join(dir, 'huge.png'), huge);
+  writeFileSync(join(dir, 'code.gif'), Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'));
   const secret = base32(ALICE);
   const cases: [string[], string | undefined, RegExp][] = [
-    [['import'], undefined, /import needs an otpauth-migration:\/\/ URI/],
+    [
+      ['import'],
+      undefined,
+      /import needs an otpauth-migration:\/\/ URI, - to read stdin, or --image FILE \(PNG or JPEG\)/,
+    ],
     [['import', 'otpauth-migration://offline?data=%%%'], undefined, /argument 1: INVALID_MIGRATION_URI/],
     [['import', '-'], `${secret}\n`, /stdin line 1 is not an otpauth-migration:\/\/ URI/],
-    [['import', '--image', 'not.png'], undefined, /--image not\.png is not a readable PNG image/],
+    [['import', '--image', 'not.png'], undefined, /--image not\.png is not a readable PNG or JPEG image/],
     [['import', '--image', 'blank.png'], undefined, /--image blank\.png: no QR code found/],
+    [['import', '--image', 'huge.png'], undefined, /--image huge\.png is larger than 50 megapixels/],
+    [['import', '--image', 'code.gif'], undefined, /--image code\.gif is not a readable PNG or JPEG image/],
     [['import', '--image', 'missing.png'], undefined, /cannot read --image missing\.png: no such file/],
     [['export'], undefined, /export needs --uri URI, --key-file FILE or -/],
     [
@@ -224,6 +267,22 @@ test('bad imports and exports are usage errors that echo no secret', async () =>
       ['export', '--uri', `otpauth://totp/a?secret=${secret}`, '--qr', 'x.jpeg'],
       undefined,
       /must end in \.png or \.svg/,
+    ],
+    [
+      ['export', '-'],
+      `otpauth://totp/Example:alice?secret=${secret}\notpauth://totp/Example:bob?secret=${secret}&period=60\n`,
+      /^twofa: account "Example:bob" \(stdin line 2\) cannot be exported: INVALID_PERIOD: periodSeconds must be 30 in a Google Authenticator export .*, got 60$/,
+    ],
+    [
+      [
+        'export',
+        '--uri',
+        `otpauth://totp/a?secret=${secret}`,
+        '--uri',
+        `otpauth://hotp/b?secret=${secret}&counter=1&digits=7`,
+      ],
+      undefined,
+      /^twofa: account "b" \(--uri number 2\) cannot be exported: INVALID_DIGITS: digits must be 6 or 8 in a Google Authenticator export, got 7$/,
     ],
     [
       ['export', '-', '--batch-size', '0'],

@@ -1,7 +1,9 @@
 /** twofa serve: a light check that the command starts @twofa/server, answers HTTP, and stops on Ctrl-C. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { assertUsageError, BIN, tempDir, twofa } from './support/cli.ts';
@@ -65,4 +67,40 @@ test('serve: bad flags and bad configuration are one-line usage errors', {
   ]);
   assertUsageError(port, [], /--port must be a whole number from 0 to 65535/);
   assertUsageError(issuer, [], /TWOFA_ISSUER/);
+});
+
+test('serve on a busy port names the port and the two ways to change it (--port, TWOFA_PORT)', {
+  skip: serverSkipReason(),
+}, async () => {
+  const busy: Server = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const { port } = busy.address() as { port: number };
+  try {
+    const dir = tempDir();
+    const env = { TWOFA_LOG: '0' };
+    const [flag, variable] = await Promise.all([
+      twofa(['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', 'a'], { cwd: dir, env }),
+      twofa(['serve', '--data-dir', 'b'], {
+        cwd: dir,
+        env: { ...env, TWOFA_HOST: '127.0.0.1', TWOFA_PORT: String(port) },
+      }),
+    ]);
+    for (const result of [flag, variable]) {
+      // The service's start-up log (JSON lines: migrations, master key) may come first; the error ends it.
+      assert.equal(result.status, 2, result.stderr);
+      assert.equal(result.stdout, '');
+      const last = result.stderr.trimEnd().split('\n').at(-1)!;
+      assert.match(
+        last,
+        new RegExp(
+          `^twofa: port ${port} on 127\\.0\\.0\\.1 is already in use \\(EADDRINUSE\\): .*--port or TWOFA_PORT`,
+        ),
+      );
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    }
+    // --data-dir is relative to the command's directory, wherever the process runs.
+    assert.ok(existsSync(join(dir, 'a')), 'the data directory is created under the working directory');
+  } finally {
+    busy.close();
+  }
 });

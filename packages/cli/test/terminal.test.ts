@@ -145,7 +145,10 @@ test('keygen on a terminal draws the QR code: coloured cells, or plain blocks wi
   const coloured = memoryIO({ isTTY: true });
   assert.equal(await run(args, coloured.io), 0);
   assert.match(coloured.stdout(), /^Secret: .*\nURI: {4}otpauth:\/\/.*\n\n/);
-  assert.ok(coloured.stdout().includes(`${ESC}[47m`), 'black on white cells read on any terminal background');
+  assert.ok(
+    coloured.stdout().includes(`${ESC}[30;47m`),
+    'black on white cells read on any terminal background',
+  );
   assert.match(coloured.stdout(), /Scan the code with an authenticator app/);
 
   const plain = memoryIO({ isTTY: true, env: { NO_COLOR: '1' } });

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { run } from '../src/run.ts';
 import { assertUsageError, tempDir, twofa } from './support/cli.ts';
 import { readKeyURI } from './support/encoding.ts';
+import { memoryIO } from './support/memory-io.ts';
 import { skipUnlessTool, zbarimg } from './support/tools.ts';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
@@ -112,21 +114,20 @@ test('qr draws in the terminal by default: block characters, no colour codes whe
   );
 });
 
-test('the terminal drawing is a code zbarimg can read (light modules as blocks)', {
-  skip: skipUnlessTool('zbarimg'),
-}, async () => {
-  const uri = `otpauth://totp/Example:alice?secret=${SECRET}&issuer=Example`;
-  const result = await twofa(['qr', '-'], { input: uri });
-  assert.equal(result.status, 0, result.stderr);
-  // Each character is two modules stacked: [top light, bottom light].
+/**
+ * The terminal drawing as a PNG, for zbarimg: each character is two modules stacked, drawn where the
+ * character has ink; ink is the light modules without colour (blocks on a dark terminal) and the dark ones
+ * with colour (black on the white background the escape sequences set).
+ */
+async function drawingToPNG(drawing: string, inkIsLight: boolean): Promise<string> {
   const halves: Record<string, [boolean, boolean]> = {
     '█': [true, true],
     '▀': [true, false],
     '▄': [false, true],
     ' ': [false, false],
   };
-  const rows = result.stdout
-    .trimEnd()
+  const rows = drawing
+    .replace(/\n$/, '')
     .split('\n')
     .map((line) => [...line]);
   const width = rows[0]!.length;
@@ -136,11 +137,12 @@ test('the terminal drawing is a code zbarimg can read (light modules as blocks)'
   const png = new PNG({ width: width * scale + 2 * border, height: rows.length * 2 * scale + 2 * border });
   png.data.fill(255);
   for (const [y, row] of rows.entries()) {
+    assert.equal(row.length, width, 'a rectangle');
     for (const [x, char] of row.entries()) {
       const pair = halves[char];
       assert.ok(pair, `unexpected character ${JSON.stringify(char)} in the drawing`);
-      for (const [half, light] of pair.entries()) {
-        if (light) continue;
+      for (const [half, ink] of pair.entries()) {
+        if (ink === inkIsLight) continue;
         for (let dy = 0; dy < scale; dy++) {
           for (let dx = 0; dx < scale; dx++) {
             const offset = ((border + (2 * y + half) * scale + dy) * png.width + border + x * scale + dx) * 4;
@@ -152,7 +154,31 @@ test('the terminal drawing is a code zbarimg can read (light modules as blocks)'
   }
   const file = join(tempDir(), 'terminal.png');
   writeFileSync(file, PNG.sync.write(png));
-  assert.equal(zbarimg(file), uri);
+  return file;
+}
+
+test('the terminal drawing is a code zbarimg can read (light modules as blocks)', {
+  skip: skipUnlessTool('zbarimg'),
+}, async () => {
+  const uri = `otpauth://totp/Example:alice?secret=${SECRET}&issuer=Example`;
+  const result = await twofa(['qr', '-'], { input: uri });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(zbarimg(await drawingToPNG(result.stdout, true)), uri);
+});
+
+test('the coloured terminal drawing (black on white cells) is a code zbarimg can read', {
+  skip: skipUnlessTool('zbarimg'),
+}, async () => {
+  const uri = `otpauth://totp/Example:alice?secret=${SECRET}&issuer=Example`;
+  const memory = memoryIO({ isTTY: true, stdin: uri });
+  assert.equal(await run(['qr', '-'], memory.io), 0, memory.stderr());
+  const [blackOnWhite, reset] = ['\x1b[30;47m', '\x1b[0m'];
+  const lines = memory.stdout().replace(/\n$/, '').split('\n');
+  const plain = lines.map((line) => {
+    assert.ok(line.startsWith(blackOnWhite) && line.endsWith(reset), JSON.stringify(line));
+    return line.slice(blackOnWhite.length, -reset.length);
+  });
+  assert.equal(zbarimg(await drawingToPNG(plain.join('\n'), false)), uri);
 });
 
 test('qr refuses what is not a key URI, without echoing it', async () => {
@@ -164,4 +190,16 @@ test('qr refuses what is not a key URI, without echoing it', async () => {
   assertUsageError(secret, [SECRET], /stdin is not an otpauth:\/\/ URI; make one with twofa uri/);
   assertUsageError(broken, ['JBSWY3DPEHPK3PX1'], /INVALID_BASE32/);
   assertUsageError(badName, [SECRET], /must end in \.png or \.svg/);
+});
+
+test('qr calls its argument the URI argument, as its help does, never SECRET', async () => {
+  const [argument, twice, none] = await Promise.all([
+    twofa(['qr', SECRET]),
+    twofa(['qr', 'otpauth://totp/x?secret=JBSWY3DPEHPK3PXP', '--key-file', 'k.key']),
+    twofa(['qr']),
+  ]);
+  assertUsageError(argument, [SECRET], /^twofa: the URI argument is not an otpauth:\/\/ URI/);
+  assertUsageError(twice, [SECRET], /give the secret one way only: URI \(or - for stdin\)/);
+  assertUsageError(none, [], /no secret: pass URI, - to read it from stdin/);
+  for (const result of [argument, twice, none]) assert.doesNotMatch(result.stderr, /\bSECRET\b/);
 });

@@ -73,6 +73,36 @@ test('codes typed with a space, as apps show them, are accepted', async () => {
   assert.equal(result.status, 0);
 });
 
+test('a code typed in groups without quotes (twofa verify 123 456), as apps show it, is one code', async () => {
+  const code = await codeAt(T);
+  const [a, b] = [code.slice(0, 3), code.slice(3)];
+  const dir = tempDir();
+  writeFileSync(join(dir, 'k.key'), `${SECRET}\n`, { mode: 0o600 });
+  const fullWidth = String.fromCharCode(...[...b].map((c) => c.charCodeAt(0) + 0xfee0));
+  const results = await Promise.all([
+    twofa(['verify', a, b, '--time', String(T)], { env }),
+    twofa(['verify', a, b, SECRET, '--time', String(T)]),
+    twofa(['verify', a, b, '-', '--time', String(T)], { input: SECRET }),
+    twofa(['verify', a, b, '--key-file', 'k.key', '--time', String(T)], { cwd: dir }),
+    twofa(['verify', code.slice(0, 2), code.slice(2, 4), code.slice(4), '--time', String(T)], { env }),
+    twofa(['verify', `${a}-${b}`, '--time', String(T)], { env }),
+    twofa(['verify', a, fullWidth, '--time', String(T)], { env }),
+  ]);
+  for (const [index, result] of results.entries()) {
+    assert.deepEqual(
+      [result.status, result.stdout, result.stderr],
+      [0, 'valid (delta 0)\n', ''],
+      `case ${index}`,
+    );
+  }
+  // The groups are still checked as one code: a wrong group is a wrong code, not a secret.
+  const wrongB = String((Number(b) + 1) % 1000).padStart(3, '0');
+  const wrong = await twofa(['verify', a, wrongB, '--time', String(T)], { env });
+  assert.deepEqual([wrong.status, wrong.stdout], [1, 'invalid\n']);
+  const extra = await twofa(['verify', a, b, SECRET, 'extra', '--time', String(T)]);
+  assertUsageError(extra, [SECRET, code], /too many arguments: verify takes CODE and at most one SECRET/);
+});
+
 test('a code of the wrong length is invalid (exit 1) with a hint on stderr that does not echo it', async () => {
   const result = await twofa(['verify', '12345678', '--time', String(T)], { env });
   assert.equal(result.status, 1);

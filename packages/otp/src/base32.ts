@@ -1,4 +1,5 @@
 import { OTPError } from './errors.ts';
+import { assertOptionsObject } from './internal/options.ts';
 
 /** RFC 4648 s6: the base32 alphabet, value 0 to 31. */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -39,6 +40,9 @@ export interface EncodeBase32Options {
  */
 export function encodeBase32(bytes: Uint8Array, options: EncodeBase32Options = {}): string {
   if (!(bytes instanceof Uint8Array)) throw new OTPError('INVALID_OPTION', 'bytes must be a Uint8Array');
+  assertOptionsObject(options);
+  const padding = options.padding ?? true;
+  if (typeof padding !== 'boolean') throw new OTPError('INVALID_OPTION', 'padding must be true or false');
   let out = '';
   let buffer = 0;
   let bits = 0;
@@ -52,7 +56,7 @@ export function encodeBase32(bytes: Uint8Array, options: EncodeBase32Options = {
     buffer &= (1 << bits) - 1;
   }
   if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
-  if (options.padding ?? true) {
+  if (padding) {
     while (out.length % 8 !== 0) out += '=';
   }
   return out;

@@ -6,6 +6,7 @@
 /** Every `OTPError` code. */
 export type OTPErrorCode =
   | 'INVALID_BASE32'
+  | 'INVALID_HEX'
   | 'INVALID_SECRET'
   | 'INVALID_KEY_URI'
   | 'INVALID_MIGRATION_URI'

@@ -2,9 +2,17 @@ import { OTPError } from './errors.ts';
 import type { Algorithm } from './internal/algorithm.ts';
 import { assertAlgorithm } from './internal/algorithm.ts';
 import { splitCounter } from './internal/counter.ts';
+import { describe } from './internal/describe.ts';
 import { type PreparedHMAC, prepareHMAC } from './internal/hmac.ts';
-import { assertCounter, assertDigits, DEFAULT_DIGITS, MAX_COUNTER } from './internal/options.ts';
-import { codesEqual, formatCode, parseCode, truncateToNumber } from './internal/truncate.ts';
+import {
+  assertCounter,
+  assertDigits,
+  assertOptionsObject,
+  DEFAULT_DIGITS,
+  MAX_COUNTER,
+} from './internal/options.ts';
+import { codesEqual, formatCode, truncateToNumber } from './internal/truncate.ts';
+import { assertCodeString, parseTypedCode } from './normalize-code.ts';
 import { toSecretBytes } from './secret.ts';
 
 /** A shared secret: raw bytes, or base32 text (decoded with {@link decodeBase32}'s forgiving rules). */
@@ -28,7 +36,10 @@ export interface GenerateHOTPOptions extends HOTPKeyOptions {
 
 /** Options of {@link verifyHOTP}. */
 export interface VerifyHOTPOptions<C extends number | bigint = number | bigint> extends HOTPKeyOptions {
-  /** The code the user typed: exactly `digits` ASCII digits, or it is refused before any comparison. */
+  /**
+   * The code the user typed: `digits` ASCII digits, or that after {@link normalizeCode} (`692 147`,
+   * full-width digits); anything else is refused before any comparison.
+   */
   code: string;
   /** The next counter value the server expects. */
   counter: C;
@@ -92,13 +103,8 @@ function assertLookAhead(value: unknown, fallback: number): number {
   }
   throw new OTPError(
     'INVALID_WINDOW',
-    `lookAhead must be a whole number from 0 to ${MAX_HOTP_LOOK_AHEAD}, got ${String(value).slice(0, 20)}`,
+    `lookAhead must be a whole number from 0 to ${MAX_HOTP_LOOK_AHEAD}, got ${describe(value)}`,
   );
-}
-
-function assertCode(code: unknown): string {
-  if (typeof code === 'string') return code;
-  throw new OTPError('INVALID_OPTION', `code must be a string of digits, got ${typeof code}`);
 }
 
 /** Adds `n` to a counter of either type, keeping the type; refuses to pass 2^64 - 1. */
@@ -123,10 +129,11 @@ function verifyPrepared<C extends number | bigint>(
   options: { code: string; counter: C; lookAhead?: number },
   defaultLookAhead: number,
 ): HOTPVerification<C> {
-  const code = assertCode(options.code);
+  assertOptionsObject(options);
+  const code = assertCodeString(options.code);
   assertCounter(options.counter);
   const lookAhead = assertLookAhead(options.lookAhead, defaultLookAhead);
-  const wanted = parseCode(code, digits);
+  const wanted = parseTypedCode(code, digits);
   if (wanted < 0) return { valid: false };
   for (let delta = 0; delta <= lookAhead; delta++) {
     const counter = addToCounter(options.counter, delta);
@@ -147,6 +154,7 @@ function verifyPrepared<C extends number | bigint>(
  * @see https://www.rfc-editor.org/rfc/rfc4226#section-5.3
  */
 export function prepareHOTP(options: HOTPKeyOptions): PreparedHOTP {
+  assertOptionsObject(options);
   const algorithm = assertAlgorithm(options.algorithm ?? 'SHA1');
   const digits = assertDigits(options.digits ?? DEFAULT_DIGITS);
   const hmac = prepareHMAC(algorithm, toSecretBytes(options.secret));
@@ -208,6 +216,7 @@ export function verifyHOTP<C extends number | bigint>(options: VerifyHOTPOptions
  * @see https://www.rfc-editor.org/rfc/rfc4226#section-7.4
  */
 export function resyncHOTP<C extends number | bigint>(options: ResyncHOTPOptions<C>): HOTPVerification<C> {
+  assertOptionsObject(options);
   const algorithm = assertAlgorithm(options.algorithm ?? 'SHA1');
   const digits = assertDigits(options.digits ?? DEFAULT_DIGITS);
   const codes = options.codes;
@@ -216,8 +225,8 @@ export function resyncHOTP<C extends number | bigint>(options: ResyncHOTPOptions
   }
   assertCounter(options.counter);
   const lookAhead = assertLookAhead(options.lookAhead, DEFAULT_RESYNC_LOOK_AHEAD);
-  const first = parseCode(assertCode(codes[0]), digits);
-  const second = parseCode(assertCode(codes[1]), digits);
+  const first = parseTypedCode(assertCodeString(codes[0], 'codes[0]'), digits);
+  const second = parseTypedCode(assertCodeString(codes[1], 'codes[1]'), digits);
   if (first < 0 || second < 0) return { valid: false };
   const hmac = prepareHMAC(algorithm, toSecretBytes(options.secret));
   // Walk the window once, each counter's code computed once: a match is code[i] = first, code[i+1] = second.

@@ -6,6 +6,7 @@
  */
 export { decodeBase32, encodeBase32 } from './base32.ts';
 export { OTPError, type OTPErrorCode } from './errors.ts';
+export { decodeHex, encodeHex } from './hex.ts';
 export {
   type GenerateHOTPOptions,
   generateHOTP,
@@ -22,8 +23,9 @@ export {
   verifyHOTP,
 } from './hotp.ts';
 export type { Algorithm } from './internal/algorithm.ts';
-export { buildKeyURI, type OTPKey, parseKeyURI } from './key-uri.ts';
+export { buildKeyURI, type OTPKey, type OTPKeyInput, parseKeyURI } from './key-uri.ts';
 export { buildMigrationURIs, parseMigrationURI } from './migration.ts';
+export { normalizeCode } from './normalize-code.ts';
 export { generateSecret } from './secret.ts';
 export {
   type GenerateTOTPOptions,

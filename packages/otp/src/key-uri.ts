@@ -1,6 +1,8 @@
 import { decodeBase32Field, encodeBase32 } from './base32.ts';
 import { OTPError, type OTPErrorCode } from './errors.ts';
+import type { SecretInput } from './hotp.ts';
 import { type Algorithm, assertAlgorithm } from './internal/algorithm.ts';
+import { describe } from './internal/describe.ts';
 import {
   assertDigits,
   assertPeriodSeconds,
@@ -8,6 +10,7 @@ import {
   DEFAULT_PERIOD_SECONDS,
 } from './internal/options.ts';
 import { parseQuery, percentDecode, percentEncode, singleParameter, trimURI } from './internal/uri.ts';
+import { toSecretBytes } from './secret.ts';
 
 /**
  * One authenticator account: everything an `otpauth://` URI (or a Google Authenticator export entry)
@@ -33,6 +36,30 @@ export interface OTPKey {
   counter?: number;
 }
 
+/**
+ * A key as {@link buildKeyURI} and {@link buildMigrationURIs} take it: an {@link OTPKey} whose secret may
+ * also be base32 text and whose parameters may be left out, taking the values every authenticator app
+ * assumes when a key URI omits them.
+ */
+export interface OTPKeyInput {
+  /** @default 'totp' */
+  type?: 'totp' | 'hotp';
+  /** The shared secret: bytes, or base32 text (decoded with {@link decodeBase32}'s forgiving rules). */
+  secret: SecretInput;
+  /** The account name shown to the user, e.g. an e-mail address. Non-empty; a colon only after an issuer. */
+  account: string;
+  /** The service the account belongs to, e.g. `Example`. No colon. */
+  issuer?: string;
+  /** @default 'SHA1' */
+  algorithm?: Algorithm;
+  /** Code length, 6 to 10. @default 6 */
+  digits?: number;
+  /** TOTP only: the time step in seconds. @default 30 */
+  periodSeconds?: number;
+  /** HOTP only, and required for it: the counter value the next code is computed from. */
+  counter?: number;
+}
+
 const SCHEME = 'otpauth://';
 
 /**
@@ -42,24 +69,29 @@ const SCHEME = 'otpauth://';
  * - The label is `issuer:account` (just `account` without an issuer), each part percent-encoded per
  *   RFC 3986 (space as `%20`, never `+`), the colon between them literal. The issuer is also written as
  *   the `issuer` parameter, as Google's format asks.
- * - The secret is unpadded upper-case base32.
- * - `algorithm`, `digits` and `period` (TOTP) or `counter` (HOTP) are always written, even at their
- *   defaults, so no reader has to guess (and a reader that ignores them still gets the defaults right).
+ * - The secret (bytes, or base32 text in any form {@link decodeBase32} reads) is written as unpadded
+ *   upper-case base32.
+ * - Left-out parameters take the defaults every authenticator app assumes: `type` 'totp', `algorithm`
+ *   'SHA1', `digits` 6, `periodSeconds` 30. `algorithm`, `digits` and `period` (TOTP) or `counter` (HOTP)
+ *   are always written, even at their defaults, so no reader has to guess (and a reader that ignores them
+ *   still gets the defaults right).
  *
  * Throws `OTPError`: `INVALID_KEY_URI` for a bad type, an empty account, a colon in the issuer or in an
  * account without an issuer (Google's format allows neither; after an issuer the account's colon is
  * written `%3A`, and every reader, which splits the label at its first colon, keeps it in the account,
  * as Google Authenticator exports need), control characters in them, an account starting with a
- * space (readers strip it), or an HOTP key without `counter`; `INVALID_SECRET`, `UNSUPPORTED_ALGORITHM`,
- * `INVALID_DIGITS`, `INVALID_PERIOD`, `INVALID_COUNTER` for the other fields.
+ * space (readers strip it), or an HOTP key without `counter`; `INVALID_SECRET`, `INVALID_BASE32`,
+ * `UNSUPPORTED_ALGORITHM`, `INVALID_DIGITS`, `INVALID_PERIOD`, `INVALID_COUNTER` for the other fields.
  *
  * @example
  * ```ts
- * buildKeyURI({ type: 'totp', secret, account: 'alice@example.com', issuer: 'Example', algorithm: 'SHA1', digits: 6 });
+ * buildKeyURI({ secret: 'JBSWY3DPEHPK3PXP', account: 'alice@example.com', issuer: 'Example' });
+ * // 'otpauth://totp/Example:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA1&digits=6&period=30'
+ * buildKeyURI({ type: 'hotp', secret, account: 'alice', counter: 0, digits: 8 });
  * ```
  * @see https://github.com/google/google-authenticator/wiki/Key-Uri-Format
  */
-export function buildKeyURI(key: OTPKey): string {
+export function buildKeyURI(key: OTPKeyInput): string {
   const valid = validateOTPKey(key, 'INVALID_KEY_URI');
   const label =
     valid.issuer === undefined
@@ -222,21 +254,23 @@ export function splitLabel(label: string): { issuer: string | undefined; account
 }
 
 /**
- * Checks a key and fills in the defaults (`periodSeconds` 30 for TOTP); returns a new object with only
- * the fields that apply to its type. Used by {@link buildKeyURI} and the migration builder. `where`
- * prefixes field names in errors (`keys[2].`).
+ * Checks a key and fills in the defaults (`type` 'totp', `algorithm` 'SHA1', `digits` 6, `periodSeconds`
+ * 30 for TOTP) and decodes a base32 secret; returns a new {@link OTPKey} with only the fields that apply to
+ * its type. Used by {@link buildKeyURI} and the migration builder. `where` prefixes field names in errors
+ * (`keys[2].`).
  * @internal
  */
-export function validateOTPKey(key: OTPKey, code: OTPErrorCode, where = ''): OTPKey {
-  if (typeof key !== 'object' || key === null)
-    throw new OTPError(code, `${where === '' ? 'key' : where.slice(0, -1)} must be an object`);
-  if (key.type !== 'totp' && key.type !== 'hotp') {
-    throw new OTPError(code, `${where}type must be 'totp' or 'hotp'`);
+export function validateOTPKey(key: OTPKeyInput, code: OTPErrorCode, where = ''): OTPKey {
+  if (typeof key !== 'object' || key === null || Array.isArray(key))
+    throw new OTPError(
+      code,
+      `${where === '' ? 'key' : where.slice(0, -1)} must be an object, got ${describe(key)}`,
+    );
+  const type = key.type ?? 'totp';
+  if (type !== 'totp' && type !== 'hotp') {
+    throw new OTPError(code, `${where}type must be 'totp' or 'hotp', got ${describe(type)}`);
   }
-  if (!(key.secret instanceof Uint8Array)) {
-    throw new OTPError('INVALID_SECRET', `${where}secret must be a Uint8Array`);
-  }
-  if (key.secret.length === 0) throw new OTPError('INVALID_SECRET', `${where}secret is empty`);
+  const secret = toSecretBytes(key.secret, `${where}secret`);
   const issuer = key.issuer === undefined || key.issuer === '' ? undefined : key.issuer;
   // Readers split the label at its first colon, so after an issuer the account may hold one (written %3A).
   // Google Authenticator exports carry such names; without an issuer the colon would make one.
@@ -255,22 +289,25 @@ export function validateOTPKey(key: OTPKey, code: OTPErrorCode, where = ''): OTP
   }
   if (issuer !== undefined) checkName(issuer, `${where}issuer`, code);
   const valid: OTPKey = {
-    type: key.type,
-    secret: key.secret,
+    type,
+    secret,
     account: key.account,
-    algorithm: assertAlgorithm(key.algorithm, `${where}algorithm`),
-    digits: assertDigits(key.digits, `${where}digits`),
+    algorithm: assertAlgorithm(key.algorithm ?? 'SHA1', `${where}algorithm`),
+    digits: assertDigits(key.digits ?? DEFAULT_DIGITS, `${where}digits`),
   };
   if (issuer !== undefined) valid.issuer = issuer;
-  if (key.type === 'totp') {
-    valid.periodSeconds =
-      key.periodSeconds === undefined
-        ? DEFAULT_PERIOD_SECONDS
-        : assertPeriodSeconds(key.periodSeconds, `${where}periodSeconds`);
+  if (type === 'totp') {
+    valid.periodSeconds = assertPeriodSeconds(
+      key.periodSeconds ?? DEFAULT_PERIOD_SECONDS,
+      `${where}periodSeconds`,
+    );
   } else {
     if (key.counter === undefined) throw new OTPError(code, `${where}counter is required for hotp keys`);
     if (!Number.isSafeInteger(key.counter) || key.counter < 0) {
-      throw new OTPError('INVALID_COUNTER', `${where}counter must be a whole number from 0 to 2^53-1`);
+      throw new OTPError(
+        'INVALID_COUNTER',
+        `${where}counter must be a whole number from 0 to 2^53-1, got ${describe(key.counter)}`,
+      );
     }
     valid.counter = key.counter;
   }

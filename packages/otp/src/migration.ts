@@ -19,7 +19,8 @@
 import { OTPError } from './errors.ts';
 import type { Algorithm } from './internal/algorithm.ts';
 import { decodeBase64, encodeBase64 } from './internal/base64.ts';
-import { DEFAULT_PERIOD_SECONDS } from './internal/options.ts';
+import { describe } from './internal/describe.ts';
+import { assertOptionsObject, DEFAULT_PERIOD_SECONDS } from './internal/options.ts';
 import {
   decodeUTF8,
   type ProtoField,
@@ -30,7 +31,7 @@ import {
   WIRE_VARINT,
 } from './internal/protobuf.ts';
 import { parseQuery, percentEncode, singleParameter, trimURI } from './internal/uri.ts';
-import { checkName, type OTPKey, splitLabel, validateOTPKey } from './key-uri.ts';
+import { checkName, type OTPKey, type OTPKeyInput, splitLabel, validateOTPKey } from './key-uri.ts';
 
 const SCHEME = 'otpauth-migration://';
 const HOST = 'offline';
@@ -261,7 +262,8 @@ function expectWireType(field: ProtoField, wireType: number, what: string, name:
  *
  * The format is narrower than key URIs. Throws `OTPError`: `INVALID_DIGITS` for digits other than 6 or 8,
  * `INVALID_PERIOD` for a TOTP period other than 30 seconds (the format has no period field), plus
- * everything {@link buildKeyURI} refuses (with code `INVALID_MIGRATION_URI` instead of `INVALID_KEY_URI`),
+ * everything {@link buildKeyURI} refuses (with code `INVALID_MIGRATION_URI` instead of `INVALID_KEY_URI`;
+ * keys take the same defaults and may carry a base32 secret),
  * each message naming the key (`keys[2].digits ...`); `INVALID_OPTION` for a bad `batchSize`/`batchId`.
  *
  * @example
@@ -270,18 +272,22 @@ function expectWireType(field: ProtoField, wireType: number, what: string, name:
  * ```
  * @see https://github.com/beemdevelopment/Aegis/blob/master/app/src/main/proto/google_auth.proto (the schema, as reverse-engineered by Aegis)
  */
-export function buildMigrationURIs(keys: OTPKey[], options: BuildMigrationOptions = {}): string[] {
+export function buildMigrationURIs(
+  keys: readonly OTPKeyInput[],
+  options: BuildMigrationOptions = {},
+): string[] {
   if (!Array.isArray(keys)) throw new OTPError('INVALID_OPTION', 'keys must be an array');
+  assertOptionsObject(options);
   const batchSize = options.batchSize ?? DEFAULT_MIGRATION_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new OTPError(
       'INVALID_OPTION',
-      `batchSize must be a whole number of at least 1, got ${String(batchSize)}`,
+      `batchSize must be a whole number of at least 1, got ${describe(batchSize)}`,
     );
   }
   const batchId = options.batchId ?? randomBatchId();
   if (!Number.isInteger(batchId) || batchId < -(2 ** 31) || batchId >= 2 ** 31) {
-    throw new OTPError('INVALID_OPTION', `batchId must be a 32-bit signed integer, got ${String(batchId)}`);
+    throw new OTPError('INVALID_OPTION', `batchId must be a 32-bit signed integer, got ${describe(batchId)}`);
   }
   const entries = keys.map((key, index) => encodeEntry(key, `keys[${index}].`));
   const batches = Math.ceil(entries.length / batchSize);
@@ -301,7 +307,7 @@ export function buildMigrationURIs(keys: OTPKey[], options: BuildMigrationOption
   return uris;
 }
 
-function encodeEntry(key: OTPKey, where: string): Uint8Array {
+function encodeEntry(key: OTPKeyInput, where: string): Uint8Array {
   const valid = validateOTPKey(key, CODE, where);
   const digits = DIGITS_VALUES[valid.digits];
   if (digits === undefined) {

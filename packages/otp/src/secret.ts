@@ -1,5 +1,6 @@
 import { decodeBase32Field } from './base32.ts';
 import { OTPError } from './errors.ts';
+import { describe } from './internal/describe.ts';
 
 /** RFC 4226 s4 R6: the shared secret MUST be at least 128 bits. */
 export const MIN_SECRET_BYTES = 16;
@@ -25,7 +26,7 @@ export function generateSecret(bytes: number = DEFAULT_SECRET_BYTES): Uint8Array
   if (!Number.isInteger(bytes) || bytes < MIN_SECRET_BYTES || bytes > MAX_SECRET_BYTES) {
     throw new OTPError(
       'INVALID_SECRET',
-      `secret length must be a whole number of bytes from ${MIN_SECRET_BYTES} (128 bits, RFC 4226 R6) to ${MAX_SECRET_BYTES}, got ${String(bytes).slice(0, 20)}`,
+      `secret length must be a whole number of bytes from ${MIN_SECRET_BYTES} (128 bits, RFC 4226 R6) to ${MAX_SECRET_BYTES}, got ${describe(bytes)}`,
     );
   }
   const secret = new Uint8Array(bytes);

@@ -1,14 +1,17 @@
 import { OTPError } from './errors.ts';
 import { hotpNumber, type SecretInput } from './hotp.ts';
 import { type Algorithm, assertAlgorithm } from './internal/algorithm.ts';
+import { describe } from './internal/describe.ts';
 import { type PreparedHMAC, prepareHMAC } from './internal/hmac.ts';
 import {
   assertDigits,
+  assertOptionsObject,
   assertPeriodSeconds,
   DEFAULT_DIGITS,
   DEFAULT_PERIOD_SECONDS,
 } from './internal/options.ts';
-import { codesEqual, formatCode, parseCode } from './internal/truncate.ts';
+import { codesEqual, formatCode } from './internal/truncate.ts';
+import { assertCodeString, parseTypedCode } from './normalize-code.ts';
 import { toSecretBytes } from './secret.ts';
 
 /** The parameters of a TOTP key. */
@@ -36,7 +39,10 @@ export type TOTPWindow = number | { readonly past: number; readonly future: numb
 
 /** Options of {@link verifyTOTP} beyond the key. */
 export interface TOTPCheck {
-  /** The code the user typed: exactly `digits` ASCII digits, or it is refused before any comparison. */
+  /**
+   * The code the user typed: `digits` ASCII digits, or that after {@link normalizeCode} (`692 147`,
+   * full-width digits); anything else is refused before any comparison.
+   */
   code: string;
   /** @default Date.now() */
   nowMs?: number;
@@ -86,19 +92,13 @@ export const MAX_TOTP_WINDOW = 100;
 function assertNowMs(value: unknown): number {
   if (value === undefined) return Date.now();
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  throw new OTPError(
-    'INVALID_TIME',
-    `nowMs must be a finite number of milliseconds, got ${String(value).slice(0, 20)}`,
-  );
+  throw new OTPError('INVALID_TIME', `nowMs must be a finite number of milliseconds, got ${describe(value)}`);
 }
 
 function assertT0(value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  throw new OTPError(
-    'INVALID_TIME',
-    `t0Seconds must be a whole number of seconds, got ${String(value).slice(0, 20)}`,
-  );
+  throw new OTPError('INVALID_TIME', `t0Seconds must be a whole number of seconds, got ${describe(value)}`);
 }
 
 function windowSide(value: unknown, field: string): number {
@@ -106,7 +106,7 @@ function windowSide(value: unknown, field: string): number {
     return value;
   throw new OTPError(
     'INVALID_WINDOW',
-    `${field} must be a whole number from 0 to ${MAX_TOTP_WINDOW}, got ${String(value).slice(0, 20)}`,
+    `${field} must be a whole number from 0 to ${MAX_TOTP_WINDOW}, got ${describe(value)}`,
   );
 }
 
@@ -128,7 +128,7 @@ function assertAfterStep(value: unknown): number {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
   throw new OTPError(
     'INVALID_OPTION',
-    `afterStep must be a whole number (a time step), got ${String(value).slice(0, 20)}`,
+    `afterStep must be a whole number (a time step), got ${describe(value)}`,
   );
 }
 
@@ -148,13 +148,12 @@ function stepAt(nowMs: number, t0Seconds: number, periodSeconds: number): number
 }
 
 function verifyPrepared(hmac: PreparedHMAC, key: PreparedTOTP, check: TOTPCheck): TOTPVerification {
-  if (typeof check.code !== 'string') {
-    throw new OTPError('INVALID_OPTION', `code must be a string of digits, got ${typeof check.code}`);
-  }
+  assertOptionsObject(check);
+  const code = assertCodeString(check.code);
   const current = stepAt(assertNowMs(check.nowMs), key.t0Seconds, key.periodSeconds);
   const [past, future] = resolveWindow(check.window);
   const afterStep = assertAfterStep(check.afterStep);
-  const wanted = parseCode(check.code, key.digits);
+  const wanted = parseTypedCode(code, key.digits);
   if (wanted < 0) return { valid: false };
   // Current step first, then outwards: -1, +1, -2, +2 ...
   const widest = Math.max(past, future);
@@ -184,6 +183,7 @@ function verifyPrepared(hmac: PreparedHMAC, key: PreparedTOTP, check: TOTPCheck)
  * @see https://www.rfc-editor.org/rfc/rfc6238#section-4
  */
 export function prepareTOTP(options: TOTPKeyOptions): PreparedTOTP {
+  assertOptionsObject(options);
   const algorithm = assertAlgorithm(options.algorithm ?? 'SHA1');
   const digits = assertDigits(options.digits ?? DEFAULT_DIGITS);
   const periodSeconds = assertPeriodSeconds(options.periodSeconds ?? DEFAULT_PERIOD_SECONDS);
@@ -200,10 +200,7 @@ export function prepareTOTP(options: TOTPKeyOptions): PreparedTOTP {
     },
     generateAtStep(step: number): string {
       if (!Number.isSafeInteger(step) || step < 0) {
-        throw new OTPError(
-          'INVALID_COUNTER',
-          `step must be a whole number from 0, got ${String(step).slice(0, 20)}`,
-        );
+        throw new OTPError('INVALID_COUNTER', `step must be a whole number from 0, got ${describe(step)}`);
       }
       return formatCode(hotpNumber(hmac, step, digits), digits);
     },
@@ -254,6 +251,7 @@ export function verifyTOTP(options: VerifyTOTPOptions): TOTPVerification {
 export function getTOTPStep(
   options: { nowMs?: number; periodSeconds?: number; t0Seconds?: number } = {},
 ): number {
+  assertOptionsObject(options);
   const periodSeconds = assertPeriodSeconds(options.periodSeconds ?? DEFAULT_PERIOD_SECONDS);
   return stepAt(assertNowMs(options.nowMs), assertT0(options.t0Seconds), periodSeconds);
 }
@@ -265,6 +263,7 @@ export function getTOTPStep(
 export function getTOTPSecondsRemaining(
   options: { nowMs?: number; periodSeconds?: number; t0Seconds?: number } = {},
 ): number {
+  assertOptionsObject(options);
   const periodSeconds = assertPeriodSeconds(options.periodSeconds ?? DEFAULT_PERIOD_SECONDS);
   const t0Seconds = assertT0(options.t0Seconds);
   const nowMs = assertNowMs(options.nowMs);

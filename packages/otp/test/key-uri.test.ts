@@ -96,6 +96,42 @@ test('buildKeyURI writes the label, unpadded secret, issuer and every parameter'
   );
 });
 
+test('buildKeyURI takes a base32 secret and defaults to what every app assumes: totp, SHA1, 6 digits, 30 s', () => {
+  const full = buildKeyURI({
+    type: 'totp',
+    secret: HELLO,
+    account: 'alice@example.com',
+    issuer: 'Example',
+    algorithm: 'SHA1',
+    digits: 6,
+    periodSeconds: 30,
+  });
+  const minimal = buildKeyURI({
+    secret: 'JBSWY3DPEHPK3PXP',
+    account: 'alice@example.com',
+    issuer: 'Example',
+  });
+  assert.equal(
+    minimal,
+    'otpauth://totp/Example:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA1&digits=6&period=30',
+  );
+  assert.equal(minimal, full);
+  // Base32 as people write it (lower case, grouped, padded) is the same secret.
+  assert.equal(
+    buildKeyURI({ secret: 'jbsw y3dp-ehpk 3pxp', account: 'alice@example.com', issuer: 'Example' }),
+    full,
+  );
+  // A default fills only what is missing.
+  assert.equal(
+    buildKeyURI({ secret: 'JBSWY3DPEHPK3PXP', account: 'a', digits: 8 }),
+    'otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&digits=8&period=30',
+  );
+  assert.equal(
+    buildKeyURI({ type: 'hotp', secret: 'JBSWY3DPEHPK3PXP', account: 'a', counter: 3 }),
+    'otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&counter=3',
+  );
+});
+
 test('buildKeyURI percent-encodes names per RFC 3986: %20 for space, never +, the colon between them literal', () => {
   const uri = buildKeyURI({
     type: 'totp',
@@ -321,11 +357,14 @@ const unbuildable: [overrides: Record<string, unknown>, code: OTPErrorCode, mess
   [{ type: 'hotp', counter: 1.5 }, 'INVALID_COUNTER', /counter/],
   [{ type: 'hotp', counter: 2 ** 53 }, 'INVALID_COUNTER', /counter/],
   [{ secret: new Uint8Array(0) }, 'INVALID_SECRET', /secret is empty/],
-  [{ secret: 'JBSWY3DPEHPK3PXP' }, 'INVALID_SECRET', /secret must be a Uint8Array/],
+  [{ secret: 42 }, 'INVALID_SECRET', /secret must be a Uint8Array or a base32 string/],
+  [{ secret: 'JBSWY3D1' }, 'INVALID_BASE32', /^INVALID_BASE32: secret: character '1' at position 7/],
+  [{ secret: '' }, 'INVALID_SECRET', /secret is empty/],
   [{ algorithm: 'MD5' }, 'UNSUPPORTED_ALGORITHM', /algorithm must be one of SHA1, SHA256, SHA512/],
   [{ algorithm: 'sha1' }, 'UNSUPPORTED_ALGORITHM', /algorithm/],
   [{ digits: 5 }, 'INVALID_DIGITS', /digits must be an integer from 6 to 10/],
-  [{ digits: undefined }, 'INVALID_DIGITS', /digits/],
+  [{ digits: '6' }, 'INVALID_DIGITS', /digits must be an integer from 6 to 10, got "6"/],
+  [{ algorithm: Object.create(null) }, 'UNSUPPORTED_ALGORITHM', /algorithm must be one of .*, got an object/],
   [{ periodSeconds: 0 }, 'INVALID_PERIOD', /periodSeconds must be a positive/],
   [{ periodSeconds: 29.5 }, 'INVALID_PERIOD', /periodSeconds/],
 ];

@@ -66,7 +66,9 @@ Examples:
       }
     }
     if (inputs.length === 0) throw new CliError('export needs --uri URI, --key-file FILE or - (stdin)');
-    const uris = buildMigrationURIs(inputs.map(parseAccount), { batchSize });
+    const keys = inputs.map(parseAccount);
+    for (const [index, key] of keys.entries()) checkExportable(key, inputs[index]!.origin);
+    const uris = buildMigrationURIs(keys, { batchSize });
 
     const files = values.qr === undefined ? [] : batchFileNames(values.qr, uris.length);
     await refuseExistingFiles(files, { force: values.force === true, io });
@@ -99,6 +101,24 @@ function parseAccount({ text, origin }: SecretText): OTPKey {
   } catch (error) {
     if (error instanceof OTPError) throw new CliError(`${origin}: ${error.message}`, { cause: error });
     throw error;
+  }
+}
+
+/**
+ * Refuses, naming the account and where it came from, a key the export format cannot carry (digits other
+ * than 6 or 8, a period other than 30 s). The check is the library's own, run on the key alone, so its
+ * `keys[0].` field path is replaced by the account: `keys[1].periodSeconds` means nothing to the user.
+ */
+function checkExportable(key: OTPKey, origin: string): void {
+  try {
+    buildMigrationURIs([key], { batchId: 0 });
+  } catch (error) {
+    if (!(error instanceof OTPError)) throw error;
+    const name = key.issuer === undefined ? key.account : `${key.issuer}:${key.account}`;
+    throw new CliError(
+      `account ${JSON.stringify(name)} (${origin}) cannot be exported: ${error.message.replaceAll('keys[0].', '')}`,
+      { cause: error },
+    );
   }
 }
 

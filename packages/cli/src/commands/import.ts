@@ -15,15 +15,15 @@ const OPTIONS = {
 export const importCommand: Command = {
   name: 'import',
   summary: 'list the accounts in a Google Authenticator export (text or QR screenshot)',
-  help: `Usage: twofa import [URI... | -] [--image FILE.png]... [--json]
+  help: `Usage: twofa import [URI... | -] [--image FILE.png|FILE.jpg]... [--json]
 
 Reads a Google Authenticator export ("Transfer accounts" > "Export accounts"): the otpauth-migration://
-URI inside its QR code, given as text or as a PNG screenshot of the code. Prints one otpauth:// URI per
-account, ready for twofa code --uri, twofa qr, or another app. An export of many accounts spans several
-QR codes: pass them all. The output holds every secret: keep it private.
+URI inside its QR code, given as text or as a PNG or JPEG screenshot of the code. Prints one otpauth://
+URI per account, ready for twofa code --uri, twofa qr, or another app. An export of many accounts spans
+several QR codes: pass them all. The output holds every secret: keep it private.
 
 Options:
-  --image FILE.png   a screenshot or photo of the export QR code (repeatable)
+  --image FILE       a PNG or JPEG screenshot or photo of the export QR code (repeatable)
   -                  read URIs from standard input, one per line
   --json             print [{issuer, account, secret, algorithm, digits, ...}] as JSON
 
@@ -45,7 +45,9 @@ Examples:
       });
     }
     if (inputs.length === 0) {
-      throw new CliError('import needs an otpauth-migration:// URI, - to read stdin, or --image FILE.png');
+      throw new CliError(
+        'import needs an otpauth-migration:// URI, - to read stdin, or --image FILE (PNG or JPEG)',
+      );
     }
     const keys = inputs.flatMap(parseExport);
     if (values.json === true) {

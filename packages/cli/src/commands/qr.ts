@@ -31,7 +31,7 @@ Examples:
   async run(args, io) {
     const { values, positionals } = parseOptions('qr', args, OPTIONS, 1);
     if (values.out !== undefined) qrImageType(values.out, '--out');
-    const { text, origin } = await readSecretText(positionals[0], values, io);
+    const { text, origin } = await readSecretText(positionals[0], values, io, 'URI');
     checkURI(text, origin);
     if (values.out !== undefined) {
       await writeQRFile(values.out, text, { flag: '--out', force: values.force === true, io });

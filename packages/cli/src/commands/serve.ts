@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { parseIntegerOption, parseOptions } from '../options.ts';
@@ -30,7 +31,8 @@ Example:
     if (values.host !== undefined) env.TWOFA_HOST = values.host;
     if (values.port !== undefined)
       env.TWOFA_PORT = String(parseIntegerOption(values.port, '--port', 0, 65535));
-    if (values['data-dir'] !== undefined) env.TWOFA_DATA_DIR = values['data-dir'];
+    // Relative to the command's working directory, which the service (reading process.cwd()) may not share.
+    if (values['data-dir'] !== undefined) env.TWOFA_DATA_DIR = resolve(io.cwd, values['data-dir']);
     const stop = io.stopSignal();
     // Loaded here, not at the top: no other command should pay for (or depend on) the server's code.
     const server = await import('@twofa/server');
@@ -39,12 +41,8 @@ Example:
       running = await server.serve({ env, log: (line: string) => io.stderr.write(`${line}\n`) });
     } catch (error) {
       if (error instanceof server.ConfigError) throw new CliError(error.message, { cause: error });
-      const code = (error as { code?: unknown }).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new CliError(`cannot listen on that host and port (${code}); try another --port`, {
-          cause: error,
-        });
-      }
+      const message = describeListenError(error);
+      if (message !== undefined) throw new CliError(message, { cause: error });
       throw error;
     }
     io.stderr.write(`twofa serve: listening on ${running.url} (Ctrl-C to stop)\n`);
@@ -54,3 +52,23 @@ Example:
     return 0;
   },
 };
+
+/**
+ * What to do about a failed listen, naming the port or host and both ways to change it (the flag, and the
+ * variable a service manager sets); undefined for errors that are not about the address.
+ */
+function describeListenError(error: unknown): string | undefined {
+  const { code, port, address } = error as { code?: unknown; port?: unknown; address?: unknown };
+  const where = typeof port === 'number' ? `port ${port}` : 'the port';
+  const on = typeof address === 'string' ? ` on ${address}` : '';
+  switch (code) {
+    case 'EADDRINUSE':
+      return `${where}${on} is already in use (EADDRINUSE): stop what is using it, or choose another port with --port or TWOFA_PORT (0 picks a free one)`;
+    case 'EACCES':
+      return `not allowed to listen on ${where}${on} (EACCES; ports below 1024 need privileges): choose another port with --port or TWOFA_PORT`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen${on}: no such address on this machine (EADDRNOTAVAIL); choose another with --host or TWOFA_HOST`;
+    default:
+      return undefined;
+  }
+}

@@ -1,4 +1,4 @@
-import { verifyHOTP, verifyTOTP } from '@twofa/otp';
+import { normalizeCode, verifyHOTP, verifyTOTP } from '@twofa/otp';
 import { type Command, KEY_HELP, SECRET_HELP } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { paint } from '../format.ts';
@@ -21,6 +21,9 @@ const OPTIONS = {
   ...JSON_OPTION,
 } as const;
 
+/** RFC 4226 s5.3: at most 10 digits, so at most 10 groups of them. */
+const MAX_CODE_GROUPS = 10;
+
 /** RFC 6238 s5.2 recommends at most one step of network delay either way. */
 const DEFAULT_TOTP_WINDOW = 1;
 const MAX_WINDOW = 100;
@@ -30,7 +33,8 @@ export const verify: Command = {
   summary: 'check a one-time code: exit 0 when valid, 1 when not',
   help: `Usage: twofa verify CODE [SECRET | -] [options]
 
-Checks CODE against the secret. Prints "valid (delta N)" and exits 0 when it matches, N being how many
+Checks CODE against the secret. CODE may be typed as apps show it: 123 456 (with or without quotes),
+123-456, or with full-width digits. Prints "valid (delta N)" and exits 0 when it matches, N being how many
 time steps (TOTP) or counter values (HOTP) away it was found; prints "invalid" and exits 1 when not.
 Neither the secret nor the code is ever printed.
 
@@ -49,12 +53,8 @@ Examples:
   twofa verify 123456 --hotp --counter 7 --window 5 --key-file token.key
 `,
   async run(args, io) {
-    const { values, positionals } = parseOptions('verify', args, OPTIONS, 2);
-    const [rawCode, secretArg] = positionals;
-    if (rawCode === undefined) throw new CliError('verify needs the CODE to check (see twofa verify --help)');
-    const otp = rawCode.replace(/[\s-]/g, '');
-    // Never echo the code: it may be valid for a few more seconds.
-    if (!/^\d+$/.test(otp)) throw new CliError('CODE must be digits only (spaces are fine)');
+    const { values, positionals } = parseOptions('verify', args, OPTIONS, MAX_CODE_GROUPS + 1);
+    const { otp, secretArg } = splitCodeArguments(positionals);
     const window =
       values.window === undefined ? undefined : parseIntegerOption(values.window, '--window', 0, MAX_WINDOW);
     const key = await resolveKey(secretArg, values, io);
@@ -116,6 +116,29 @@ Examples:
     );
   },
 };
+
+/**
+ * The code and the SECRET argument. Apps show codes in groups ("123 456") and people type them that way
+ * without quotes, so the leading arguments that are all digits are one code; what follows is SECRET.
+ * A real secret is never all digits (base32 has no 0, 1, 8 or 9, and a few digits make no usable key).
+ */
+function splitCodeArguments(positionals: string[]): { otp: string; secretArg: string | undefined } {
+  if (positionals.length === 0)
+    throw new CliError('verify needs the CODE to check (see twofa verify --help)');
+  let groups = 0;
+  while (groups < positionals.length && /^\d+$/.test(normalizeCode(positionals[groups]!))) groups++;
+  // Never echo the code: it may be valid for a few more seconds.
+  if (groups === 0) throw new CliError('CODE must be digits only (spaces and hyphens are fine)');
+  if (positionals.length > groups + 1) {
+    throw new CliError(
+      'too many arguments: verify takes CODE and at most one SECRET (see twofa verify --help)',
+    );
+  }
+  return {
+    otp: positionals.slice(0, groups).map(normalizeCode).join(''),
+    secretArg: positionals[groups],
+  };
+}
 
 function jsonInteger(value: bigint): number | string {
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : String(value);

@@ -1,10 +1,16 @@
-/** Runs the real `twofa` binary in a child process, as a user's shell would. */
+/**
+ * Runs `twofa`: in-process through `run(argv, io)` (the default: most cases test what a command does, and a
+ * process per case made this suite take ~40 s), or as the real binary in a child process, as a user's shell
+ * would (`spawnTwofa`, or `command`), for what only a process shows: the bin, exit codes, pipes, terminals.
+ */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type IO, systemClock } from '../../src/io.ts';
+import { run } from '../../src/run.ts';
 
 export const BIN = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -24,10 +30,38 @@ export interface CliOptions {
 }
 
 /**
- * `twofa ...args`. The child gets a clean environment: no TWOFA_SECRET or NO_COLOR from the caller's shell
- * unless the test passes them.
+ * `twofa ...args` in this process, with what the binary would see from a pipe: stdout not a terminal, the
+ * real clock, `input` as standard input, a clean environment (no TWOFA_SECRET or NO_COLOR from the caller's
+ * shell unless the test passes them), `cwd` (default the temp directory). With `command` it spawns instead.
  */
-export function twofa(args: string[], options: CliOptions = {}): Promise<CliResult> {
+export async function twofa(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  if (options.command !== undefined) return spawnTwofa(args, options);
+  let stdout = '';
+  let stderr = '';
+  const io: IO = {
+    stdout: {
+      write(text) {
+        stdout += text;
+      },
+    },
+    stderr: {
+      write(text) {
+        stderr += text;
+      },
+    },
+    stdin: { read: async () => options.input ?? '' },
+    env: { ...options.env },
+    isTTY: false,
+    cwd: options.cwd ?? tmpdir(),
+    clock: systemClock,
+    stopSignal: () => new AbortController().signal,
+  };
+  const status = await run(args, io);
+  return { status, stdout, stderr };
+}
+
+/** `twofa ...args` as a child process of the real binary (`node src/bin.ts`, or `command`). */
+export function spawnTwofa(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
     const value = process.env[name];

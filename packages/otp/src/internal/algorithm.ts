@@ -1,4 +1,5 @@
 import { OTPError } from '../errors.ts';
+import { describe } from './describe.ts';
 
 /** Hash functions OTP codes are defined over (RFC 6238 s1.2; Key URI `algorithm`). */
 export type Algorithm = 'SHA1' | 'SHA256' | 'SHA512';
@@ -12,6 +13,6 @@ export function assertAlgorithm(value: unknown, field = 'algorithm'): Algorithm 
   }
   throw new OTPError(
     'UNSUPPORTED_ALGORITHM',
-    `${field} must be one of ${ALGORITHMS.join(', ')}, got ${JSON.stringify(String(value)).slice(0, 40)}`,
+    `${field} must be one of ${ALGORITHMS.join(', ')}, got ${describe(value)}`,
   );
 }

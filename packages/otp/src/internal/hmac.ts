@@ -10,6 +10,7 @@
  */
 import { OTPError } from '../errors.ts';
 import { ALGORITHMS, type Algorithm } from './algorithm.ts';
+import { describe } from './describe.ts';
 import { hashFinal, readWordsBE, wordsToBytes } from './sha-blocks.ts';
 import {
   compressSHA1,
@@ -280,7 +281,7 @@ export function prepareHMAC(algorithm: Algorithm, key: Uint8Array): PreparedHMAC
     default:
       throw new OTPError(
         'UNSUPPORTED_ALGORITHM',
-        `algorithm must be one of ${ALGORITHMS.join(', ')}, got ${JSON.stringify(String(algorithm)).slice(0, 40)}`,
+        `algorithm must be one of ${ALGORITHMS.join(', ')}, got ${describe(algorithm)}`,
       );
   }
 }

@@ -1,4 +1,5 @@
 import { OTPError } from '../errors.ts';
+import { describe } from './describe.ts';
 
 /** RFC 4226 s5.3 allows 6 to 10 digits: a 31-bit truncated value has at most 10 decimal digits. */
 export const MIN_DIGITS = 6;
@@ -8,11 +9,14 @@ export const MAX_DIGITS = 10;
 export const DEFAULT_PERIOD_SECONDS = 30;
 export const DEFAULT_DIGITS = 6;
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.slice(0, 20));
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
-    return String(value);
-  return value === null ? 'null' : typeof value;
+/**
+ * The options object every public function takes, else `INVALID_OPTION` naming `field`: without this,
+ * `verifyTOTP(null)` read `null.secret` and threw a TypeError.
+ */
+export function assertOptionsObject(value: unknown, field = 'options'): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new OTPError('INVALID_OPTION', `${field} must be an object, got ${describe(value)}`);
+  }
 }
 
 /** An integer from 6 to 10, else `INVALID_DIGITS`. */

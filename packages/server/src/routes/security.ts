@@ -5,7 +5,7 @@
  */
 import { encodeBase32 } from '@twofa/otp';
 import { Hono } from 'hono';
-import QRCode from 'qrcode';
+import encodeQR from 'qr';
 import type { AppDeps, AppEnv } from '../context.ts';
 import { setSessionCookie } from '../middleware/session/index.ts';
 import { outcomeOf } from '../outcomes.ts';
@@ -229,7 +229,8 @@ function signedIn(c: PageContext): SessionView {
  * minutes left to confirm.
  */
 async function displayOf(enrollment: EnrollmentView, nowMs: number): Promise<EnrollmentDisplay> {
-  const svg = await QRCode.toString(enrollment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
+  // Black modules on a transparent ground: figure.qr in app.css paints the white behind it.
+  const svg = encodeQR(enrollment.uri, 'svg', { ecc: 'medium', border: 4, optimize: true });
   const qrSvg = svg.replace(
     '<svg ',
     '<svg role="img" aria-label="QR code with the key for your authenticator app" focusable="false" ',

@@ -2,7 +2,7 @@
  * The authenticator-app factor (TOTP, RFC 6238): 6-digit codes, one use per time step (a compare-and-set on
  * the credential's last used step), counted against the user's 6-digit code limit (services/throttle.ts).
  */
-import { verifyTOTP } from '@twofa/otp';
+import { normalizeCode as normalizeTypedCode, verifyTOTP } from '@twofa/otp';
 import type { Kysely } from 'kysely';
 import { needsReseal, openSecret, sealSecret, totpSecretContext } from '../../crypto/secret-box.ts';
 import type { Database, TotpCredentialRow } from '../../store/schema.ts';
@@ -14,16 +14,17 @@ import type { SecondFactor } from './types.ts';
 /** What authenticator apps support everywhere: SHA-1, 6 digits, 30 seconds (RFC 6238 s4.1 default X). */
 export const TOTP_DIGITS = 6;
 export const TOTP_PERIOD_SECONDS = 30;
+/** Six digits with separators around each is 13 characters; a longer text is no code (and not worth NFKC). */
+const MAX_TYPED_CODE_CHARS = 32;
 
 /**
- * The digits of a code as typed; undefined when it cannot be a code. Codes are typed or pasted with spaces
- * or hyphens ("123 456", "123-456"), and some phone keyboards type full-width digits ("１２３４５６"): NFKC
- * turns those (and the full-width space and hyphen) into ASCII, then spaces and hyphens go. U+2010 HYPHEN
- * is what NFKC makes of U+2011 NON-BREAKING HYPHEN. Anything else is refused.
+ * The digits of a code as typed; undefined when it cannot be a code. @twofa/otp's normalizeCode is the one
+ * rule (NFKC, then spaces and hyphens go: "123 456", full-width "１２３４５６"); here anything that is not then
+ * exactly 6 ASCII digits is refused before any attempt is spent.
  */
 export function normalizeCode(code: unknown): string | undefined {
-  if (typeof code !== 'string') return undefined;
-  const digits = code.normalize('NFKC').replace(/[\s\-\u2010]+/g, '');
+  if (typeof code !== 'string' || code.length > MAX_TYPED_CODE_CHARS) return undefined;
+  const digits = normalizeTypedCode(code);
   return digits.length === TOTP_DIGITS && /^\d+$/.test(digits) ? digits : undefined;
 }
 

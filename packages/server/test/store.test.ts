@@ -68,7 +68,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       const config = await dialect.makeConfig();
       ({ db, kind } = openDatabase(config));
-      assert.deepEqual(await migrateToLatest(db, kind), ['0001-initial', '0002-throttle']);
+      assert.deepEqual(await migrateToLatest(db, kind), ['0001-initial', '0002-throttle', '0003-audit']);
     });
     after(() => db.destroy());
 
@@ -243,11 +243,11 @@ for (const dialect of DIALECTS) {
         const instances = Array.from({ length: 5 }, () => openDatabase(config));
         try {
           const applied = await Promise.all(instances.map((i) => migrateToLatest(i.db, i.kind)));
-          assert.deepEqual(applied.flat(), ['0001-initial', '0002-throttle']);
+          assert.deepEqual(applied.flat(), ['0001-initial', '0002-throttle', '0003-audit']);
           const { rows } = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(
             instances[0]!.db,
           );
-          assert.equal(rows[0]?.n, 2);
+          assert.equal(rows[0]?.n, 3);
         } finally {
           await Promise.all(instances.map((i) => i.db.destroy()));
         }

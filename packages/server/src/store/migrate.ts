@@ -7,6 +7,7 @@ import { type Kysely, sql } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
 import * as initial from './migrations/0001-initial.ts';
 import * as throttle from './migrations/0002-throttle.ts';
+import * as audit from './migrations/0003-audit.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
@@ -14,6 +15,7 @@ import type { Database } from './schema.ts';
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-throttle': throttle,
+  '0003-audit': audit,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -72,12 +72,43 @@ export interface LoginThrottleTable {
   window_start_ms: number;
 }
 
+/**
+ * The tamper-evident audit log: append-only, numbered from the head (1, 2, 3...), each row chained to the
+ * previous one by `hash` (see crypto/audit-hash.ts). No foreign key on `user_id`: the log outlives accounts.
+ */
+export interface AuditEventsTable {
+  seq: number;
+  at_ms: number;
+  user_id: string | null;
+  /** What happened, e.g. `login.succeeded`. */
+  type: string;
+  /** The client's address (the socket's, unless a trusted proxy is configured). */
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  /** A JSON object in canonical form (sorted keys, no spaces). */
+  details: string;
+  /** The previous row's `hash` (64 zeros for the first row). */
+  prev_hash: string;
+  /** Hex SHA-256 over `prev_hash` and this row's canonical content. */
+  hash: string;
+}
+
+/** The chain's head: one row (id 1) with the last number given out and the last row's hash. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   totp_credentials: TotpCredentialsTable;
   second_factor_throttle: SecondFactorThrottleTable;
   login_throttle: LoginThrottleTable;
+  audit_events: AuditEventsTable;
+  audit_head: AuditHeadTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -87,3 +118,6 @@ export type NewSession = Insertable<SessionsTable>;
 export type TotpCredentialRow = Selectable<TotpCredentialsTable>;
 export type NewTotpCredential = Insertable<TotpCredentialsTable>;
 export type TotpCredentialUpdate = Updateable<TotpCredentialsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;
+export type AuditHeadRow = Selectable<AuditHeadTable>;

@@ -1,0 +1,82 @@
+/**
+ * The audit log's tables. Appending is three statements on the caller's transaction: advance the head
+ * (which serialises appenders), insert the row, record its hash in the head. Rows are never updated or
+ * deleted here.
+ */
+import type { Kysely } from 'kysely';
+import type { AuditEventRow, AuditHeadRow, Database, NewAuditEvent } from './schema.ts';
+
+/** The head is one row with this id. */
+const HEAD_ID = 1;
+
+/**
+ * Takes the next event number and returns it with the hash the new event must chain from. One
+ * `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`: PostgreSQL holds the row lock
+ * until the transaction ends, so a concurrent appender (on any instance) waits, then re-reads the row
+ * and sees this transaction's number and hash; SQLite runs one write transaction at a time. A transaction
+ * that rolls back gives its number back with it, so the numbers have no gaps.
+ */
+export async function advanceAuditHead(trx: Kysely<Database>): Promise<{ seq: number; prevHash: string }> {
+  const row = await trx
+    .updateTable('audit_head')
+    .set((eb) => ({ seq: eb('seq', '+', 1) }))
+    .where('id', '=', HEAD_ID)
+    .returning(['seq', 'hash'])
+    .executeTakeFirst();
+  if (row === undefined) throw new Error('the audit log head (audit_head, id 1) is missing');
+  return { seq: row.seq, prevHash: row.hash };
+}
+
+export async function insertAuditEvent(trx: Kysely<Database>, row: NewAuditEvent): Promise<void> {
+  await trx.insertInto('audit_events').values(row).execute();
+}
+
+/** Records the hash of the event just inserted as the one the next event chains from. */
+export async function setAuditHeadHash(
+  trx: Kysely<Database>,
+  head: { seq: number; hash: string },
+): Promise<void> {
+  const result = await trx
+    .updateTable('audit_head')
+    .set({ hash: head.hash })
+    .where('id', '=', HEAD_ID)
+    .where('seq', '=', head.seq)
+    .executeTakeFirst();
+  // The head row is locked by this transaction since advanceAuditHead, so it still holds our number.
+  if (result.numUpdatedRows !== 1n) {
+    throw new Error(`the audit log head moved past event #${head.seq} inside its own transaction`);
+  }
+}
+
+/** A user's events, newest first. */
+export async function listAuditEventsOfUser(
+  db: Kysely<Database>,
+  input: { userId: string; limit: number },
+): Promise<AuditEventRow[]> {
+  return db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('user_id', '=', input.userId)
+    .orderBy('seq', 'desc')
+    .limit(input.limit)
+    .execute();
+}
+
+/** Up to `limit` events numbered after `afterSeq`, in order (for walking the log in batches). */
+export async function readAuditEvents(
+  db: Kysely<Database>,
+  input: { afterSeq: number; limit: number },
+): Promise<AuditEventRow[]> {
+  return db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('seq', '>', input.afterSeq)
+    .orderBy('seq', 'asc')
+    .limit(input.limit)
+    .execute();
+}
+
+/** The head: the last number given out and the hash of that event (undefined if its row is missing). */
+export async function readAuditHead(db: Kysely<Database>): Promise<AuditHeadRow | undefined> {
+  return db.selectFrom('audit_head').selectAll().where('id', '=', HEAD_ID).executeTakeFirst();
+}

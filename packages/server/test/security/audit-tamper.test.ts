@@ -218,3 +218,19 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`dropping the audit log on ${dialect.name}`, () => {
+    for (const table of ['audit_events', 'audit_head']) {
+      test(`dropping ${table}: 'removed' at #1 (not taken for a log never created)`, async () => {
+        const db = await intactLog(dialect);
+        await sql`drop table ${sql.table(table)}`.execute(db);
+        const verified = await verifyAuditChain(db);
+        assert.equal(verified.ok, false);
+        assert.ok(!verified.ok);
+        assert.deepEqual({ seq: verified.seq, problem: verified.problem }, { seq: 1, problem: 'removed' });
+        assert.match(verified.message, new RegExp(`the table ${table} is missing .*dropped`));
+      });
+    }
+  });
+}

@@ -74,6 +74,14 @@ for (const dialect of DIALECTS) {
       assert.match(result.stdout, /^audit log broken at event #4: event #4 is missing/);
     });
 
+    test('the head row deleted: exit 1, saying so', async () => {
+      const { db, env } = await logOf(3);
+      await sql`delete from audit_head`.execute(db);
+      const result = await twofaInProcess(['audit', 'verify'], env);
+      assert.equal(result.status, 1, result.stderr);
+      assert.match(result.stdout, /^audit log broken: the head of the audit log .* is missing/);
+    });
+
     test('a database twofa serve has not migrated yet: exit 2, start twofa serve once', async () => {
       const config = await dialect.makeConfig();
       let env: Record<string, string>;

@@ -55,7 +55,8 @@ Example:
       io.stdout.write(`audit log intact: ${result.count} events, head ${result.headHash}\n`);
       return 0;
     }
-    io.stdout.write(`audit log broken at event #${result.seq}: ${result.message}\n`);
+    const where = result.seq > 0 ? ` at event #${result.seq}` : '';
+    io.stdout.write(`audit log broken${where}: ${result.message}\n`);
     return 1;
   },
 };

@@ -35,7 +35,7 @@ export type AuditVerification =
       ok: false;
       /** Events verified intact before the problem. */
       count: number;
-      /** The event at fault (the first missing one for 'removed' and 'head'). */
+      /** The event at fault (the first missing one for 'removed' and 'head'; 0 when the head row is gone). */
       seq: number;
       problem: 'changed' | 'removed' | 'inserted' | 'head';
       /** Names the event and what happened, for an operator. */

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { OTPError } from '@twofa/otp';
 import type { Command } from './command.ts';
+import { audit } from './commands/audit.ts';
 import { code } from './commands/code.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   importCommand,
   exportCommand,
   serve,
+  audit,
 ];
 
 const MAIN_HELP = `Usage: twofa <command> [options]
@@ -43,7 +45,8 @@ Options for every command:
 
 twofa --version prints the version.
 
-Exit status: 0 ok, 1 the code is invalid (verify), 2 usage or input error.
+Exit status: 0 ok, 1 the code is invalid (verify) or the audit log is broken (audit verify),
+2 usage or input error.
 
 Example:
   twofa keygen --issuer Example --account alice@example.com --key-file alice.key

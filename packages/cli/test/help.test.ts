@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertUsageError, REPO_ROOT, twofa } from './support/cli.ts';
 
-const COMMANDS = ['keygen', 'code', 'verify', 'uri', 'qr', 'import', 'export', 'serve'];
+const COMMANDS = ['keygen', 'code', 'verify', 'uri', 'qr', 'import', 'export', 'serve', 'audit'];
 /** Commands that read a secret, whose help must say how to keep it out of ps and shell history. */
 const SECRET_COMMANDS = ['code', 'verify', 'uri', 'qr'];
 

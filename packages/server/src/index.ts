@@ -9,6 +9,7 @@ import { type Config, loadConfig } from './config.ts';
 import { openServices } from './services/index.ts';
 
 export { type CreateAppOptions, createApp } from './app.ts';
+export { AuditLogUnavailableError, type AuditVerification, verifyAuditLog } from './audit.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 
 export interface ServeOptions {

@@ -8,12 +8,14 @@ import { auditHash, canonicalAuditContent, canonicalJson, GENESIS_HASH } from '.
 import {
   advanceAuditHead,
   insertAuditEvent,
+  isAuditMigrationRecorded,
   listAuditEventsOfUser,
   readAuditEvents,
   readAuditHead,
   setAuditHeadHash,
 } from '../store/audit-repo.ts';
 import type { AuditEventRow, Database } from '../store/schema.ts';
+import { isUndefinedTable } from '../store/undefined-table.ts';
 
 /** One event as the services describe it. Never put a password, code, secret, token or session id in it. */
 export interface AuditRecord {
@@ -33,7 +35,7 @@ export type AuditVerification =
       ok: false;
       /** Events verified intact before the problem. */
       count: number;
-      /** The event at fault (the first missing one for 'removed' and 'head'). */
+      /** The event at fault (the first missing one for 'removed' and 'head'; 0 when the head row is gone). */
       seq: number;
       problem: 'changed' | 'removed' | 'inserted' | 'head';
       /** Names the event and what happened, for an operator. */
@@ -116,9 +118,27 @@ type Finding = Omit<Problem, 'ok' | 'count'>;
 /**
  * Walks the whole log in order, in one read-only snapshot (REPEATABLE READ on PostgreSQL, one read
  * transaction on SQLite), so events appended meanwhile neither appear half-way nor look like tampering.
- * Returns the first problem, or the count and the head when every link holds.
+ * Returns the first problem, or the count and the head when every link holds. Audit tables dropped after
+ * the migration created them are a problem found ('removed'); a database never migrated that far makes
+ * this throw the driver's undefined-table error.
  */
 export async function verifyAuditChain(db: Kysely<Database>): Promise<AuditVerification> {
+  try {
+    return await walkAuditChain(db);
+  } catch (error) {
+    if (isUndefinedTable(error) && (await isAuditMigrationRecorded(db))) {
+      const table = /audit_head/.test((error as Error).message) ? 'audit_head' : 'audit_events';
+      return fail(0, {
+        seq: 1,
+        problem: 'removed',
+        message: `the table ${table} is missing although the migration that created it ran: the audit log was dropped`,
+      });
+    }
+    throw error;
+  }
+}
+
+async function walkAuditChain(db: Kysely<Database>): Promise<AuditVerification> {
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
@@ -150,8 +170,9 @@ export async function verifyAuditChain(db: Kysely<Database>): Promise<AuditVerif
     });
 }
 
-function fail(count: number, finding: Finding): Problem {
-  return { ok: false, count, ...finding };
+/** `accepted` events (1 to `accepted`) passed; the count reported is of those before the event at fault. */
+function fail(accepted: number, finding: Finding): Problem {
+  return { ok: false, count: Math.max(0, Math.min(accepted, finding.seq - 1)), ...finding };
 }
 
 /**

@@ -3,8 +3,9 @@
  * (which serialises appenders), insert the row, record its hash in the head. Rows are never updated or
  * deleted here.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AuditEventRow, AuditHeadRow, Database, NewAuditEvent } from './schema.ts';
+import { isUndefinedTable } from './undefined-table.ts';
 
 /** The head is one row with this id. */
 const HEAD_ID = 1;
@@ -79,4 +80,23 @@ export async function readAuditEvents(
 /** The head: the last number given out and the hash of that event (undefined if its row is missing). */
 export async function readAuditHead(db: Kysely<Database>): Promise<AuditHeadRow | undefined> {
   return db.selectFrom('audit_head').selectAll().where('id', '=', HEAD_ID).executeTakeFirst();
+}
+
+/** The migration that creates the audit tables, as migrate.ts names it. */
+const AUDIT_MIGRATION = '0003-audit';
+
+/**
+ * Whether Kysely's bookkeeping records the audit tables as created: tells a database never migrated this
+ * far from one whose audit tables were dropped afterwards.
+ */
+export async function isAuditMigrationRecorded(db: Kysely<Database>): Promise<boolean> {
+  try {
+    const { rows } = await sql<{
+      name: string;
+    }>`select name from kysely_migration where name = ${AUDIT_MIGRATION}`.execute(db);
+    return rows.length > 0;
+  } catch (error) {
+    if (isUndefinedTable(error)) return false;
+    throw error;
+  }
 }

@@ -68,8 +68,9 @@ export function createAccountService(ctx: ServiceContext): AccountService {
             created_at_ms: nowMs,
             updated_at_ms: nowMs,
           });
+          const session = await issueSession(ctx, trx, userId, 'full');
           await ctx.events.record(trx, { type: 'account.created', userId });
-          return issueSession(ctx, trx, userId, 'full');
+          return session;
         });
         return issued;
       } catch (error) {
@@ -112,8 +113,9 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       const issued = await ctx.db.transaction().execute(async (trx) => {
         await updatePasswordHash(trx, { id: userId, passwordHash, nowMs: ctx.nowMs() });
         await deleteSessionsOfUser(trx, userId);
+        const session = await issueSession(ctx, trx, userId, 'full');
         await ctx.events.record(trx, { type: 'password.changed', userId });
-        return issueSession(ctx, trx, userId, 'full');
+        return session;
       });
       return issued;
     },

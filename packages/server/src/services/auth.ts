@@ -61,9 +61,11 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       }
       const factors = await enrolledFactors(ctx.db, user.id);
       if (!hasPrimaryFactor(factors)) {
+        // The audit row last in each transaction: it holds the chain's head until the commit.
         const issued = await ctx.db.transaction().execute(async (trx) => {
+          const session = await issueSession(ctx, trx, user.id, 'full');
           await ctx.events.record(trx, { type: 'sign_in.succeeded', userId: user.id, factor: 'none' });
-          return issueSession(ctx, trx, user.id, 'full');
+          return session;
         });
         return { kind: 'full', issued };
       }
@@ -111,8 +113,9 @@ export function createAuthService(ctx: ServiceContext): AuthService {
           { userId, code: normalized, purpose: 'sign_in' },
           async (trx) => {
             if (!(await deleteSession(trx, row.id))) return undefined;
+            const session = await issueSession(ctx, trx, userId, 'full');
             await ctx.events.record(trx, { type: 'sign_in.succeeded', userId, factor: kind });
-            return issueSession(ctx, trx, userId, 'full');
+            return session;
           },
         );
       } catch (error) {

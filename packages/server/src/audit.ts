@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from './config.ts';
 import { type AuditVerification, verifyAuditChain } from './services/audit-log.ts';
+import { isUndefinedTable } from './store/errors.ts';
 import { openDatabase, sqlitePath } from './store/open.ts';
-import { isUndefinedTable } from './store/undefined-table.ts';
 
 export type { AuditVerification } from './services/audit-log.ts';
 

@@ -14,8 +14,8 @@ import {
   readAuditHead,
   setAuditHeadHash,
 } from '../store/audit-repo.ts';
+import { isUndefinedTable } from '../store/errors.ts';
 import type { AuditEventRow, Database } from '../store/schema.ts';
-import { isUndefinedTable } from '../store/undefined-table.ts';
 
 /** One event as the services describe it. Never put a password, code, secret, token or session id in it. */
 export interface AuditRecord {

@@ -4,8 +4,8 @@
  * deleted here.
  */
 import { type Kysely, sql } from 'kysely';
+import { isUndefinedTable } from './errors.ts';
 import type { AuditEventRow, AuditHeadRow, Database, NewAuditEvent } from './schema.ts';
-import { isUndefinedTable } from './undefined-table.ts';
 
 /** The head is one row with this id. */
 const HEAD_ID = 1;

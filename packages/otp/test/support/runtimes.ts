@@ -74,8 +74,11 @@ function install(name: RuntimeName, spec: RuntimeSpec): Runtime {
       { cwd: prefix, encoding: 'utf8', shell: process.platform === 'win32' },
     );
     if (result.status !== 0) {
-      const last = `${result.stderr ?? ''}`.trim().split('\n').pop() ?? '';
-      return { skip: `${name}: npm install ${spec.npmPackage} failed (${last || `exit ${result.status}`})` };
+      // npm's first error line says what went wrong (code ECONNREFUSED, 404 ...); its last one names a log file.
+      const why = `${result.stderr ?? ''}`
+        .split('\n')
+        .find((line) => /^npm error (?!A complete log)/.test(line));
+      return { skip: `${name}: npm install ${spec.npmPackage} failed (${why ?? `exit ${result.status}`})` };
     }
     if (!runs(path)) return { skip: `${name}: ${spec.npmPackage} installed no working ${spec.executable}` };
   }

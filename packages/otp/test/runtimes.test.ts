@@ -5,27 +5,17 @@
 // The threat: a package that only works inside this repository (issue #8: exports pointing at .ts files).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { packWorkspaces, REPO } from './support/pack.ts';
 import { findRuntime, type Runtime } from './support/runtimes.ts';
 import { skipUnlessTool } from './support/tools.ts';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const OTP = join(REPO, 'packages', 'otp');
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 const TSC = join(REPO, 'node_modules', '.bin', 'tsc');
 
@@ -39,30 +29,13 @@ const runtimes: Record<string, Runtime> = {
 
 let dir: string;
 let consumer: string;
-let packedFiles: string[];
+let packedFiles: readonly string[];
 let tarball: string;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'twofa-runtimes-'));
-  // Pack from a copy of what the package is made of, so the test never rewrites the real package.json.
-  const repo = join(dir, 'repo');
-  for (const path of [
-    'tsconfig.base.json',
-    'scripts',
-    'packages/otp/package.json',
-    'packages/otp/README.md',
-  ]) {
-    cpSync(join(REPO, path), join(repo, path), { recursive: true });
-  }
-  cpSync(join(OTP, 'tsconfig.build.json'), join(repo, 'packages/otp/tsconfig.build.json'));
-  cpSync(join(OTP, 'src'), join(repo, 'packages/otp/src'), { recursive: true });
-  symlinkSync(join(REPO, 'node_modules'), join(repo, 'node_modules'), 'dir');
-  const pack = run('npm', ['pack', '--json', '--pack-destination', dir], join(repo, 'packages/otp'));
-  const [packed] = JSON.parse(pack.slice(pack.indexOf('['))) as [
-    { filename: string; files: { path: string }[] },
-  ];
-  packedFiles = packed.files.map((file) => file.path);
-  tarball = join(dir, packed.filename);
+  const [packed] = packWorkspaces(['otp'], dir);
+  ({ tarball, files: packedFiles } = packed!);
 
   consumer = join(dir, 'consumer');
   mkdirSync(consumer);

@@ -2,4 +2,4 @@
 // npm test loads TypeScript an older Node.js cannot run. The rule lives with the twofa command's own check.
 import { requireNode } from '../packages/cli/bin/require-node.js';
 
-requireNode(process.argv[2] ?? 'twofa');
+requireNode(process.argv[2] || 'twofa');

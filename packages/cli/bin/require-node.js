@@ -1,4 +1,4 @@
-// Plain JavaScript that any Node.js can parse (no TypeScript, nothing newer than ES2017): it runs before
+// Plain JavaScript that any Node.js with ES modules can parse (checked with 14 and 16): it runs before
 // code that Node.js < 24 cannot load, so the user reads what to do instead of ERR_UNKNOWN_FILE_EXTENSION.
 
 /** The oldest Node.js major version twofa's command, server and tests run on. */

@@ -4,4 +4,4 @@
 import { requireNode } from './require-node.js';
 
 requireNode(process.argv[2] === 'serve' ? 'twofa serve' : 'twofa');
-await import('#main');
+import('#main');

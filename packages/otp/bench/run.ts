@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: @twofa/otp beside its peers (otpauth, otplib) in one process, interleaved rounds, medians.
+ * Then the size each library adds to a browser bundle (esbuild, minified and gzip).
  * Prints ops/s and the ratios the otp issue sets as targets:
  *   - wrong-code verify (window +-1) with a fresh key: twofa / otpauth >= 20
  *   - HMAC-SHA1 rate with a reused key: >= 50% of `openssl speed -hmac sha1` at 16-byte blocks
  */
+import { version as esbuildVersion } from 'esbuild';
 import * as OTPAuth from 'otpauth';
 import { generateSync as otplibGenerate, verifySync as otplibVerify } from 'otplib';
 import { encodeBase32, generateSecret, generateTOTP, prepareTOTP, verifyTOTP } from '../src/index.ts';
+import { measureBundleSizes } from './bundle-size.ts';
 import { benchHMAC } from './hmac.ts';
 import { type Contender, compare, formatRate, type Measured } from './measure.ts';
 
@@ -139,4 +142,16 @@ if (Number.isNaN(openssl)) {
     `  HMAC-SHA1 reused key: twofa = ${(perCPU * 100).toFixed(0)}% of openssl speed -hmac sha1 16-byte per CPU-second ` +
       `(${(wall * 100).toFixed(0)}% by wall clock) (target >= 50%) ${perCPU >= 0.5 ? 'OK' : 'MISSED'}`,
   );
+}
+
+const sizes = await measureBundleSizes();
+const kB = (bytes: number): string => `${(bytes / 1000).toFixed(1)} kB`;
+console.log(`\nBundle size (esbuild ${esbuildVersion}, browser ESM, minified / gzip -9):`);
+for (const entry of new Set(sizes.map((size) => size.entry))) {
+  console.log(`  ${entry}`);
+  for (const size of sizes.filter((s) => s.entry === entry)) {
+    console.log(
+      `    ${size.library.padEnd(34)} ${kB(size.minifiedBytes).padStart(9)} / ${kB(size.gzipBytes)}`,
+    );
+  }
 }

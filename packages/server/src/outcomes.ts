@@ -43,7 +43,10 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
       'Too many wrong codes were entered for this account, so codes from the app are refused for now. ' +
       'A recovery code still works.',
   },
-  RECOVERY_RATE_LIMITED: { status: 429, message: 'Too many wrong recovery codes for this account.' },
+  RECOVERY_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many wrong recovery codes for this account. Check the code against your saved list.',
+  },
   // The same words for every email, with or without an account (account enumeration).
   RATE_LIMITED: { status: 429, message: 'Too many failed attempts to sign in with this email.' },
   SESSION_EXPIRED: { status: 401, message: 'Your sign-in expired. Log in again.' },

@@ -136,6 +136,17 @@ for (const dialect of DIALECTS) {
       clock.advance(30_000);
     });
 
+    test('a sign-in started before the upgrade (its pending session names no factors) still takes a right code', async () => {
+      const user = await signUpWithTotp(services, clock);
+      const login = await services.auth.login({ email: user.email, password: user.password });
+      await db.updateTable('sessions').set({ factors: null }).where('user_id', '=', user.userId).execute();
+      const issued = await services.auth.verifySecondFactor({
+        pendingToken: login.issued.token,
+        code: codeAt(user.secret, clock.nowMs()),
+      });
+      assert.equal(issued.session.state, 'full');
+    });
+
     test('turning 2FA off while a sign-in waits for a code ends that sign-in', async () => {
       const user = await signUpWithTotp(services, clock);
       const { issued } = await services.auth.login({ email: user.email, password: user.password });

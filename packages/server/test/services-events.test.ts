@@ -119,6 +119,33 @@ for (const dialect of DIALECTS) {
       assert.ok(!types.includes('password.changed'));
     });
 
+    test('a refused change is recorded: a stolen session guessing on the security page shows', async () => {
+      const email = uniqueEmail('events');
+      const { session } = await services.accounts.signUp({ email, password: PASSWORD });
+      const { secret } = await services.totp.beginEnrollment(session.userId);
+      await services.totp.confirmEnrollment({
+        userId: session.userId,
+        password: PASSWORD,
+        code: codeAt(secret, clock.nowMs()),
+      });
+      clock.advance(30_000);
+      const right = codeAt(secret, clock.nowMs());
+      const wrong = right === '000000' ? '111111' : '000000';
+      await rejectsCode(
+        services.totp.disable({ userId: session.userId, password: 'guessed password', code: right }),
+        'WRONG_PASSWORD',
+      );
+      await rejectsCode(
+        services.totp.disable({ userId: session.userId, password: PASSWORD, code: wrong }),
+        'INVALID_CODE',
+      );
+      const refused = (await services.audit.recentEvents(session.userId))
+        .filter((e) => e.type === 'reauthentication.failed')
+        .map((e) => e.details);
+      assert.deepEqual(refused, [{ step: 'second_factor', factor: 'totp' }, { step: 'password' }]);
+      assert.equal((await services.accounts.getUser(session.userId))?.totpEnabled, true);
+    });
+
     test('the security page lists at most the last 20', async () => {
       const email = uniqueEmail('events');
       const { session } = await services.accounts.signUp({ email, password: PASSWORD });

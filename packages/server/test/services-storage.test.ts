@@ -203,6 +203,23 @@ for (const dialect of DIALECTS) {
         assert.equal(await keyIdOf(), 'k2');
         clock.advance(30_000);
 
+        // The user's recovery codes are hashed under k1 and cannot be re-hashed: dropping k1 now would void
+        // them, so the start is refused, naming k1...
+        await assert.rejects(openServices({ ...base, masterKey: k2 }, quiet), (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.match(error.message, /k1 that unused recovery codes are hashed under/);
+          return true;
+        });
+        // ...until the user makes a new set (under k2).
+        services = await openServices({ ...base, masterKey: `${k2},${k1}` }, quiet);
+        await services.recovery.regenerate({
+          userId: user.userId,
+          password: user.password,
+          code: codeAt(user.secret, clock.nowMs()),
+        });
+        await services.close();
+        clock.advance(30_000);
+
         services = await openServices({ ...base, masterKey: k2 }, quiet);
         login = await services.auth.login({ email: user.email, password: user.password });
         await services.auth.verifySecondFactor({

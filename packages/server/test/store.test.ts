@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
+import type { Config } from '../src/config.ts';
 import { isUniqueViolation } from '../src/store/errors.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
-import { type DatabaseKind, openDatabase } from '../src/store/open.ts';
+import { type DatabaseKind, openDatabase, sqlitePath } from '../src/store/open.ts';
 import type { Database, NewSession, NewTotpCredential } from '../src/store/schema.ts';
 import { purgeExpiredSessions, spendAttempt } from '../src/store/sessions-repo.ts';
 import { claimStep, findCredential, insertCredential } from '../src/store/totp-credentials-repo.ts';
@@ -67,9 +69,10 @@ for (const dialect of DIALECTS) {
   describe(`store on ${dialect.name}`, () => {
     let db: Kysely<Database>;
     let kind: DatabaseKind;
+    let config: Config;
 
     before(async () => {
-      const config = await dialect.makeConfig();
+      config = await dialect.makeConfig();
       ({ db, kind } = openDatabase(config));
       assert.deepEqual(await migrateToLatest(db, kind), ALL_MIGRATIONS);
     });
@@ -230,6 +233,29 @@ for (const dialect of DIALECTS) {
     });
 
     if (dialect.name === 'sqlite') {
+      test('SQLite: a read-write transaction holds the write lock from its start; a read-only one blocks no writer', async () => {
+        const other = new DatabaseSync(sqlitePath(config.dataDir));
+        other.exec('PRAGMA busy_timeout = 50');
+        const write = () => other.exec(`update users set updated_at_ms = updated_at_ms where id = 'none'`);
+        try {
+          // BEGIN IMMEDIATE: another process's write waits (then fails here, after 50 ms) even before ours writes.
+          await db.transaction().execute(async (trx) => {
+            await sql`select count(*) from users`.execute(trx);
+            assert.throws(write, /database is locked/);
+          });
+          // A read-only walk (twofa audit verify) reads a WAL snapshot: writers go on.
+          await db
+            .transaction()
+            .setAccessMode('read only')
+            .execute(async (trx) => {
+              await sql`select count(*) from users`.execute(trx);
+              assert.doesNotThrow(write);
+            });
+        } finally {
+          other.close();
+        }
+      });
+
       test('SQLite runs in WAL mode with a busy timeout and foreign keys on', async () => {
         const { rows: journal } = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db);
         const { rows: busy } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(db);

@@ -91,12 +91,14 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       if (
         code === 'INVALID_CODE' ||
         code === 'INVALID_RECOVERY_CODE' ||
+        code === 'RECOVERY_RATE_LIMITED' || // a right recovery code still works: keep the form
         code === 'MALFORMED_CODE' ||
         code === 'INVALID_INPUT'
       ) {
+        setRetryAfter(c, outcome);
         return render(c, page({ error: message }), status);
       }
-      if (code === 'SECOND_FACTOR_LOCKED' || code === 'RECOVERY_RATE_LIMITED') {
+      if (code === 'SECOND_FACTOR_LOCKED') {
         setRetryAfter(c, outcome);
         return render(c, page({ locked: message }), status);
       }

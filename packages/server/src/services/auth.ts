@@ -78,7 +78,10 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       if (row === undefined) throw new ServiceError('SESSION_EXPIRED');
       if (row.state !== 'pending') throw new ServiceError('NOT_PENDING');
       const userId = row.user_id;
-      if (!decodeFactorKinds(row.factors).includes(kind)) throw new ServiceError('FACTOR_NOT_AVAILABLE');
+      // A pending session from before the factor seam (migration 0004) names no kinds: whatever the user has.
+      const allowed =
+        row.factors === null ? await enrolledFactors(ctx.db, userId) : decodeFactorKinds(row.factors);
+      if (!allowed.includes(kind)) throw new ServiceError('FACTOR_NOT_AVAILABLE');
       const factor = factorOf(kind);
       // What cannot be a code is no guess: it spends no attempt.
       const normalized = factor.normalize(code);

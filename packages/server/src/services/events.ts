@@ -24,6 +24,14 @@ export type DomainEvent =
       readonly factor?: FactorKind;
       readonly attemptsLeft?: number;
     }
+  | {
+      /** A signed-in change (2FA off, new app, new recovery codes, new password) refused: who asked may
+       *  hold a stolen session. */
+      readonly type: 'reauthentication.failed';
+      readonly userId: string;
+      readonly step: SignInStep;
+      readonly factor?: FactorKind;
+    }
   | { readonly type: 'second_factor.enabled'; readonly userId: string; readonly factor: FactorKind }
   | { readonly type: 'second_factor.disabled'; readonly userId: string; readonly factor: FactorKind }
   | { readonly type: 'second_factor.replaced'; readonly userId: string; readonly factor: FactorKind }

@@ -13,6 +13,7 @@ import {
   parseKeyring,
   totpSecretContext,
 } from '../crypto/secret-box.ts';
+import { listRecoveryCodeKeyIdsInUse } from '../store/recovery-codes-repo.ts';
 import type { Database } from '../store/schema.ts';
 import { listRecentSealedSecrets, listSecretKeyIds } from '../store/totp-credentials-repo.ts';
 
@@ -109,6 +110,17 @@ async function assertKeyringOpensStoredSecrets(
       'TWOFA_MASTER_KEY',
       `lacks key id(s) ${missing.join(', ')} that stored TOTP secrets are sealed under; keep old keys in the ` +
         'list after the current one until every secret has been re-sealed',
+    );
+  }
+  // Recovery codes are hashed under a subkey of the key that made them and cannot be re-hashed (only their
+  // owner knows them): dropping that key would void them silently, so refuse it as for secrets.
+  const recoveryMissing = (await listRecoveryCodeKeyIdsInUse(db)).filter((keyId) => !keyring.keys.has(keyId));
+  if (recoveryMissing.length > 0) {
+    throw new ConfigError(
+      'TWOFA_MASTER_KEY',
+      `lacks key id(s) ${recoveryMissing.join(', ')} that unused recovery codes are hashed under; keep old keys ` +
+        'in the list until those codes are used or replaced (SELECT DISTINCT key_id FROM recovery_codes WHERE ' +
+        'used_at_ms IS NULL)',
     );
   }
   for (const keyId of keyIds) {

@@ -40,10 +40,10 @@ export const PASSWORD_WINDOW_MS = 15 * 60 * 1000;
  */
 export const RECOVERY_CODE_COUNT = 10;
 /**
- * Wrong recovery codes per account: 10 in a window of 15 minutes. A backstop only: NIST SP 800-63B s5.1.2.2
- * asks for rate limiting when a look-up secret has fewer than 64 bits; ours have 80, so guessing is hopeless
- * and the limit caps the load. Separate from the 6-digit lock, so an attacker who burns the 6-digit budget
- * cannot lock the owner out of their recovery codes.
+ * Wrong recovery codes per account: 10 in a window of 15 minutes, then wrong ones get a 429 and a wait. A
+ * backstop only: NIST SP 800-63B s5.1.2.2 asks for rate limiting when a look-up secret has fewer than 64 bits;
+ * ours have 80, so guessing is hopeless. It never refuses a right code (nor does the 6-digit lock), so someone
+ * who has the password cannot lock the owner out of their recovery codes.
  */
 export const MAX_RECOVERY_FAILURES = 10;
 export const RECOVERY_WINDOW_MS = 15 * 60 * 1000;

@@ -6,13 +6,13 @@
  * Threat: a stolen signed-in session. Both checks count against the same limits as signing in (passwords per
  * email, 6-digit codes per user, recovery codes per user), so such a session is no place to guess from.
  */
-import type { UserRow } from '../store/schema.ts';
+import type { Kysely } from 'kysely';
+import type { Database, UserRow } from '../store/schema.ts';
 import { findUserById } from '../store/users-repo.ts';
 import { preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
 import { enrolledFactors, factorsAccepting } from './factors/index.ts';
-import type { SecondFactor } from './factors/types.ts';
 import { clearPasswordFailures, reservePasswordAttempt } from './throttle.ts';
 import { ServiceError } from './types.ts';
 
@@ -37,20 +37,23 @@ export async function checkCurrentPassword(
     typeof password !== 'string' ||
     !(await ctx.passwords.verify(preparePassword(password), user.password_hash))
   ) {
+    await ctx.events.record(ctx.db, { type: 'reauthentication.failed', userId: user.id, step: 'password' });
     throw new ServiceError('WRONG_PASSWORD', { field });
   }
   await clearPasswordFailures(ctx, emailKey);
 }
 
 /**
- * Password, then a current code of any factor the user has (claimed: it cannot be used again). Throws
- * TOTP_NOT_ENABLED when the user has no second factor, MALFORMED_CODE when the code fits none of theirs, and
- * the factor's limit and wrong-code errors. Returns the factor that took the code.
+ * Password, then a current code of any factor the user has (claimed: it cannot be used again), then
+ * `change` in the claim's transaction: the code is used up only together with the change it allowed.
+ * Throws TOTP_NOT_ENABLED when the user has no second factor, MALFORMED_CODE when the code fits none of
+ * theirs, and the factor's limit and wrong-code errors.
  */
-export async function reauthenticate(
+export async function reauthenticate<T>(
   ctx: ServiceContext,
   input: { userId: string; password: unknown; code: unknown },
-): Promise<SecondFactor> {
+  change: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
   const user = await requireUser(ctx, input.userId);
   const kinds = await enrolledFactors(ctx.db, user.id);
   if (kinds.length === 0) throw new ServiceError('TOTP_NOT_ENABLED');
@@ -69,8 +72,14 @@ export async function reauthenticate(
     ctx,
     factor,
     { userId: user.id, code, purpose: 'reauthenticate' },
-    async () => true,
+    async (trx) => ({ value: await change(trx) }),
   );
-  if (result.ok !== true) throw new ServiceError(factor.wrongCode, { field: 'code' });
-  return factor;
+  if (result.ok === true) return result.value.value;
+  await ctx.events.record(ctx.db, {
+    type: 'reauthentication.failed',
+    userId: user.id,
+    step: 'second_factor',
+    factor: factor.kind,
+  });
+  throw new ServiceError(factor.wrongCode, { field: 'code' });
 }

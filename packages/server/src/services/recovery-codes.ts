@@ -45,8 +45,7 @@ export async function issueRecoveryCodes(
 export function createRecoveryService(ctx: ServiceContext): RecoveryService {
   return {
     async regenerate({ userId, password, code }) {
-      await reauthenticate(ctx, { userId, password, code });
-      return ctx.db.transaction().execute((trx) => issueRecoveryCodes(ctx, trx, userId));
+      return reauthenticate(ctx, { userId, password, code }, (trx) => issueRecoveryCodes(ctx, trx, userId));
     },
   };
 }

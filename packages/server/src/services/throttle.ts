@@ -135,18 +135,21 @@ function recoveryKey(userId: string): string {
 }
 
 /**
- * Counts a recovery-code attempt for the user before it is checked; throws RECOVERY_RATE_LIMITED when the
- * user's window is used up. Returns the attempts used in the window, this one included.
+ * Counts a recovery-code attempt for the user before it is checked. Returns the attempts used in the window,
+ * this one included, or undefined when the window is already full. A full window does not refuse the attempt:
+ * recovery codes (80 bits) cannot be guessed, so the window only slows wrong ones (see rejectRecoveryCode) and
+ * never keeps the owner's right code out; otherwise anyone with the password could close it for them.
  */
-export async function reserveRecoveryAttempt(ctx: ServiceContext, userId: string): Promise<number> {
-  const used = await reserveLoginAttempt(ctx.db, {
+export async function reserveRecoveryAttempt(
+  ctx: ServiceContext,
+  userId: string,
+): Promise<number | undefined> {
+  return reserveLoginAttempt(ctx.db, {
     emailKey: recoveryKey(userId),
     nowMs: ctx.nowMs(),
     maxFailures: MAX_RECOVERY_FAILURES,
     windowMs: RECOVERY_WINDOW_MS,
   });
-  if (used === undefined) throw recoveryRateLimited(await recoveryWaitMs(ctx, userId));
-  return used;
 }
 
 /** A right recovery code: the user's wrong ones start over. */
@@ -154,15 +157,23 @@ export async function clearRecoveryFailures(ctx: ServiceContext, userId: string)
   await clearLoginFailures(ctx.db, recoveryKey(userId));
 }
 
-/** How long the user's recovery codes are still refused for; 0 when they are not. */
+/** How long wrong recovery codes are still answered with a wait; 0 when they are not. */
 export async function recoveryWaitMs(ctx: ServiceContext, userId: string): Promise<number> {
   const window = await findLoginWindow(ctx.db, recoveryKey(userId));
   if (window === undefined || window.failures < MAX_RECOVERY_FAILURES) return 0;
   return Math.max(0, window.windowStartMs + RECOVERY_WINDOW_MS - ctx.nowMs());
 }
 
-/** A wrong recovery code (already counted): attempts left in the window; records the window closing. */
-export async function rejectRecoveryCode(ctx: ServiceContext, userId: string, used: number): Promise<number> {
+/**
+ * A wrong recovery code: attempts left in the window; once the window is full, throws RECOVERY_RATE_LIMITED
+ * (429 with the wait), and records the window closing once.
+ */
+export async function rejectRecoveryCode(
+  ctx: ServiceContext,
+  userId: string,
+  used: number | undefined,
+): Promise<number> {
+  if (used === undefined) throw recoveryRateLimited(await recoveryWaitMs(ctx, userId));
   const left = MAX_RECOVERY_FAILURES - used;
   if (left <= 0) {
     const minutes = Math.ceil(RECOVERY_WINDOW_MS / 60_000);

@@ -143,9 +143,8 @@ export function createTotpService(ctx: ServiceContext): TotpService {
 
     async disable({ userId, password, code }) {
       await requireTotp(userId);
-      await reauthenticate(ctx, { userId, password, code });
       // Recovery codes stand in for the app: with the app gone, so are they (a new set comes with the next).
-      await ctx.db.transaction().execute(async (trx) => {
+      await reauthenticate(ctx, { userId, password, code }, async (trx) => {
         await deleteCredentialsOfUser(trx, userId);
         await deleteRecoveryCodesOfUser(trx, userId);
         await ctx.events.record(trx, { type: 'second_factor.disabled', userId, factor: 'totp' });
@@ -154,7 +153,8 @@ export function createTotpService(ctx: ServiceContext): TotpService {
 
     async beginReplacement({ userId, password, code }) {
       await requireTotp(userId);
-      await reauthenticate(ctx, { userId, password, code });
+      // The new secret is made after the claim (its own transaction retries a race between two tabs).
+      await reauthenticate(ctx, { userId, password, code }, async () => undefined);
       const user = await requireUser(ctx, userId);
       const enrollment = await createPending(userId, user.email);
       ctx.log('totp.replacement_started', { userId });

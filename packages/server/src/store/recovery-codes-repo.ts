@@ -42,6 +42,17 @@ export async function listRecoveryCodeKeyIds(db: Kysely<Database>, userId: strin
   return rows.map((row) => row.key_id);
 }
 
+/** Every master key id that unused recovery codes are hashed under (to refuse a keyring that lacks one). */
+export async function listRecoveryCodeKeyIdsInUse(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('recovery_codes')
+    .select('key_id')
+    .distinct()
+    .where('used_at_ms', 'is', null)
+    .execute();
+  return rows.map((row) => row.key_id);
+}
+
 /**
  * Marks the unused code of the user whose hash is one of `codeHashes` as used, in one conditional UPDATE: of
  * two requests racing with one code, on one instance or many, exactly one changes the row. True for that one.

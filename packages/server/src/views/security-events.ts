@@ -22,6 +22,10 @@ export function describeEvent(event: AuditEventView): string {
       if (d.step === 'password') return 'Sign-in refused: wrong password';
       if (d.factor === 'recovery') return 'Sign-in refused: wrong recovery code';
       return 'Sign-in refused: wrong code from the app';
+    case 'reauthentication.failed':
+      if (d.step === 'password') return 'Change refused: wrong password';
+      if (d.factor === 'recovery') return 'Change refused: wrong recovery code';
+      return 'Change refused: wrong code from the app';
     case 'second_factor.enabled':
       return 'Two-factor authentication turned on';
     case 'second_factor.disabled':
@@ -36,7 +40,7 @@ export function describeEvent(event: AuditEventView): string {
       return 'Password changed';
     case 'lock.started':
       return d.limit === 'recovery_codes'
-        ? `Recovery codes paused for ${minutes(d.minutes)} after too many wrong ones`
+        ? `Too many wrong recovery codes: wrong ones slowed for ${minutes(d.minutes)}`
         : `Codes from the app refused for ${minutes(d.minutes)} after too many wrong ones`;
     default:
       return event.type;

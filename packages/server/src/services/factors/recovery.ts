@@ -3,9 +3,9 @@
  * (16 characters of Crockford base32, shown as `xxxx-xxxx-xxxx-xxxx`), made from the CSPRNG when 2FA is turned
  * on, shown once, stored only as keyed hashes (crypto/recovery-code-hash.ts).
  *
- * A recovery code is not a 6-digit guess: it has its own, generous limit (10 wrong per 15 minutes per
- * account) and is not blocked by the 6-digit lock, so an attacker who has the password and burns the 6-digit
- * budget cannot lock the owner out of their recovery codes.
+ * A recovery code is not a 6-digit guess: it is not blocked by the 6-digit lock, and its own limit (10 wrong
+ * per 15 minutes per account, then wrong ones get a 429 and a wait) never refuses a right code, so an
+ * attacker who has the password cannot lock the owner out of their recovery codes.
  */
 import { randomBytes } from 'node:crypto';
 import { hashRecoveryCode } from '../../crypto/recovery-code-hash.ts';
@@ -17,7 +17,6 @@ import {
 import {
   clearRecoveryFailures,
   recoveryRateLimited,
-  recoveryWaitMs,
   rejectRecoveryCode,
   reserveRecoveryAttempt,
 } from '../throttle.ts';
@@ -80,7 +79,9 @@ export const recoveryFactor: SecondFactor = {
 
   normalize: normalizeRecoveryCode,
 
-  waitMs: (ctx, userId) => recoveryWaitMs(ctx, userId),
+  // Never refused up front: a full window slows wrong codes only (services/throttle.ts), so a right one from
+  // the owner always gets through, whatever someone with the password has typed before.
+  waitMs: async () => 0,
 
   limitedError: (waitMs) => recoveryRateLimited(waitMs),
 

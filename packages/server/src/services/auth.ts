@@ -8,7 +8,13 @@ import { findUserByEmail, updatePasswordHash } from '../store/users-repo.ts';
 import { normalizeEmail, preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
-import { decodeFactorKinds, enrolledFactors, factorOf, hasPrimaryFactor } from './factors/index.ts';
+import {
+  decodeFactorKinds,
+  enrolledFactors,
+  factorOf,
+  hasPrimaryFactor,
+  isSecondFactorOn,
+} from './factors/index.ts';
 import { MAX_CODE_ATTEMPTS } from './limits.ts';
 import { findLiveSession, issueSession, purgeExpired, toSessionView, touch } from './sessions.ts';
 import {
@@ -101,7 +107,7 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         if (ctx.nowMs() >= row.expires_at_ms) throw new ServiceError('SESSION_EXPIRED');
         throw new ServiceError('TOO_MANY_ATTEMPTS');
       }
-      if (!hasPrimaryFactor(await enrolledFactors(ctx.db, userId))) {
+      if (!(await isSecondFactorOn(ctx.db, userId))) {
         // 2FA was turned off while this sign-in waited: start over.
         await deleteSession(ctx.db, row.id);
         throw new ServiceError('SESSION_EXPIRED');

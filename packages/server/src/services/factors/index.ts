@@ -34,6 +34,14 @@ export function factorsAccepting(kinds: readonly FactorKind[], input: unknown): 
   return kinds.map(factorOf).filter((f) => f.normalize(input) !== undefined);
 }
 
+/** Whether two-factor authentication is on for the user (asks only the primary factors: one query today). */
+export async function isSecondFactorOn(db: Kysely<Database>, userId: string): Promise<boolean> {
+  for (const factor of FACTORS) {
+    if (factor.role === 'primary' && (await factor.isEnrolled(db, userId))) return true;
+  }
+  return false;
+}
+
 /** Stored on a pending session: the kinds it may use, comma-separated. */
 export function encodeFactorKinds(kinds: readonly FactorKind[]): string {
   return kinds.join(',');

@@ -205,7 +205,9 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       createdAt: new Date(deps.nowMs()),
       done,
       heading: first ? 'Two-factor authentication is on' : 'New recovery codes',
-      intro: first ? (DONE[done] ?? '') : 'Your old recovery codes no longer work.',
+      intro: first
+        ? 'From now on, signing in asks for the code your app shows.'
+        : 'Your old recovery codes no longer work.',
     });
     return render(c, page);
   }

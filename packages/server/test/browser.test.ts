@@ -167,7 +167,7 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
     .getByLabel('Code from your authenticator app')
     .fill(generateTOTP({ secret: key.secret, nowMs: confirmedAt }));
   await page.getByRole('button', { name: 'Turn on' }).click();
-  await page.getByText('Two-factor authentication is on.').waitFor();
+  await page.getByRole('heading', { name: 'Two-factor authentication is on' }).waitFor();
   assert.equal(await page.locator('#totp-secret').count(), 0, 'the key is gone once confirmed');
 
   // Log out, then log in with password and code. The confirming step is used up; the next step's code is

@@ -2,7 +2,7 @@
 
 POST /verify reads the form field `code`, checks it with pyotp against one fixed secret held in memory (no
 database, no session), and answers 302: to / when right, back to the form when wrong. Run under gunicorn:
-    gunicorn -w 2 -b 127.0.0.1:PORT --chdir packages/server/bench flask-app:app
+    gunicorn -w 2 -k gthread --threads 1 -b 127.0.0.1:PORT --chdir packages/server/bench flask-app:app
 The secret comes from BENCH_FLASK_SECRET (base32), which the bench sets, so it can send the current code.
 """
 

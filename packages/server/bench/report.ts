@@ -67,8 +67,8 @@ export function formatTable(rows: readonly SystemSummary[]): string {
   const lines = rows.map((row) => [
     row.system + (row.exhaustedRounds > 0 ? ` (ran out ${row.exhaustedRounds}x)` : ''),
     Math.round(row.requestsPerSecond).toLocaleString('en-US'),
-    row.p50Ms.toFixed(1),
-    row.p99Ms.toFixed(1),
+    formatMs(row.p50Ms),
+    formatMs(row.p99Ms),
     formatStatuses(row.statuses),
     formatRatio(row.vsBare),
     formatRatio(row.vsFlask),
@@ -90,6 +90,12 @@ export function formatStatuses(statuses: Record<string, number>): string {
     .sort(([, a], [, b]) => b - a)
     .map(([status, count]) => `${status} ${formatPercent(count / total)}`)
     .join(', ');
+}
+
+/** autocannon records whole milliseconds: 0 means under one. */
+function formatMs(ms: number): string {
+  if (ms === 0) return '<1';
+  return Number.isInteger(ms) ? String(ms) : ms.toFixed(1);
 }
 
 function formatPercent(share: number): string {

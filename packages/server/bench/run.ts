@@ -3,11 +3,12 @@
  * process), systems interleaved over rounds, medians reported with ratios to bare node:http (the ceiling)
  * and to the tutorial's Flask app (the peer). Each system is started here on a free local port:
  *   - bare node:http: read a form, answer 302;
- *   - Flask + pyotp under gunicorn -w 2 (skipped with a line when Python or gunicorn lacks);
+ *   - Flask + pyotp under gunicorn -w 2, 1 thread each (skipped with a line when Python or gunicorn lacks);
  *   - twofa on SQLite, and on PostgreSQL when TWOFA_TEST_PG_URL is set: the code step wrong and right,
  *     /healthz, and on SQLite a login storm with the p99 of /healthz beside it.
- * Options: --rounds N (3), --duration SECONDS per load (4), --connections N (16), --json (JSON to stdout
- * instead of a file under bench/results/). Run from the repository root: `npm run bench:server`.
+ * A warm-up pass (1 s each, not recorded) comes first. Options: --rounds N (3), --duration SECONDS per load
+ * (4), --connections N (16), --json (JSON to stdout instead of a file under bench/results/). Run from the
+ * repository root: `npm run bench:server`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +22,7 @@ import { findFreePort } from './free-port.ts';
 import type { Measurement } from './load.ts';
 import { formatTable, summarize } from './report.ts';
 import {
+  BESIDE_CONNECTIONS,
   codeStepSystem,
   currentCodeOf,
   formPostSystem,
@@ -31,7 +33,8 @@ import {
 import { createDatabase, type DialectName, startTwofa, type TwofaDatabase } from './twofa-server.ts';
 
 const BARE = 'bare node:http POST+302';
-const FLASK = 'Flask+pyotp (gunicorn -w 2)';
+const FLASK = 'Flask+pyotp (gunicorn -w 2 gthread)';
+const WARM_UP_SECONDS = 1;
 
 const { values } = parseArgs({
   options: {
@@ -97,10 +100,13 @@ try {
     systems.push(getSystem(healthz, url, '/healthz'));
     rowOrder.push(wrong, right, healthz);
     if (dialect === 'sqlite') {
+      // The storm's cheap route beside it, against the same route alone on as many connections.
+      const alone = `twofa ${dialect}: GET /healthz alone (${BESIDE_CONNECTIONS} conn)`;
       const storm = `twofa ${dialect}: login storm (POST /login, argon2)`;
-      const beside = `twofa ${dialect}: GET /healthz beside the storm (1 conn)`;
+      const beside = `twofa ${dialect}: GET /healthz beside the storm (${BESIDE_CONNECTIONS} conn)`;
+      systems.push(getSystem(alone, url, '/healthz', BESIDE_CONNECTIONS));
       systems.push(loginStormSystem(storm, url, beside));
-      rowOrder.push(storm, beside);
+      rowOrder.push(alone, storm, beside);
     }
   }
 
@@ -111,6 +117,9 @@ try {
   );
   const measured = new Map<string, Measurement[]>(rowOrder.map((row) => [row, []]));
   const started = performance.now();
+  // Warm-up, not recorded: JIT, connection pools and the page cache, and a first rate for sizing supplies.
+  say(`  warm-up: each system for ${WARM_UP_SECONDS} s`);
+  for (const system of systems) await system.runRound({ connections, durationSeconds: WARM_UP_SECONDS });
   for (let round = 0; round < rounds; round++) {
     // Interleave: each round starts one system later, so no system always runs first or right after another.
     for (let i = 0; i < systems.length; i++) {

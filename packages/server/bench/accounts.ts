@@ -3,12 +3,12 @@
  * (before the load, while the server is idle), so that preparing thousands costs no HTTP round trips:
  * - users with 2FA on are made with the suites' cheap argon2 hasher (the server never checks these
  *   passwords: the code step does not hash, and the login storm uses unknown emails, which cost the server's
- *   own OWASP parameters through its dummy hash). Enrollment is confirmed at a clock two minutes back, so the
- *   code of the current step is still unused.
+ *   own OWASP parameters through its dummy hash).
  * - pending sign-ins (the password step done) are made per load, just before it: they live 5 minutes.
- * Honest load: the pool tracks, per user, the wrong codes since the last accepted one (at most
- * {@link MAX_WRONG_PER_USER} ever, below the lock at 10) and the last step whose code was used (each code is
- * accepted once per user: replay), so that no response is a lock or a replay shortcut.
+ * Honest load: the pool tracks, per user, the wrong codes since the last accepted one (a user gets wrong codes
+ * only when that count is 0, at most {@link MAX_WRONG_PER_USER}, below the lock at 10) and the last step whose
+ * code was sent (each code is accepted once per user: replay), so that no response is a lock or a replay
+ * shortcut. Enrollment is confirmed four steps back, so the code of the current step is still unused.
  */
 import { generateTOTP } from '@twofa/otp';
 import { deriveToken } from '../src/middleware/csrf/index.ts';

@@ -36,14 +36,7 @@ const BARE = 'bare node:http POST+302';
 const FLASK = 'Flask+pyotp (gunicorn -w 2 gthread)';
 const WARM_UP_SECONDS = 1;
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '4' },
-    connections: { type: 'string', default: '16' },
-    json: { type: 'boolean', default: false },
-  },
-});
+const { values } = readFlags();
 const rounds = positiveInteger('--rounds', values.rounds);
 const durationSeconds = positiveInteger('--duration', values.duration);
 const connections = positiveInteger('--connections', values.connections);
@@ -183,8 +176,26 @@ try {
 function positiveInteger(flag: string, value: string | undefined): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) {
-    say(`bench:server: ${flag} must be a whole number of at least 1 (got "${value}")`);
+    process.stderr.write(`bench:server: ${flag} must be a whole number of at least 1 (got "${value}")\n`);
     process.exit(2);
   }
   return parsed;
+}
+
+function readFlags() {
+  try {
+    return parseArgs({
+      options: {
+        rounds: { type: 'string', default: '3' },
+        duration: { type: 'string', default: '4' },
+        connections: { type: 'string', default: '16' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(
+      `bench:server: ${(error as Error).message} (options: --rounds N, --duration SECONDS, --connections N, --json)\n`,
+    );
+    process.exit(2);
+  }
 }

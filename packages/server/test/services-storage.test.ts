@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { encodeBase32 } from '@twofa/otp';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Config } from '../src/config.ts';
 import { ConfigError } from '../src/config.ts';
 import { SecretBoxError } from '../src/crypto/secret-box.ts';

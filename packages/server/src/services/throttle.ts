@@ -80,12 +80,6 @@ export async function codeWaitMs(ctx: ServiceContext, userId: string): Promise<n
   return Math.max(0, (await findCodeLockedUntil(ctx.db, userId)) - ctx.nowMs());
 }
 
-/** Throws SECOND_FACTOR_LOCKED while the user's codes are locked (an early refusal; the reservation decides). */
-export async function refuseWhileCodesLocked(ctx: ServiceContext, userId: string): Promise<void> {
-  const waitMs = await codeWaitMs(ctx, userId);
-  if (waitMs > 0) throw secondFactorLocked(waitMs);
-}
-
 /** What a reserved code check may still lead to. */
 export interface CodeCheck {
   /** Wrong codes the user has left before a lock, this one included. */

@@ -40,6 +40,7 @@ const { values } = readFlags();
 const rounds = positiveInteger('--rounds', values.rounds);
 const durationSeconds = positiveInteger('--duration', values.duration);
 const connections = positiveInteger('--connections', values.connections);
+const only = values.only === undefined ? undefined : new RegExp(values.only, 'i');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 const pgUrl = process.env.TWOFA_TEST_PG_URL?.trim() || undefined;
@@ -83,7 +84,7 @@ try {
     databases.push(database);
     const pool = await openUserPool(database);
     pools.set(dialect, pool);
-    children.push(await startTwofa(database));
+    children.push(await startTwofa(database, profileArgs(dialect)));
     const url = database.config.publicUrl;
     const wrong = `twofa ${dialect}: code step, wrong code`;
     const right = `twofa ${dialect}: code step, right code`;
@@ -103,6 +104,13 @@ try {
     }
   }
 
+  if (only !== undefined) {
+    // Bare node:http and Flask always stay in: the ratios need them.
+    const keep = (name: string) => only.test(name) || name === BARE || name === FLASK;
+    for (let i = systems.length - 1; i >= 0; i--) {
+      if (!keep((systems[i] as System).name)) systems.splice(i, 1);
+    }
+  }
   for (const line of skipped) say(line);
   say(
     `bench:server: ${systems.length} systems x ${rounds} rounds, ${durationSeconds} s each, ` +
@@ -128,7 +136,8 @@ try {
     }
   }
   const totalSeconds = (performance.now() - started) / 1000;
-  const summary = summarize(measured, BARE, FLASK);
+  // Rows of systems left out by --only have no rounds.
+  const summary = summarize(new Map([...measured].filter(([, m]) => m.length > 0)), BARE, FLASK);
   const preparation = Object.fromEntries(
     [...pools].map(([dialect, pool]) => [
       dialect,
@@ -173,6 +182,13 @@ try {
   await Promise.allSettled(databases.map((database) => database.drop()));
 }
 
+/** With --cpu-prof DIR, each twofa child writes a V8 CPU profile there when it stops. */
+function profileArgs(dialect: DialectName): string[] {
+  const dir = values['cpu-prof'];
+  if (dir === undefined) return [];
+  return ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `twofa-${dialect}-${process.pid}.cpuprofile`];
+}
+
 function positiveInteger(flag: string, value: string | undefined): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) {
@@ -190,11 +206,13 @@ function readFlags() {
         duration: { type: 'string', default: '4' },
         connections: { type: 'string', default: '16' },
         json: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        'cpu-prof': { type: 'string' },
       },
     });
   } catch (error) {
     process.stderr.write(
-      `bench:server: ${(error as Error).message} (options: --rounds N, --duration SECONDS, --connections N, --json)\n`,
+      `bench:server: ${(error as Error).message} (options: --rounds N, --duration SECONDS, --connections N, --json, --only REGEX, --cpu-prof DIR)\n`,
     );
     process.exit(2);
   }

@@ -65,11 +65,15 @@ export async function createDatabase(
 }
 
 /** Starts the service on the database's port; ready when it says it is listening. */
-export async function startTwofa(database: TwofaDatabase): Promise<RunningChild> {
+export async function startTwofa(
+  database: TwofaDatabase,
+  /** Node flags before the script (`--cpu-prof --cpu-prof-dir DIR` for a profile). */
+  nodeArgs: readonly string[] = [],
+): Promise<RunningChild> {
   return startChild({
     name: `twofa (${database.dialect})`,
     command: process.execPath,
-    args: [MAIN],
+    args: [...nodeArgs, MAIN],
     env: { ...process.env, ...database.env },
     ready: /twofa: listening on /,
   });

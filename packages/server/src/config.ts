@@ -18,6 +18,9 @@ export interface Config {
   /** TWOFA_DATABASE_URL: a postgres:// or postgresql:// URL selects PostgreSQL; unset selects SQLite in
    *  `<dataDir>/twofa.sqlite`. */
   databaseUrl: string | undefined;
+  /** TWOFA_SQLITE_SYNCHRONOUS: `normal` (WAL commits survive a crash of the process, not always a power cut)
+   *  or `full` (every commit synced to disk first). @default 'normal' */
+  sqliteSynchronous: SqliteSynchronous;
   /** TWOFA_PUBLIC_URL: the origin people reach the service at (no path), without a trailing slash.
    *  @default 'http://<host>:<port>' */
   publicUrl: string;
@@ -40,6 +43,9 @@ export interface Config {
   /** TWOFA_LOG=0 turns the JSON request log off. @default true */
   logRequests: boolean;
 }
+
+/** SQLite's `PRAGMA synchronous` levels this service offers (both in WAL mode). */
+export type SqliteSynchronous = 'normal' | 'full';
 
 export class ConfigError extends Error {
   /** The environment variable at fault. */
@@ -72,6 +78,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       'must be a postgres:// or postgresql:// URL (leave it unset to use the embedded SQLite database)',
     );
   }
+
+  const synchronous = (read('TWOFA_SQLITE_SYNCHRONOUS') ?? 'normal').toLowerCase();
+  if (synchronous !== 'normal' && synchronous !== 'full') {
+    throw new ConfigError('TWOFA_SQLITE_SYNCHRONOUS', 'must be normal or full');
+  }
+  const sqliteSynchronous: SqliteSynchronous = synchronous;
 
   const behindTlsProxy = readBoolean('TWOFA_BEHIND_TLS_PROXY', read('TWOFA_BEHIND_TLS_PROXY'), false);
   const publicUrl = readPublicUrl(read('TWOFA_PUBLIC_URL'), host, port);
@@ -113,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     port,
     dataDir,
     databaseUrl,
+    sqliteSynchronous,
     publicUrl,
     behindTlsProxy,
     secureCookies: publicUrl.startsWith('https:') || behindTlsProxy,

@@ -3,8 +3,13 @@
  * A bad variable prints one line and exits with status 2.
  */
 import { ConfigError, serve } from './index.ts';
+import { batchLines } from './log-batch.ts';
 
-const log = (line: string) => process.stdout.write(`${line}\n`);
+// The lines of one turn of the event loop in one write: stdout is synchronous on Linux (files and pipes), and
+// a busy server logs several lines per request (see log-batch.ts). Flushed at exit.
+const lines = batchLines((text) => process.stdout.write(`${text}\n`));
+process.once('exit', lines.flush);
+const { log } = lines;
 
 try {
   const server = await serve({ env: process.env, log });

@@ -24,6 +24,7 @@ test('defaults', () => {
     port: 3000,
     dataDir: '/srv/twofa/data',
     databaseUrl: undefined,
+    sqliteSynchronous: 'normal',
     publicUrl: 'http://127.0.0.1:3000',
     behindTlsProxy: false,
     secureCookies: false,
@@ -44,6 +45,7 @@ test('every variable is read', () => {
       TWOFA_PORT: '8080',
       TWOFA_DATA_DIR: '/var/lib/twofa',
       TWOFA_DATABASE_URL: 'postgresql://app@db:5432/twofa',
+      TWOFA_SQLITE_SYNCHRONOUS: 'FULL',
       TWOFA_PUBLIC_URL: 'https://2fa.example.com/',
       TWOFA_BEHIND_TLS_PROXY: '1',
       TWOFA_ISSUER: 'Example Corp',
@@ -60,6 +62,7 @@ test('every variable is read', () => {
     port: 8080,
     dataDir: '/var/lib/twofa',
     databaseUrl: 'postgresql://app@db:5432/twofa',
+    sqliteSynchronous: 'full',
     publicUrl: 'https://2fa.example.com',
     behindTlsProxy: true,
     secureCookies: true,
@@ -121,6 +124,8 @@ test('bad values name the variable', () => {
   configError({ TWOFA_SESSION_IDLE_MINUTES: '0' }, 'TWOFA_SESSION_IDLE_MINUTES');
   configError({ TWOFA_SESSION_ABSOLUTE_HOURS: 'x' }, 'TWOFA_SESSION_ABSOLUTE_HOURS');
   configError({ TWOFA_LOG: '2' }, 'TWOFA_LOG');
+  // OFF is a real SQLite level, and not offered: a crash of the process could corrupt the database.
+  configError({ TWOFA_SQLITE_SYNCHRONOUS: 'off' }, 'TWOFA_SQLITE_SYNCHRONOUS');
 });
 
 test('a bad master key is refused without echoing it', () => {

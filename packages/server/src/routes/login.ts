@@ -75,11 +75,13 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
 
   async function secondStep(c: PageContext, factor: FactorKind): Promise<Response> {
     const pendingToken = c.get('sessionToken');
-    if (c.get('session')?.state !== 'pending' || !pendingToken) return seeOther(c, '/login');
+    const session = c.get('session');
+    if (session?.state !== 'pending' || !pendingToken) return seeOther(c, '/login');
     const form = await readForm(c, 'code');
     let token: string;
     try {
-      token = (await services.auth.verifySecondFactor({ pendingToken, factor, code: form.code })).token;
+      // The session the middleware resolved for this request: looked up once.
+      token = (await services.auth.verifySecondFactor({ pendingToken, session, factor, code: form.code })).token;
     } catch (error) {
       const outcome = outcomeOf(error);
       const { status, message, code } = outcome;

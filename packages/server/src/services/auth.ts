@@ -23,9 +23,45 @@ import {
   purgeEndedPasswordWindows,
   reservePasswordAttempt,
 } from './throttle.ts';
-import { type AuthService, type IssuedSession, type LoginResult, ServiceError } from './types.ts';
+import {
+  type AuthService,
+  type FactorKind,
+  type IssuedSession,
+  type LoginResult,
+  ServiceError,
+  type SessionState,
+  type SessionView,
+} from './types.ts';
+
+/** What the second step needs of a pending sign-in; `factors` null for one from before migration 0004. */
+interface PendingSignIn {
+  readonly id: string;
+  readonly userId: string;
+  readonly state: SessionState;
+  readonly expiresAtMs: number;
+  readonly factors: readonly FactorKind[] | null;
+}
+
+/** A view the session middleware resolved in this request (a pending sign-in always names its kinds). */
+function pendingOfView(view: SessionView): PendingSignIn {
+  const { id, userId, state, expiresAtMs, factors } = view;
+  return { id, userId, state, expiresAtMs, factors: factors.length === 0 ? null : factors };
+}
 
 export function createAuthService(ctx: ServiceContext): AuthService {
+  /** The pending sign-in a token names; throws SESSION_EXPIRED when none is live. */
+  async function findPending(token: string): Promise<PendingSignIn> {
+    const row = await findLiveSession(ctx, token);
+    if (row === undefined) throw new ServiceError('SESSION_EXPIRED');
+    return {
+      id: row.id,
+      userId: row.user_id,
+      state: row.state,
+      expiresAtMs: row.expires_at_ms,
+      factors: row.factors === null ? null : decodeFactorKinds(row.factors),
+    };
+  }
+
   return {
     async login({ email, password, previousToken }): Promise<LoginResult> {
       await purgeExpired(ctx);
@@ -79,14 +115,12 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       return { kind: 'pending', issued: await issueSession(ctx, ctx.db, user.id, 'pending', factors) };
     },
 
-    async verifySecondFactor({ pendingToken, factor: kind = 'totp', code }): Promise<IssuedSession> {
-      const row = await findLiveSession(ctx, pendingToken);
-      if (row === undefined) throw new ServiceError('SESSION_EXPIRED');
-      if (row.state !== 'pending') throw new ServiceError('NOT_PENDING');
-      const userId = row.user_id;
+    async verifySecondFactor({ pendingToken, session, factor: kind = 'totp', code }): Promise<IssuedSession> {
+      const pending = session === undefined ? await findPending(pendingToken) : pendingOfView(session);
+      if (pending.state !== 'pending') throw new ServiceError('NOT_PENDING');
+      const { userId } = pending;
       // A pending session from before the factor seam (migration 0004) names no kinds: whatever the user has.
-      const allowed =
-        row.factors === null ? await enrolledFactors(ctx.db, userId) : decodeFactorKinds(row.factors);
+      const allowed = pending.factors ?? (await enrolledFactors(ctx.db, userId));
       if (!allowed.includes(kind)) throw new ServiceError('FACTOR_NOT_AVAILABLE');
       const factor = factorOf(kind);
       // What cannot be a code is no guess: it spends no attempt.
@@ -96,63 +130,65 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // A limited factor is refused before this session's attempts are spent (the reservation decides).
       await refuseWhileLimited(ctx, factor, userId);
       // Spend the attempt before checking the code: the conditional UPDATE caps the total at
-      // MAX_CODE_ATTEMPTS however many guesses race in, on however many instances.
+      // MAX_CODE_ATTEMPTS however many guesses race in, on however many instances. It also re-checks that the
+      // session is still a live pending one, whatever the view it was given.
       const used = await spendAttempt(ctx.db, {
-        id: row.id,
+        id: pending.id,
         maxAttempts: MAX_CODE_ATTEMPTS,
         nowMs: ctx.nowMs(),
       });
       if (used === undefined) {
-        await deleteSession(ctx.db, row.id);
-        if (ctx.nowMs() >= row.expires_at_ms) throw new ServiceError('SESSION_EXPIRED');
+        await deleteSession(ctx.db, pending.id);
+        if (ctx.nowMs() >= pending.expiresAtMs) throw new ServiceError('SESSION_EXPIRED');
         throw new ServiceError('TOO_MANY_ATTEMPTS');
       }
-      if (!(await isSecondFactorOn(ctx.db, userId))) {
-        // 2FA was turned off while this sign-in waited: start over.
-        await deleteSession(ctx.db, row.id);
-        throw new ServiceError('SESSION_EXPIRED');
-      }
+      const lastAttempt = used >= MAX_CODE_ATTEMPTS;
       // Replace the pending session by a full one, in the claim's transaction and once: if two different
-      // right codes raced, only the request that deleted the pending row gets a session.
-      let result: Awaited<ReturnType<typeof attemptFactor<IssuedSession>>>;
+      // right codes raced, only the request that deleted the pending row gets a session. A right code proves
+      // the factor is still there (recovery codes go with the app when 2FA is turned off, in one transaction).
+      let result: Awaited<ReturnType<typeof attemptFactor<IssuedSession, 'off' | number>>>;
       try {
         result = await attemptFactor(
           ctx,
           factor,
           { userId, code: normalized, purpose: 'sign_in' },
-          async (trx) => {
-            if (!(await deleteSession(trx, row.id))) return undefined;
-            const session = await issueSession(ctx, trx, userId, 'full');
-            await ctx.events.record(trx, { type: 'sign_in.succeeded', userId, factor: kind });
-            return session;
+          {
+            onClaimed: async (trx) => {
+              if (!(await deleteSession(trx, pending.id))) return undefined;
+              const issued = await issueSession(ctx, trx, userId, 'full');
+              await ctx.events.record(trx, { type: 'sign_in.succeeded', userId, factor: kind });
+              return issued;
+            },
+            onRejected: async (trx, { attemptsLeft, absent }) => {
+              // 2FA turned off while this sign-in waited: start over. A wrong code of a primary factor the
+              // user still has shows it is on without asking.
+              if ((absent || factor.role !== 'primary') && !(await isSecondFactorOn(trx, userId))) {
+                await deleteSession(trx, pending.id);
+                return 'off';
+              }
+              // The sign-in's last attempt went wrong: it is over.
+              if (lastAttempt) await deleteSession(trx, pending.id);
+              const left = Math.min(MAX_CODE_ATTEMPTS - used, attemptsLeft);
+              await ctx.events.record(trx, {
+                type: 'sign_in.failed',
+                userId,
+                step: 'second_factor',
+                factor: kind,
+                ...(lastAttempt ? {} : { attemptsLeft: left }),
+              });
+              return left;
+            },
           },
         );
       } catch (error) {
         // This wrong code started a lock: the sign-in's last attempt, if it was, is gone with it.
-        if (used >= MAX_CODE_ATTEMPTS) await deleteSession(ctx.db, row.id);
+        if (lastAttempt) await deleteSession(ctx.db, pending.id);
         throw error;
       }
       if (result.ok === true) return result.value;
-      if (result.ok === 'raced') throw new ServiceError('SESSION_EXPIRED');
-      if (used >= MAX_CODE_ATTEMPTS) {
-        await deleteSession(ctx.db, row.id);
-        await ctx.events.record(ctx.db, {
-          type: 'sign_in.failed',
-          userId,
-          step: 'second_factor',
-          factor: kind,
-        });
-        throw new ServiceError('TOO_MANY_ATTEMPTS');
-      }
-      const attemptsLeft = Math.min(MAX_CODE_ATTEMPTS - used, result.attemptsLeft);
-      await ctx.events.record(ctx.db, {
-        type: 'sign_in.failed',
-        userId,
-        step: 'second_factor',
-        factor: kind,
-        attemptsLeft,
-      });
-      throw new ServiceError(factor.wrongCode, { field: 'code', attemptsLeft });
+      if (result.ok === 'raced' || result.rejected === 'off') throw new ServiceError('SESSION_EXPIRED');
+      if (lastAttempt) throw new ServiceError('TOO_MANY_ATTEMPTS');
+      throw new ServiceError(factor.wrongCode, { field: 'code', attemptsLeft: result.rejected });
     },
 
     secondFactorWaitMs: (userId) => codeWaitMs(ctx, userId),

@@ -32,6 +32,8 @@ export interface OpenServicesOptions {
   log?: (line: string) => void;
   /** How passwords are hashed. @default createPasswordHasher() (argon2id with OWASP's parameters) */
   passwordHasher?: PasswordHasher;
+  /** Hears the SQL text of every statement (tests and benchmarks count statements per request). */
+  onQuery?: (sql: string) => void;
 }
 
 /** The settings the services read, from the whole configuration. */
@@ -62,6 +64,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   const { db, kind } = openDatabase(config, {
     // A dropped idle connection is replaced at the next query; the operator still wants to know.
     onConnectionError: (error) => log('database.connection_error', { error: error.message }),
+    ...(options.onQuery === undefined ? {} : { onQuery: options.onQuery }),
   });
   try {
     const applied = await migrateToLatest(db, kind);

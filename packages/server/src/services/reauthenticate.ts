@@ -72,14 +72,17 @@ export async function reauthenticate<T>(
     ctx,
     factor,
     { userId: user.id, code, purpose: 'reauthenticate' },
-    async (trx) => ({ value: await change(trx) }),
+    {
+      onClaimed: async (trx) => ({ value: await change(trx) }),
+      onRejected: (trx) =>
+        ctx.events.record(trx, {
+          type: 'reauthentication.failed',
+          userId: user.id,
+          step: 'second_factor',
+          factor: factor.kind,
+        }),
+    },
   );
   if (result.ok === true) return result.value.value;
-  await ctx.events.record(ctx.db, {
-    type: 'reauthentication.failed',
-    userId: user.id,
-    step: 'second_factor',
-    factor: factor.kind,
-  });
   throw new ServiceError(factor.wrongCode, { field: 'code' });
 }

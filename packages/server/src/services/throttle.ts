@@ -10,6 +10,8 @@
  * Every attempt is reserved in the database before it is checked (see store/throttle-repo.ts), so racing
  * requests on any number of instances cannot exceed a limit.
  */
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 import {
   clearCodeFailures,
   clearLoginFailures,
@@ -105,19 +107,25 @@ export async function reserveCodeCheck(ctx: ServiceContext, userId: string): Pro
   return { attemptsLeft: MAX_CODE_FAILURES - reserved.failures, lockMs: undefined };
 }
 
-/** A right code: the user's wrong codes, any lock and the lock's growth start over. */
-export async function acceptCode(ctx: ServiceContext, userId: string): Promise<void> {
-  await clearCodeFailures(ctx.db, userId);
+/** A right code: the user's wrong codes, any lock and the lock's growth start over (on `db`: the claim's
+ *  transaction). */
+export async function acceptCode(db: Kysely<Database>, userId: string): Promise<void> {
+  await clearCodeFailures(db, userId);
 }
 
 /**
  * A wrong code (already counted by the reservation): throws SECOND_FACTOR_LOCKED when it was the last before
- * the lock, else returns the attempts left before one.
+ * the lock (recording `lock.started` on `db`, the claim's transaction), else returns the attempts left.
  */
-export async function rejectCode(ctx: ServiceContext, userId: string, check: CodeCheck): Promise<number> {
+export async function rejectCode(
+  ctx: ServiceContext,
+  db: Kysely<Database>,
+  userId: string,
+  check: CodeCheck,
+): Promise<number> {
   if (check.lockMs !== undefined) {
     const minutes = Math.ceil(check.lockMs / 60_000);
-    await ctx.events.record(ctx.db, { type: 'lock.started', userId, limit: 'codes', minutes });
+    await ctx.events.record(db, { type: 'lock.started', userId, limit: 'codes', minutes });
     throw secondFactorLocked(check.lockMs);
   }
   return check.attemptsLeft;
@@ -146,14 +154,18 @@ export async function reserveRecoveryAttempt(
   });
 }
 
-/** A right recovery code: the user's wrong ones start over. */
-export async function clearRecoveryFailures(ctx: ServiceContext, userId: string): Promise<void> {
-  await clearLoginFailures(ctx.db, recoveryKey(userId));
+/** A right recovery code: the user's wrong ones start over (on `db`: the claim's transaction). */
+export async function clearRecoveryFailures(db: Kysely<Database>, userId: string): Promise<void> {
+  await clearLoginFailures(db, recoveryKey(userId));
 }
 
 /** How long wrong recovery codes are still answered with a wait; 0 when they are not. */
-export async function recoveryWaitMs(ctx: ServiceContext, userId: string): Promise<number> {
-  const window = await findLoginWindow(ctx.db, recoveryKey(userId));
+export async function recoveryWaitMs(
+  ctx: ServiceContext,
+  db: Kysely<Database>,
+  userId: string,
+): Promise<number> {
+  const window = await findLoginWindow(db, recoveryKey(userId));
   if (window === undefined || window.failures < MAX_RECOVERY_FAILURES) return 0;
   return Math.max(0, window.windowStartMs + RECOVERY_WINDOW_MS - ctx.nowMs());
 }
@@ -164,14 +176,15 @@ export async function recoveryWaitMs(ctx: ServiceContext, userId: string): Promi
  */
 export async function rejectRecoveryCode(
   ctx: ServiceContext,
+  db: Kysely<Database>,
   userId: string,
   used: number | undefined,
 ): Promise<number> {
-  if (used === undefined) throw recoveryRateLimited(await recoveryWaitMs(ctx, userId));
+  if (used === undefined) throw recoveryRateLimited(await recoveryWaitMs(ctx, db, userId));
   const left = MAX_RECOVERY_FAILURES - used;
   if (left <= 0) {
     const minutes = Math.ceil(RECOVERY_WINDOW_MS / 60_000);
-    await ctx.events.record(ctx.db, { type: 'lock.started', userId, limit: 'recovery_codes', minutes });
+    await ctx.events.record(db, { type: 'lock.started', userId, limit: 'recovery_codes', minutes });
   }
   return left;
 }

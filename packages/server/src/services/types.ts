@@ -164,6 +164,9 @@ export interface AuthService {
    *  when the user's 6-digit codes are locked, even for the right code, and RECOVERY_RATE_LIMITED. */
   verifySecondFactor(input: {
     pendingToken: string;
+    /** The view `resolveSession` gave for `pendingToken` in this request: saves looking it up again (the
+     *  attempt's conditional update re-checks that it is still a live pending sign-in). */
+    session?: SessionView;
     /** Which factor the code is for. @default 'totp' */
     factor?: FactorKind;
     code: string;

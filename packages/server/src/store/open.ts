@@ -1,9 +1,10 @@
 /** Opens the database the configuration names: PostgreSQL for a postgres:// URL, else the SQLite file. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely } from 'kysely';
+import { Kysely, type LogEvent } from 'kysely';
 import { createPostgresDialect, type PostgresDialectOptions } from './postgres-dialect.ts';
 import type { Database } from './schema.ts';
+import type { SqliteSynchronous } from './sqlite-dialect.ts';
 import { createSqliteDialect } from './sqlite-dialect.ts';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -18,19 +19,36 @@ export function sqlitePath(dataDir: string): string {
   return join(dataDir, 'twofa.sqlite');
 }
 
+export interface OpenDatabaseEvents extends PostgresDialectOptions {
+  /**
+   * Hears the SQL text of every statement run (not its parameters), for counting statements per request
+   * in tests and benchmarks. Unset in production: Kysely then does no per-query logging work.
+   */
+  readonly onQuery?: (sql: string) => void;
+}
+
 export function openDatabase(
-  options: { databaseUrl: string | undefined; dataDir: string },
-  events: PostgresDialectOptions = {},
+  options: {
+    databaseUrl: string | undefined;
+    dataDir: string;
+    /** @default 'normal' */
+    sqliteSynchronous?: SqliteSynchronous;
+  },
+  events: OpenDatabaseEvents = {},
 ): OpenedDatabase {
+  const { onQuery } = events;
+  const log = onQuery === undefined ? {} : { log: (event: LogEvent) => onQuery(event.query.sql) };
   if (options.databaseUrl !== undefined) {
     return {
-      db: new Kysely<Database>({ dialect: createPostgresDialect(options.databaseUrl, events) }),
+      db: new Kysely<Database>({ dialect: createPostgresDialect(options.databaseUrl, events), ...log }),
       kind: 'postgres',
     };
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   return {
-    db: new Kysely<Database>({ dialect: createSqliteDialect(sqlitePath(options.dataDir)) }),
+    db: new Kysely<Database>({ dialect: createSqliteDialect(sqlitePath(options.dataDir), {
+      synchronous: options.sqliteSynchronous ?? 'normal',
+    }), ...log }),
     kind: 'sqlite',
   };
 }

@@ -2,7 +2,7 @@
  * Kysely's SqliteDialect over Node's built-in `node:sqlite` (no native add-on to build). Kysely expects a
  * database shaped like better-sqlite3's; `node:sqlite`'s StatementSync needs a thin adapter for that.
  */
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -16,9 +16,30 @@ import {
 /** How long a write waits for another connection's lock (another process on the same file) before failing. */
 const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * Prepared statements kept per connection, by SQL text. The service runs a few dozen distinct statements
+ * (Kysely's SQL text varies only with the shape of a query, never with its values, which are parameters);
+ * the bound stops a caller that builds SQL text from data (an IN list of varying length) from growing it
+ * without end.
+ */
+export const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * `PRAGMA synchronous` in WAL mode. `normal`: a commit is written to the WAL but synced only at checkpoints,
+ * so it survives a crash of the process (the OS has the data) but the last commits before a power cut or
+ * kernel crash may be lost (the database stays consistent). `full`: every commit is synced first.
+ */
+export type SqliteSynchronous = 'normal' | 'full';
+
+export interface SqliteDialectOptions {
+  /** @default 'normal' */
+  readonly synchronous?: SqliteSynchronous;
+}
+
 /** Opens (creating if needed) the SQLite file at `path` in WAL mode, with foreign keys enforced. */
-export function createSqliteDialect(path: string): SqliteDialect {
-  return new ImmediateSqliteDialect({ database: async () => openSqliteDatabase(path) });
+export function createSqliteDialect(path: string, options: SqliteDialectOptions = {}): SqliteDialect {
+  const synchronous = options.synchronous ?? 'normal';
+  return new ImmediateSqliteDialect({ database: async () => openSqliteDatabase(path, synchronous) });
 }
 
 /**
@@ -40,23 +61,54 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-function openSqliteDatabase(path: string): SqliteDatabase {
+function openSqliteDatabase(path: string, synchronous: SqliteSynchronous): SqliteDatabase {
   const database = new DatabaseSync(path);
   // WAL: readers do not block the writer; busy_timeout: wait for a lock instead of failing at once.
   database.exec(
-    `PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`,
+    `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous.toUpperCase()}; ` +
+      `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`,
   );
+  const prepare = cachedPreparer(database, STATEMENT_CACHE_SIZE);
   return {
     close: () => database.close(),
     prepare(sql: string): SqliteStatement {
-      const statement = database.prepare(sql);
+      const { statement, reader } = prepare(sql);
       const bind = (parameters: ReadonlyArray<unknown>) => parameters as SQLInputValue[];
       return {
-        reader: statement.columns().length > 0,
+        reader,
         all: (parameters) => statement.all(...bind(parameters)),
         run: (parameters) => statement.run(...bind(parameters)),
         iterate: (parameters) => statement.iterate(...bind(parameters)),
       };
     },
+  };
+}
+
+interface Prepared {
+  readonly statement: StatementSync;
+  /** Whether it returns rows (Kysely then calls `all`, else `run`). */
+  readonly reader: boolean;
+}
+
+/**
+ * `prepare` with a least-recently-used cache keyed by SQL text: preparing parses and plans the statement,
+ * which cost more than running most of ours. Safe on one connection: Kysely runs one query at a time on it,
+ * and a statement's `all` or `run` resets it before binding. Exported for tests.
+ */
+export function cachedPreparer(database: DatabaseSync, size: number): (sql: string) => Prepared {
+  const cache = new Map<string, Prepared>();
+  return (sql) => {
+    const hit = cache.get(sql);
+    if (hit !== undefined) {
+      // Map keeps insertion order: moving a hit to the end leaves the least recently used first.
+      cache.delete(sql);
+      cache.set(sql, hit);
+      return hit;
+    }
+    const statement = database.prepare(sql);
+    const prepared = { statement, reader: statement.columns().length > 0 };
+    cache.set(sql, prepared);
+    if (cache.size > size) cache.delete(cache.keys().next().value as string);
+    return prepared;
   };
 }

@@ -48,6 +48,8 @@ export interface TestAppOptions {
   /** Reuse an existing config (two apps on one PostgreSQL database). */
   readonly config?: Config;
   readonly clock?: Clock;
+  /** Hears the SQL text of every statement the services run (statement-count tests). */
+  readonly onQuery?: (sql: string) => void;
 }
 
 export const PUBLIC_URL = 'http://twofa.test';
@@ -66,6 +68,7 @@ export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp
     nowMs: clock.now,
     log,
     passwordHasher: TEST_PASSWORD_HASHER,
+    ...(options.onQuery === undefined ? {} : { onQuery: options.onQuery }),
   });
   const app = createApp({ config, services, log, nowMs: clock.now });
   return { app, services, config, clock, logs, close: () => services.close() };

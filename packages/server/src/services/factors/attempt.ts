@@ -1,17 +1,36 @@
 /**
  * One attempt at a second factor, the same way wherever a code is taken (signing in, re-authenticating):
  * refuse early while the factor is limited, reserve the attempt under the factor's guess limit, then check and
- * claim the code in one transaction together with whatever the caller changes on success.
+ * claim the code in one transaction together with whatever the caller changes on success, or records on a
+ * failure (the limit's bookkeeping and the audit row commit with the claim: one transaction per attempt).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import type { ServiceContext } from '../context.ts';
 import type { FactorPurpose, SecondFactor } from './types.ts';
 
-export type AttemptResult<T> =
+export type AttemptResult<T, R> =
   | { readonly ok: true; readonly value: T }
-  /** Wrong or already used; `attemptsLeft` under the factor's limit. */
-  | { readonly ok: false; readonly attemptsLeft: number };
+  /** Wrong, already used, or nothing to check against; `rejected` is what `onRejected` returned. */
+  | { readonly ok: false; readonly rejected: R };
+
+/** A wrong code, as `onRejected` hears of it. */
+export interface Rejection {
+  /** Attempts left under the factor's limit after this one. */
+  readonly attemptsLeft: number;
+  /** True when the user has nothing of this factor's kind (removed while the code was being typed). */
+  readonly absent: boolean;
+}
+
+export interface AttemptHooks<T, R> {
+  /** A right code, in the claim's transaction; undefined when it lost a race (nothing of it is kept). */
+  onClaimed(trx: Kysely<Database>): Promise<T | undefined>;
+  /**
+   * A wrong code, in the same transaction, after the factor's limit counted it; not called when this failure
+   * closed the limit (its error is thrown after the commit, with `lock.started` recorded).
+   */
+  onRejected(trx: Kysely<Database>, rejection: Rejection): Promise<R>;
+}
 
 /** Throws the factor's limit error while its attempts are refused for the user (before anything is spent). */
 export async function refuseWhileLimited(
@@ -24,24 +43,36 @@ export async function refuseWhileLimited(
 }
 
 /**
- * Reserves, checks and claims one normalised code. `onClaimed` runs in the claim's transaction; when it
- * returns undefined (it lost a race), nothing of it is kept but the claim, and the result is `raced`.
+ * Reserves, checks and claims one normalised code. The result is `raced` when `onClaimed` returned
+ * undefined: the code is used up, nothing else of the success is kept.
  */
-export async function attemptFactor<T>(
+export async function attemptFactor<T, R>(
   ctx: ServiceContext,
   factor: SecondFactor,
   input: { userId: string; code: string; purpose: FactorPurpose },
-  onClaimed: (trx: Kysely<Database>) => Promise<T | undefined>,
-): Promise<AttemptResult<T> | { readonly ok: 'raced' }> {
-  // Counted before the comparison: racing guesses on any number of instances cannot pass the limit.
+  hooks: AttemptHooks<T, R>,
+): Promise<AttemptResult<T, R> | { readonly ok: 'raced' }> {
+  // Counted before the comparison, in its own commit: racing guesses on any number of instances cannot pass
+  // the limit, and a failure later in this attempt does not give the guess back.
   const attempt = await factor.reserve(ctx, input.userId);
   const outcome = await ctx.db.transaction().execute(async (trx) => {
-    if (!(await factor.claim(ctx, trx, input))) return { claimed: false as const };
-    return { claimed: true as const, value: await onClaimed(trx) };
+    const claim = await factor.claim(ctx, trx, input);
+    if (claim === 'claimed') {
+      await attempt.accept(trx);
+      // The caller's change (and its audit row) last: the audit head stays locked until the commit.
+      const value = await hooks.onClaimed(trx);
+      return value === undefined ? ({ ok: 'raced' } as const) : ({ ok: true, value } as const);
+    }
+    let attemptsLeft: number;
+    try {
+      attemptsLeft = await attempt.reject(trx);
+    } catch (limitClosed) {
+      // Commit the count and the lock's audit row, then throw.
+      return { ok: 'limited', error: limitClosed } as const;
+    }
+    const rejected = await hooks.onRejected(trx, { attemptsLeft, absent: claim === 'absent' });
+    return { ok: false, rejected } as const;
   });
-  if (outcome.claimed) {
-    await attempt.accept();
-    return outcome.value === undefined ? { ok: 'raced' } : { ok: true, value: outcome.value };
-  }
-  return { ok: false, attemptsLeft: await attempt.reject() };
+  if (outcome.ok === 'limited') throw outcome.error;
+  return outcome;
 }

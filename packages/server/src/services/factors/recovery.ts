@@ -89,8 +89,8 @@ export const recoveryFactor: SecondFactor = {
     const used = await reserveRecoveryAttempt(ctx, userId);
     return {
       // A right code starts the window over (as a right password does): the limit counts wrong codes.
-      accept: () => clearRecoveryFailures(ctx, userId),
-      reject: () => rejectRecoveryCode(ctx, userId, used),
+      accept: (db) => clearRecoveryFailures(db, userId),
+      reject: (db) => rejectRecoveryCode(ctx, db, userId, used),
     };
   },
 
@@ -98,12 +98,12 @@ export const recoveryFactor: SecondFactor = {
     // Normally one key id; more while the master key is being rotated (a code made under a key that has left
     // the list can no longer be checked: keep old keys listed, or make new codes, as the README says).
     const keyIds = (await listRecoveryCodeKeyIds(trx, userId)).filter((id) => ctx.keyring.keys.has(id));
-    if (keyIds.length === 0) return false;
+    if (keyIds.length === 0) return 'absent';
     const hashes = keyIds.map((keyId) => hashRecoveryCode(ctx.keyring, keyId, userId, code));
     // One conditional UPDATE: of two requests racing with one code, on any instance, one changes the row.
-    if (!(await claimRecoveryCode(trx, { userId, codeHashes: hashes, nowMs: ctx.nowMs() }))) return false;
+    if (!(await claimRecoveryCode(trx, { userId, codeHashes: hashes, nowMs: ctx.nowMs() }))) return 'wrong';
     const remaining = await countUnusedRecoveryCodes(trx, userId);
     await ctx.events.record(trx, { type: 'recovery_code.used', userId, purpose, remaining });
-    return true;
+    return 'claimed';
   },
 };

@@ -81,8 +81,8 @@ export const totpFactor: SecondFactor = {
   async reserve(ctx, userId) {
     const check = await reserveCodeCheck(ctx, userId);
     return {
-      accept: () => acceptCode(ctx, userId),
-      reject: () => rejectCode(ctx, userId, check),
+      accept: (db) => acceptCode(db, userId),
+      reject: (db) => rejectCode(ctx, db, userId, check),
     };
   },
 
@@ -90,9 +90,9 @@ export const totpFactor: SecondFactor = {
   // validation has been issued for the first": the step is claimed with a compare-and-set.
   async claim(ctx, trx, { userId, code }) {
     const credential = await findCredential(trx, userId, 'active');
-    if (credential === undefined) return false;
+    if (credential === undefined) return 'absent';
     const step = await matchCode(ctx, trx, credential, code);
-    if (step === undefined) return false;
-    return claimStep(trx, { id: credential.id, step, state: 'active' });
+    if (step === undefined) return 'wrong';
+    return (await claimStep(trx, { id: credential.id, step, state: 'active' })) ? 'claimed' : 'wrong';
   },
 };

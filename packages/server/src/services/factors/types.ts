@@ -10,14 +10,22 @@ import type { FactorKind, ServiceError } from '../types.ts';
 
 /** One reserved attempt: counted against the factor's guess limit before the code is compared. */
 export interface FactorAttempt {
-  /** The code was right: the factor's limit starts over where its rules say so. */
-  accept(): Promise<void>;
+  /** The code was right: the factor's limit starts over where its rules say so (on `db`, the claim's
+   *  transaction). */
+  accept(db: Kysely<Database>): Promise<void>;
   /**
    * The code was wrong (already counted): returns the attempts left before the factor's limit closes; throws
-   * the factor's limit error (and records `lock.started`) when this failure closes it.
+   * the factor's limit error (and records `lock.started` on `db`, the claim's transaction) when this failure
+   * closes it.
    */
-  reject(): Promise<number>;
+  reject(db: Kysely<Database>): Promise<number>;
 }
+
+/**
+ * What a claim found: the code was right and is now used (`claimed`), it was wrong or already used
+ * (`wrong`), or the user has nothing of this kind to check it against (`absent`: never set up, or removed).
+ */
+export type ClaimOutcome = 'claimed' | 'wrong' | 'absent';
 
 /** Why a code is being checked: the audit log tells signing in from confirming an action. */
 export type FactorPurpose = 'sign_in' | 'reauthenticate';
@@ -43,12 +51,12 @@ export interface SecondFactor {
   reserve(ctx: ServiceContext, userId: string): Promise<FactorAttempt>;
   /**
    * Checks a normalised code and, when right, claims it (a code works once) inside the caller's transaction:
-   * of two requests racing with one code, on any number of instances, exactly one gets true. Records the
+   * of two requests racing with one code, on any number of instances, exactly one gets `claimed`. Records the
    * factor's own events (a recovery code used) in that transaction.
    */
   claim(
     ctx: ServiceContext,
     trx: Kysely<Database>,
     input: { userId: string; code: string; purpose: FactorPurpose },
-  ): Promise<boolean>;
+  ): Promise<ClaimOutcome>;
 }

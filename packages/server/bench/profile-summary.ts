@@ -81,7 +81,10 @@ for (const id of profile.samples) {
   const category = categoryOf(id);
   byCategory.set(category, (byCategory.get(category) ?? 0) + 1);
   const frame = (byId.get(id) as ProfileNode).callFrame;
-  const where = frame.url === '' ? category : `${frame.url.replace(/^.*\/(node_modules|packages)\//, '')}:${frame.lineNumber + 1}`;
+  const where =
+    frame.url === ''
+      ? category
+      : `${frame.url.replace(/^.*\/(node_modules|packages)\//, '')}:${frame.lineNumber + 1}`;
   const key = `${frame.functionName || '(anonymous)'} ${where}`;
   bySelf.set(key, (bySelf.get(key) ?? 0) + 1);
 }

@@ -186,7 +186,13 @@ try {
 function profileArgs(dialect: DialectName): string[] {
   const dir = values['cpu-prof'];
   if (dir === undefined) return [];
-  return ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `twofa-${dialect}-${process.pid}.cpuprofile`];
+  return [
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    dir,
+    '--cpu-prof-name',
+    `twofa-${dialect}-${process.pid}.cpuprofile`,
+  ];
 }
 
 function positiveInteger(flag: string, value: string | undefined): number {

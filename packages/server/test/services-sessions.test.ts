@@ -4,10 +4,12 @@
  * an absolute lifetime, and are stored only as SHA-256 of the token.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Config } from '../src/config.ts';
 import { hashToken } from '../src/crypto/tokens.ts';
+import { PURGE_BATCH_ROWS } from '../src/services/limits.ts';
 import type { Services } from '../src/services/types.ts';
 import { openDatabase } from '../src/store/open.ts';
 import type { Database } from '../src/store/schema.ts';
@@ -130,13 +132,50 @@ for (const dialect of DIALECTS) {
       assert.equal(await services.auth.resolveSession('x'.repeat(500)), null);
     });
 
-    test('expired sessions are purged at the next sign-in', async () => {
-      const email = uniqueEmail();
-      const { session } = await services.accounts.signUp({ email, password: 'password1' });
+    test('expired sessions are purged by the periodic job, not by a sign-in', async () => {
+      const { session } = await services.accounts.signUp({ email: uniqueEmail(), password: 'password1' });
       clock.advance(31 * MINUTE);
+      const fresh = await services.accounts.signUp({ email: uniqueEmail(), password: 'password1' });
       await services.auth.login({ email: uniqueEmail('nobody'), password: 'whatever1' }).catch(() => {});
-      const rows = await db.selectFrom('sessions').select('id').where('id', '=', session.id).execute();
-      assert.equal(rows.length, 0);
+      const rowsOf = (id: string) => db.selectFrom('sessions').select('id').where('id', '=', id).execute();
+      assert.equal((await rowsOf(session.id)).length, 1, 'a sign-in no longer scans for dead rows');
+      const purged = await services.purgeExpired();
+      assert.ok(purged.sessions >= 1, `purged ${purged.sessions}`);
+      assert.equal((await rowsOf(session.id)).length, 0, 'the idle session is gone');
+      assert.equal((await rowsOf(fresh.session.id)).length, 1, 'the live one stays');
+    });
+
+    test('the purge empties a backlog larger than one batch', async () => {
+      const { session } = await services.accounts.signUp({ email: uniqueEmail(), password: 'password1' });
+      const nowMs = clock.nowMs();
+      const dead = Array.from({ length: PURGE_BATCH_ROWS * 2 + 7 }, () => ({
+        id: randomUUID(),
+        token_hash: randomUUID(),
+        user_id: session.userId,
+        state: 'pending' as const,
+        attempts: 0,
+        created_at_ms: nowMs - 10 * MINUTE,
+        last_seen_at_ms: nowMs - 10 * MINUTE,
+        expires_at_ms: nowMs - 5 * MINUTE,
+        factors: 'totp',
+      }));
+      for (let i = 0; i < dead.length; i += 100) {
+        await db
+          .insertInto('sessions')
+          .values(dead.slice(i, i + 100))
+          .execute();
+      }
+      const purged = await services.purgeExpired();
+      assert.ok(purged.sessions >= dead.length, `purged ${purged.sessions}`);
+      const left = await db
+        .selectFrom('sessions')
+        .select('id')
+        .where('user_id', '=', session.userId)
+        .execute();
+      assert.deepEqual(
+        left.map((row) => row.id),
+        [session.id],
+      );
     });
   });
 }

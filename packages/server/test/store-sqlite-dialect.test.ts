@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
-import { Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { openDatabase } from '../src/store/open.ts';
 import { cachedPreparer } from '../src/store/sqlite-dialect.ts';
 

@@ -156,7 +156,7 @@ for (const dialect of DIALECTS) {
       const live = randomUUID();
       await reserveLogin(ended, T);
       await reserveLogin(live, T + 10 * MINUTE);
-      await purgeLoginThrottle(db, { windowStartedBeforeMs: T + 15 * MINUTE - 15 * MINUTE });
+      assert.ok((await purgeLoginThrottle(db, { windowStartedBeforeMs: T, limit: 100 })) >= 1);
       assert.equal(await findLoginWindowStart(db, ended), undefined);
       assert.equal(await findLoginWindowStart(db, live), T + 10 * MINUTE);
     });

@@ -81,7 +81,8 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     let token: string;
     try {
       // The session the middleware resolved for this request: looked up once.
-      token = (await services.auth.verifySecondFactor({ pendingToken, session, factor, code: form.code })).token;
+      token = (await services.auth.verifySecondFactor({ pendingToken, session, factor, code: form.code }))
+        .token;
     } catch (error) {
       const outcome = outcomeOf(error);
       const { status, message, code } = outcome;

@@ -16,13 +16,8 @@ import {
   isSecondFactorOn,
 } from './factors/index.ts';
 import { MAX_CODE_ATTEMPTS } from './limits.ts';
-import { findLiveSession, issueSession, purgeExpired, toSessionView, touch } from './sessions.ts';
-import {
-  clearPasswordFailures,
-  codeWaitMs,
-  purgeEndedPasswordWindows,
-  reservePasswordAttempt,
-} from './throttle.ts';
+import { findLiveSession, issueSession, toSessionView, touch } from './sessions.ts';
+import { clearPasswordFailures, codeWaitMs, reservePasswordAttempt } from './throttle.ts';
 import {
   type AuthService,
   type FactorKind,
@@ -64,8 +59,6 @@ export function createAuthService(ctx: ServiceContext): AuthService {
 
   return {
     async login({ email, password, previousToken }): Promise<LoginResult> {
-      await purgeExpired(ctx);
-      await purgeEndedPasswordWindows(ctx);
       // Session fixation: whatever session the browser arrived with is gone, success or not.
       if (previousToken !== undefined && isWellFormedToken(previousToken)) {
         await deleteSessionByTokenHash(ctx.db, hashToken(previousToken));

@@ -16,6 +16,7 @@ import type { ServiceContext, ServiceSettings } from './context.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
+import { startPurgeJob } from './purge.ts';
 import { createRecoveryService } from './recovery-codes.ts';
 import { runWithRequestMeta } from './request-meta.ts';
 import { createTotpService } from './totp.ts';
@@ -85,6 +86,8 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       dummyHash: async () => dummy,
       emailKey: (normalizedEmail) => emailKeyOf(emailKey, normalizedEmail),
     };
+    // Dead sessions and throttle windows go by a timer, in batches, off every request's path.
+    const purge = startPurgeJob(ctx);
     return {
       accounts: createAccountService(ctx),
       auth: createAuthService(ctx),
@@ -93,7 +96,11 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       audit: createAuditService(ctx),
       health: createHealthService(ctx),
       withRequest: runWithRequestMeta,
-      close: () => db.destroy(),
+      purgeExpired: () => purge.runOnce(),
+      async close() {
+        await purge.stop();
+        await db.destroy();
+      },
     };
   } catch (error) {
     await db.destroy();

@@ -15,6 +15,13 @@ export const MAX_CODE_ATTEMPTS = 5;
 export const PENDING_ENROLLMENT_MS = 15 * 60 * 1000;
 /** The idle clock is written at most once a minute, saving a write per request. */
 export const TOUCH_INTERVAL_MS = 60 * 1000;
+/**
+ * Expired sessions and ended throttle windows are deleted by a timer this often (services/purge.ts), never on
+ * a request's path: dead rows limit nothing (reads check expiry), they only take space.
+ */
+export const PURGE_INTERVAL_MS = 60 * 1000;
+/** ...in batches of this many rows, so no delete holds SQLite's write lock (or a PostgreSQL scan) for long. */
+export const PURGE_BATCH_ROWS = 500;
 
 /**
  * Wrong 6-digit codes per user, across sessions (login code step, turning 2FA off, replacing the

@@ -94,8 +94,11 @@ export async function touch(ctx: ServiceContext, row: SessionRow): Promise<Sessi
   return { ...row, last_seen_at_ms: nowMs };
 }
 
-/** Deletes expired sessions (called on sign-in, so the table does not grow without bound). */
-export async function purgeExpired(ctx: ServiceContext): Promise<void> {
+/** Deletes one batch of expired and idle sessions (the periodic purge, services/purge.ts). */
+export async function purgeExpiredSessionBatch(
+  ctx: ServiceContext,
+  limit: number,
+): Promise<{ expired: number; idle: number }> {
   const nowMs = ctx.nowMs();
-  await purgeExpiredSessions(ctx.db, { nowMs, idleSinceMs: nowMs - idleMs(ctx) });
+  return purgeExpiredSessions(ctx.db, { nowMs, idleSinceMs: nowMs - idleMs(ctx), limit });
 }

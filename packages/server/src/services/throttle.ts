@@ -70,11 +70,11 @@ export async function clearPasswordFailures(ctx: ServiceContext, emailKey: strin
   await clearLoginFailures(ctx.db, emailKey);
 }
 
-/** Drops windows that have ended (called at sign-in, so the table does not grow without bound). */
-export async function purgeEndedPasswordWindows(ctx: ServiceContext): Promise<void> {
+/** Drops one batch of windows that have ended (the periodic purge, services/purge.ts); returns how many. */
+export async function purgeEndedPasswordWindows(ctx: ServiceContext, limit: number): Promise<number> {
   // The table also holds recovery-code windows: keep every window until the longer of the two has ended.
   const longestMs = Math.max(PASSWORD_WINDOW_MS, RECOVERY_WINDOW_MS);
-  await purgeLoginThrottle(ctx.db, { windowStartedBeforeMs: ctx.nowMs() - longestMs });
+  return purgeLoginThrottle(ctx.db, { windowStartedBeforeMs: ctx.nowMs() - longestMs, limit });
 }
 
 /** How long the user's code checks are still refused for; 0 when they are not. */

@@ -234,6 +234,9 @@ export interface Services {
   readonly health: HealthService;
   /** Runs `fn` with the request's metadata, which every event recorded inside it carries. */
   withRequest<T>(meta: RequestMeta, fn: () => Promise<T>): Promise<T>;
-  /** Closes the database. */
+  /** Deletes expired sessions and ended throttle windows now, in batches (a timer does it every minute);
+   *  returns how many rows went. */
+  purgeExpired(): Promise<{ readonly sessions: number; readonly throttleWindows: number }>;
+  /** Stops the purge timer and closes the database. */
   close(): Promise<void>;
 }

@@ -46,9 +46,12 @@ export function openDatabase(
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   return {
-    db: new Kysely<Database>({ dialect: createSqliteDialect(sqlitePath(options.dataDir), {
-      synchronous: options.sqliteSynchronous ?? 'normal',
-    }), ...log }),
+    db: new Kysely<Database>({
+      dialect: createSqliteDialect(sqlitePath(options.dataDir), {
+        synchronous: options.sqliteSynchronous ?? 'normal',
+      }),
+      ...log,
+    }),
     kind: 'sqlite',
   };
 }

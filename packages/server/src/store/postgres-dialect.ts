@@ -38,6 +38,9 @@ export interface PostgresDialectOptions {
   readonly connectionTimeoutMs?: number;
 }
 
+/** pg-pool's "never close an idle connection". */
+export const IDLE_TIMEOUT_MS = 0;
+
 /** Long enough for a loaded server or a slow TLS handshake, short enough that requests fail instead of pile up. */
 export const CONNECTION_TIMEOUT_MS = 5_000;
 
@@ -49,6 +52,10 @@ export function createPostgresDialect(
     connectionString,
     types,
     max: 10,
+    // Connections stay open however long they idle: pg's default closes them after 10 s, and the next burst of
+    // requests then waits for new ones in a herd (p99 35 ms instead of 7 ms here, issue #12). A connection the
+    // server or a proxy drops is removed by the 'error' listener below and replaced at the next query.
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
   });
   pool.on('error', (error) => options.onConnectionError?.(error));

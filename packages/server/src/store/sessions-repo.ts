@@ -58,19 +58,32 @@ export async function deleteSessionsOfUser(db: Kysely<Database>, userId: string)
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
 }
 
-/** Removes sessions past their absolute expiry, and full sessions idle since before `idleSinceMs`. */
+/**
+ * Removes at most `limit` sessions past their absolute expiry and at most `limit` full sessions idle since
+ * before `idleSinceMs`; returns how many went. Each delete picks its rows through its own index
+ * (expires_at_ms, last_seen_at_ms) and is bounded, so a table full of dead rows is emptied in short steps
+ * (call again while a batch comes back full) instead of one long scan holding the write lock.
+ */
 export async function purgeExpiredSessions(
   db: Kysely<Database>,
-  input: { nowMs: number; idleSinceMs: number },
-): Promise<number> {
-  const result = await db
+  input: { nowMs: number; idleSinceMs: number; limit: number },
+): Promise<{ expired: number; idle: number }> {
+  const expired = await db
     .deleteFrom('sessions')
-    .where((eb) =>
-      eb.or([
-        eb('expires_at_ms', '<=', input.nowMs),
-        eb.and([eb('state', '=', 'full'), eb('last_seen_at_ms', '<=', input.idleSinceMs)]),
-      ]),
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('sessions').select('id').where('expires_at_ms', '<=', input.nowMs).limit(input.limit),
     )
     .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  const idle = await db
+    .deleteFrom('sessions')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('sessions')
+        .select('id')
+        .where('last_seen_at_ms', '<=', input.idleSinceMs)
+        .where('state', '=', 'full')
+        .limit(input.limit),
+    )
+    .executeTakeFirst();
+  return { expired: Number(expired.numDeletedRows), idle: Number(idle.numDeletedRows) };
 }

@@ -139,14 +139,23 @@ export async function clearLoginFailures(db: Kysely<Database>, emailKey: string)
   await db.deleteFrom('login_throttle').where('email_key', '=', emailKey).execute();
 }
 
-/** Removes windows that started at or before `windowStartedBeforeMs` (they no longer limit anything). */
+/**
+ * Removes at most `limit` windows that started at or before `windowStartedBeforeMs` (they no longer limit
+ * anything), through the index on window_start_ms; returns how many went.
+ */
 export async function purgeLoginThrottle(
   db: Kysely<Database>,
-  input: { windowStartedBeforeMs: number },
+  input: { windowStartedBeforeMs: number; limit: number },
 ): Promise<number> {
   const result = await db
     .deleteFrom('login_throttle')
-    .where('window_start_ms', '<=', input.windowStartedBeforeMs)
+    .where('email_key', 'in', (eb) =>
+      eb
+        .selectFrom('login_throttle')
+        .select('email_key')
+        .where('window_start_ms', '<=', input.windowStartedBeforeMs)
+        .limit(input.limit),
+    )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -24,6 +24,9 @@ export interface LoadOptions {
   /** At most this many requests (the prepared supply). */
   readonly amount?: number;
   readonly onStatus?: (status: number, tag: unknown) => void;
+  /** Paced at this many requests per second over all connections (latencies then corrected for
+   *  coordinated omission, as autocannon does); unset: as fast as the server answers. */
+  readonly overallRate?: number;
 }
 
 export interface Measurement {
@@ -55,6 +58,7 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
         pipelining: 1,
         duration: options.durationSeconds,
         ...(options.amount === undefined ? {} : { amount: options.amount }),
+        ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
         requests: [
           {
             setupRequest: (request, context) => {

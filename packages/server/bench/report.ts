@@ -108,3 +108,21 @@ function formatRatio(ratio: number | undefined): string {
   if (ratio === undefined || !Number.isFinite(ratio)) return '-';
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}x`;
 }
+
+/** Idle resident memory per process, before the load and after it, with the ratio to bare node:http. */
+export function formatMemory(
+  memory: Record<string, { idleRssMbBefore: number | undefined; idleRssMbAfter: number | undefined }>,
+): string {
+  const bare = memory['bare node:http'];
+  const mb = (value: number | undefined) => (value === undefined ? '-' : `${value.toFixed(0)} MB`);
+  const ratio = (value: number | undefined, base: number | undefined) =>
+    value === undefined || base === undefined ? '' : ` (${(value / base).toFixed(2)}x bare)`;
+  return [
+    'idle RSS (before the load -> after it):',
+    ...Object.entries(memory).map(
+      ([name, m]) =>
+        `  ${name}: ${mb(m.idleRssMbBefore)}${ratio(m.idleRssMbBefore, bare?.idleRssMbBefore)} -> ` +
+        `${mb(m.idleRssMbAfter)}${ratio(m.idleRssMbAfter, bare?.idleRssMbAfter)}`,
+    ),
+  ].join('\n');
+}

@@ -10,6 +10,7 @@
  * (4), --connections N (16), --json (JSON to stdout instead of a file under bench/results/). Run from the
  * repository root: `npm run bench:server`.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,7 @@ import { startChild } from './child.ts';
 import { flaskUnavailable, startFlask } from './flask.ts';
 import { findFreePort } from './free-port.ts';
 import type { Measurement } from './load.ts';
-import { formatTable, summarize } from './report.ts';
+import { formatMemory, formatTable, median, summarize } from './report.ts';
 import {
   BESIDE_CONNECTIONS,
   codeStepSystem,
@@ -49,6 +50,11 @@ const skipped: string[] = [];
 if (pgUrl === undefined) skipped.push('twofa on PostgreSQL: skipped (set TWOFA_TEST_PG_URL to include it)');
 
 const children: RunningChild[] = [];
+/** The processes whose resident memory is reported: bare node:http and each twofa. */
+const measuredProcesses: Array<{ name: string; child: RunningChild }> = [];
+const HALF_RATE = ', at half its rate';
+/** Idle means this long after the last request (sockets closed, timers settled). */
+const SETTLE_MS = 2000;
 const databases: TwofaDatabase[] = [];
 const pools = new Map<DialectName, UserPool>();
 const systems: System[] = [];
@@ -65,6 +71,7 @@ try {
       ready: /listening/,
     }),
   );
+  measuredProcesses.push({ name: 'bare node:http', child: children.at(-1) as RunningChild });
   systems.push(formPostSystem(BARE, `http://127.0.0.1:${barePort}`, () => '123456'));
   rowOrder.push(BARE);
 
@@ -85,6 +92,7 @@ try {
     const pool = await openUserPool(database);
     pools.set(dialect, pool);
     children.push(await startTwofa(database, profileArgs(dialect)));
+    measuredProcesses.push({ name: `twofa ${dialect}`, child: children.at(-1) as RunningChild });
     const url = database.config.publicUrl;
     const wrong = `twofa ${dialect}: code step, wrong code`;
     const right = `twofa ${dialect}: code step, right code`;
@@ -118,6 +126,8 @@ try {
   );
   const measured = new Map<string, Measurement[]>(rowOrder.map((row) => [row, []]));
   const started = performance.now();
+  await sleep(SETTLE_MS);
+  const rssIdleBefore = readRss();
   // Warm-up, not recorded: JIT, connection pools and the page cache, and a first rate for sizing supplies.
   say(`  warm-up: each system for ${WARM_UP_SECONDS} s`);
   for (const system of systems) await system.runRound({ connections, durationSeconds: WARM_UP_SECONDS });
@@ -135,6 +145,36 @@ try {
       }
     }
   }
+  // p99 at half the maximum rate: each code step again, paced at half its median rate, interleaved as above.
+  const paced = systems.filter((system) => system.name.includes('code step'));
+  const halfRates = new Map(
+    paced.map((system) => [
+      system.name,
+      median((measured.get(system.name) ?? []).map((m) => m.requestsPerSecond)) / 2,
+    ]),
+  );
+  for (const system of paced) measured.set(system.name + HALF_RATE, []);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < paced.length; i++) {
+      const system = paced[(round + i) % paced.length] as System;
+      const overallRate = Math.max(1, Math.round(halfRates.get(system.name) ?? 1));
+      const rows = await system.runRound({ connections, durationSeconds, overallRate });
+      for (const [row, measurement] of Object.entries(rows)) {
+        measured.get(row + HALF_RATE)?.push(measurement);
+        say(
+          `  round ${round + 1}/${rounds} ${row}${HALF_RATE} (${overallRate} req/s): p99 ${measurement.p99Ms} ms`,
+        );
+      }
+    }
+  }
+  await sleep(SETTLE_MS);
+  const rssIdleAfter = readRss();
+  const memory = Object.fromEntries(
+    measuredProcesses.map(({ name }) => [
+      name,
+      { idleRssMbBefore: rssIdleBefore[name], idleRssMbAfter: rssIdleAfter[name] },
+    ]),
+  );
   const totalSeconds = (performance.now() - started) / 1000;
   // Rows of systems left out by --only have no rounds.
   const summary = summarize(new Map([...measured].filter(([, m]) => m.length > 0)), BARE, FLASK);
@@ -155,10 +195,11 @@ try {
     skipped,
     totalSeconds,
     preparation,
+    memory,
     results: summary,
     rounds: Object.fromEntries(measured),
   };
-  const table = formatTable(summary);
+  const table = `${formatTable(summary)}\n\n${formatMemory(memory)}`;
   const context =
     `${report.date}, Node ${report.node}, ${report.cpus} CPUs (${report.cpuModel}), load average ` +
     `${loadBefore.map((n) => n.toFixed(2)).join(' ')} before, ${report.loadAverageAfter.map((n) => n.toFixed(2)).join(' ')} after; ` +
@@ -180,6 +221,25 @@ try {
   await Promise.allSettled(children.map((child) => child.stop()));
   await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
   await Promise.allSettled(databases.map((database) => database.drop()));
+}
+
+/** Resident memory (MB) of each measured process now, from /proc (undefined where it cannot be read). */
+function readRss(): Record<string, number | undefined> {
+  return Object.fromEntries(
+    measuredProcesses.map(({ name, child }) => {
+      try {
+        const status = readFileSync(`/proc/${child.process.pid}/status`, 'utf8');
+        const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+        return [name, Number.isFinite(kb) ? Math.round(kb / 102.4) / 10 : undefined];
+      } catch {
+        return [name, undefined];
+      }
+    }),
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** With --cpu-prof DIR, each twofa child writes a V8 CPU profile there when it stops. */

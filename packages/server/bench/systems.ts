@@ -20,6 +20,8 @@ import { type LoadRequest, type Measurement, runLoad } from './load.ts';
 export interface LoadSettings {
   readonly connections: number;
   readonly durationSeconds: number;
+  /** Paced at this many req/s (the p99 at half the maximum rate); unset: flat out. */
+  readonly overallRate?: number;
 }
 
 export interface System {

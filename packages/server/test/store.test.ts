@@ -125,10 +125,18 @@ for (const dialect of DIALECTS) {
       await insertUser(db, user);
       const credential = newCredential(user.id);
       await insertCredential(db, credential);
-      assert.equal(await claimStep(db, { id: credential.id, step: 100 }), true);
-      assert.equal(await claimStep(db, { id: credential.id, step: 100 }), false, 'same step twice');
-      assert.equal(await claimStep(db, { id: credential.id, step: 99 }), false, 'an older step');
-      assert.equal(await claimStep(db, { id: credential.id, step: 101 }), true);
+      assert.equal(await claimStep(db, { id: credential.id, step: 100, state: 'active' }), true);
+      assert.equal(
+        await claimStep(db, { id: credential.id, step: 100, state: 'active' }),
+        false,
+        'same step twice',
+      );
+      assert.equal(
+        await claimStep(db, { id: credential.id, step: 99, state: 'active' }),
+        false,
+        'an older step',
+      );
+      assert.equal(await claimStep(db, { id: credential.id, step: 101, state: 'active' }), true);
       assert.equal(
         await claimStep(db, { id: credential.id, step: 102, state: 'pending' }),
         false,
@@ -144,7 +152,9 @@ for (const dialect of DIALECTS) {
       await insertCredential(db, credential);
       for (let round = 0; round < 10; round++) {
         const results = await Promise.all(
-          Array.from({ length: 8 }, () => claimStep(db, { id: credential.id, step: 1000 + round })),
+          Array.from({ length: 8 }, () =>
+            claimStep(db, { id: credential.id, step: 1000 + round, state: 'active' }),
+          ),
         );
         assert.equal(results.filter(Boolean).length, 1, `round ${round}: ${results}`);
       }

@@ -4,11 +4,44 @@
  * deleted here.
  */
 import { type Kysely, sql } from 'kysely';
+import { compiledOnce, valuesOf } from './compiled-query.ts';
 import { isUndefinedTable } from './errors.ts';
 import type { AuditEventRow, AuditHeadRow, Database, NewAuditEvent } from './schema.ts';
 
 /** The head is one row with this id. */
 const HEAD_ID = 1;
+
+// Appending is on the path of every sign-in event: its three statements are compiled once
+// (store/compiled-query.ts).
+const advanceHeadQuery = compiledOnce((db, input: { headId: number }) =>
+  db
+    .updateTable('audit_head')
+    .set((eb) => ({ seq: eb('seq', '+', 1) }))
+    .where('id', '=', input.headId)
+    .returning(['seq', 'hash']),
+);
+const EVENT_COLUMNS = [
+  'seq',
+  'at_ms',
+  'user_id',
+  'type',
+  'ip',
+  'user_agent',
+  'request_id',
+  'details',
+  'prev_hash',
+  'hash',
+] as const;
+const insertEventQuery = compiledOnce((db, row: Required<NewAuditEvent>) =>
+  db.insertInto('audit_events').values(valuesOf(row, EVENT_COLUMNS)),
+);
+const setHeadHashQuery = compiledOnce((db, input: { headId: number; seq: number; hash: string }) =>
+  db
+    .updateTable('audit_head')
+    .set({ hash: input.hash })
+    .where('id', '=', input.headId)
+    .where('seq', '=', input.seq),
+);
 
 /**
  * Takes the next event number and returns it with the hash the new event must chain from. One
@@ -18,18 +51,19 @@ const HEAD_ID = 1;
  * that rolls back gives its number back with it, so the numbers have no gaps.
  */
 export async function advanceAuditHead(trx: Kysely<Database>): Promise<{ seq: number; prevHash: string }> {
-  const row = await trx
-    .updateTable('audit_head')
-    .set((eb) => ({ seq: eb('seq', '+', 1) }))
-    .where('id', '=', HEAD_ID)
-    .returning(['seq', 'hash'])
-    .executeTakeFirst();
+  const row = (await advanceHeadQuery.execute(trx, { headId: HEAD_ID })).rows[0];
   if (row === undefined) throw new Error('the audit log head (audit_head, id 1) is missing');
   return { seq: row.seq, prevHash: row.hash };
 }
 
 export async function insertAuditEvent(trx: Kysely<Database>, row: NewAuditEvent): Promise<void> {
-  await trx.insertInto('audit_events').values(row).execute();
+  await insertEventQuery.execute(trx, {
+    ...row,
+    user_id: row.user_id ?? null,
+    ip: row.ip ?? null,
+    user_agent: row.user_agent ?? null,
+    request_id: row.request_id ?? null,
+  });
 }
 
 /** Records the hash of the event just inserted as the one the next event chains from. */
@@ -37,14 +71,9 @@ export async function setAuditHeadHash(
   trx: Kysely<Database>,
   head: { seq: number; hash: string },
 ): Promise<void> {
-  const result = await trx
-    .updateTable('audit_head')
-    .set({ hash: head.hash })
-    .where('id', '=', HEAD_ID)
-    .where('seq', '=', head.seq)
-    .executeTakeFirst();
+  const result = await setHeadHashQuery.execute(trx, { headId: HEAD_ID, seq: head.seq, hash: head.hash });
   // The head row is locked by this transaction since advanceAuditHead, so it still holds our number.
-  if (result.numUpdatedRows !== 1n) {
+  if (result.numAffectedRows !== 1n) {
     throw new Error(`the audit log head moved past event #${head.seq} inside its own transaction`);
   }
 }

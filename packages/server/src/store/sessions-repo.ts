@@ -1,16 +1,53 @@
 /** The sessions table. Rows are found by the SHA-256 of the cookie token; the token itself is never stored. */
 import type { Kysely } from 'kysely';
+import { compiledOnce, valuesOf } from './compiled-query.ts';
 import type { Database, NewSession, SessionRow } from './schema.ts';
 
+// The statements of every signed-in request and of the code step, compiled once (store/compiled-query.ts).
+const SESSION_COLUMNS = [
+  'id',
+  'token_hash',
+  'user_id',
+  'state',
+  'attempts',
+  'created_at_ms',
+  'last_seen_at_ms',
+  'expires_at_ms',
+  'factors',
+] as const;
+const insertSessionQuery = compiledOnce((db, row: Required<NewSession>) =>
+  db.insertInto('sessions').values(valuesOf(row, SESSION_COLUMNS)),
+);
+const findSessionQuery = compiledOnce((db, input: { tokenHash: string }) =>
+  db.selectFrom('sessions').selectAll().where('token_hash', '=', input.tokenHash),
+);
+const spendAttemptQuery = compiledOnce((db, input: { id: string; maxAttempts: number; nowMs: number }) =>
+  db
+    .updateTable('sessions')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', input.id)
+    .where('state', '=', 'pending')
+    .where('attempts', '<', input.maxAttempts)
+    .where('expires_at_ms', '>', input.nowMs)
+    .returning('attempts'),
+);
+const deleteSessionQuery = compiledOnce((db, input: { id: string }) =>
+  db.deleteFrom('sessions').where('id', '=', input.id),
+);
+
 export async function insertSession(db: Kysely<Database>, session: NewSession): Promise<void> {
-  await db.insertInto('sessions').values(session).execute();
+  await insertSessionQuery.execute(db, {
+    ...session,
+    attempts: session.attempts ?? 0,
+    factors: session.factors ?? null,
+  });
 }
 
 export async function findSessionByTokenHash(
   db: Kysely<Database>,
   tokenHash: string,
 ): Promise<SessionRow | undefined> {
-  return db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  return (await findSessionQuery.execute(db, { tokenHash })).rows[0];
 }
 
 /** Records activity for the idle timeout; never moves the time backwards. */
@@ -32,22 +69,12 @@ export async function spendAttempt(
   db: Kysely<Database>,
   input: { id: string; maxAttempts: number; nowMs: number },
 ): Promise<number | undefined> {
-  const row = await db
-    .updateTable('sessions')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-    .where('id', '=', input.id)
-    .where('state', '=', 'pending')
-    .where('attempts', '<', input.maxAttempts)
-    .where('expires_at_ms', '>', input.nowMs)
-    .returning('attempts')
-    .executeTakeFirst();
-  return row?.attempts;
+  return (await spendAttemptQuery.execute(db, input)).rows[0]?.attempts;
 }
 
 /** True when a row was deleted. */
 export async function deleteSession(db: Kysely<Database>, id: string): Promise<boolean> {
-  const result = await db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst();
-  return result.numDeletedRows === 1n;
+  return (await deleteSessionQuery.execute(db, { id })).numAffectedRows === 1n;
 }
 
 export async function deleteSessionByTokenHash(db: Kysely<Database>, tokenHash: string): Promise<void> {

@@ -6,6 +6,7 @@
  * No read-then-write: the reads here only shape messages (how long to wait), never decide.
  */
 import { type Kysely, sql } from 'kysely';
+import { compiledOnce } from './compiled-query.ts';
 import type { Database } from './schema.ts';
 
 /** A BIGINT parameter (PostgreSQL infers the type of a bare parameter from context; say it outright). */
@@ -32,50 +33,78 @@ export async function reserveCodeAttempt(
   input: { userId: string; nowMs: number; limits: CodeAttemptLimits },
 ): Promise<{ failures: number; lockedUntilMs: number } | undefined> {
   const { nowMs, limits } = input;
-  const failures = sql.ref<number>('second_factor_throttle.failures');
-  const lockedUntil = sql.ref<number>('second_factor_throttle.locked_until_ms');
-  const nextLock = sql.ref<number>('second_factor_throttle.next_lock_ms');
-  const reachesLimit = sql<boolean>`${failures} + 1 >= ${limits.maxFailures}`;
+  // A first row already at the limit (a limit of 1) starts its lock at once.
   const firstLocks = 1 >= limits.maxFailures;
-  const row = await db
-    .insertInto('second_factor_throttle')
-    .values({
-      user_id: input.userId,
-      failures: firstLocks ? 0 : 1,
-      locked_until_ms: firstLocks ? nowMs + limits.firstLockMs : 0,
-      next_lock_ms: firstLocks ? Math.min(limits.firstLockMs * 2, limits.maxLockMs) : limits.firstLockMs,
+  const row = (
+    await reserveCodeAttemptQuery.execute(db, {
+      userId: input.userId,
+      nowMs,
+      maxFailures: limits.maxFailures,
+      maxLockMs: limits.maxLockMs,
+      firstFailures: firstLocks ? 0 : 1,
+      firstLockedUntilMs: firstLocks ? nowMs + limits.firstLockMs : 0,
+      firstNextLockMs: firstLocks ? Math.min(limits.firstLockMs * 2, limits.maxLockMs) : limits.firstLockMs,
     })
-    .onConflict((oc) =>
-      oc
-        .column('user_id')
-        // Every right-hand side reads the row as it was before this statement.
-        .doUpdateSet({
-          failures: sql<number>`case when ${reachesLimit} then 0 else ${failures} + 1 end`,
-          locked_until_ms: sql<number>`case when ${reachesLimit} then ${bigint(nowMs)} + ${nextLock} else ${lockedUntil} end`,
-          next_lock_ms: sql<number>`case when ${reachesLimit} then (case when ${nextLock} * 2 > ${bigint(
-            limits.maxLockMs,
-          )} then ${bigint(limits.maxLockMs)} else ${nextLock} * 2 end) else ${nextLock} end`,
-        })
-        .where('second_factor_throttle.locked_until_ms', '<=', nowMs),
-    )
-    .returning(['failures', 'locked_until_ms'])
-    .executeTakeFirst();
+  ).rows[0];
   return row === undefined ? undefined : { failures: row.failures, lockedUntilMs: row.locked_until_ms };
 }
 
+const reserveCodeAttemptQuery = compiledOnce(
+  (
+    db,
+    input: {
+      userId: string;
+      nowMs: number;
+      maxFailures: number;
+      maxLockMs: number;
+      firstFailures: number;
+      firstLockedUntilMs: number;
+      firstNextLockMs: number;
+    },
+  ) => {
+    const failures = sql.ref<number>('second_factor_throttle.failures');
+    const lockedUntil = sql.ref<number>('second_factor_throttle.locked_until_ms');
+    const nextLock = sql.ref<number>('second_factor_throttle.next_lock_ms');
+    const reachesLimit = sql<boolean>`${failures} + 1 >= ${input.maxFailures}`;
+    const maxLock = bigint(input.maxLockMs);
+    return db
+      .insertInto('second_factor_throttle')
+      .values({
+        user_id: input.userId,
+        failures: input.firstFailures,
+        locked_until_ms: input.firstLockedUntilMs,
+        next_lock_ms: input.firstNextLockMs,
+      })
+      .onConflict((oc) =>
+        oc
+          .column('user_id')
+          // Every right-hand side reads the row as it was before this statement.
+          .doUpdateSet({
+            failures: sql<number>`case when ${reachesLimit} then 0 else ${failures} + 1 end`,
+            locked_until_ms: sql<number>`case when ${reachesLimit} then ${bigint(input.nowMs)} + ${nextLock} else ${lockedUntil} end`,
+            next_lock_ms: sql<number>`case when ${reachesLimit} then (case when ${nextLock} * 2 > ${maxLock} then ${maxLock} else ${nextLock} * 2 end) else ${nextLock} end`,
+          })
+          .where('second_factor_throttle.locked_until_ms', '<=', input.nowMs),
+      )
+      .returning(['failures', 'locked_until_ms']);
+  },
+);
+
+const findCodeLockedUntilQuery = compiledOnce((db, input: { userId: string }) =>
+  db.selectFrom('second_factor_throttle').select('locked_until_ms').where('user_id', '=', input.userId),
+);
+const clearCodeFailuresQuery = compiledOnce((db, input: { userId: string }) =>
+  db.deleteFrom('second_factor_throttle').where('user_id', '=', input.userId),
+);
+
 /** When the user's code checks are refused until (0 or a past time when they are not). */
 export async function findCodeLockedUntil(db: Kysely<Database>, userId: string): Promise<number> {
-  const row = await db
-    .selectFrom('second_factor_throttle')
-    .select('locked_until_ms')
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return row?.locked_until_ms ?? 0;
+  return (await findCodeLockedUntilQuery.execute(db, { userId })).rows[0]?.locked_until_ms ?? 0;
 }
 
 /** An accepted code: the consecutive failures, any lock and the lock's growth start over. */
 export async function clearCodeFailures(db: Kysely<Database>, userId: string): Promise<void> {
-  await db.deleteFrom('second_factor_throttle').where('user_id', '=', userId).execute();
+  await clearCodeFailuresQuery.execute(db, { userId });
 }
 
 /**

@@ -1,18 +1,31 @@
 /** The totp_credentials table: at most one 'pending' (being set up) and one 'active' row per user. */
 import type { Kysely } from 'kysely';
+import { compiledOnce } from './compiled-query.ts';
 import type { Database, NewTotpCredential, TotpCredentialRow, TotpCredentialState } from './schema.ts';
+
+// The code step's statements, compiled once (store/compiled-query.ts).
+const findCredentialQuery = compiledOnce((db, input: { userId: string; state: TotpCredentialState }) =>
+  db
+    .selectFrom('totp_credentials')
+    .selectAll()
+    .where('user_id', '=', input.userId)
+    .where('state', '=', input.state),
+);
+const claimStepQuery = compiledOnce((db, input: { id: string; step: number; state: TotpCredentialState }) =>
+  db
+    .updateTable('totp_credentials')
+    .set({ last_used_step: input.step })
+    .where('id', '=', input.id)
+    .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', input.step)]))
+    .where('state', '=', input.state),
+);
 
 export async function findCredential(
   db: Kysely<Database>,
   userId: string,
   state: TotpCredentialState,
 ): Promise<TotpCredentialRow | undefined> {
-  return db
-    .selectFrom('totp_credentials')
-    .selectAll()
-    .where('user_id', '=', userId)
-    .where('state', '=', state)
-    .executeTakeFirst();
+  return (await findCredentialQuery.execute(db, { userId, state })).rows[0];
 }
 
 export async function insertCredential(db: Kysely<Database>, credential: NewTotpCredential): Promise<void> {
@@ -45,22 +58,15 @@ export async function deleteCredentialsOfUser(
 }
 
 /**
- * The replay guard (RFC 6238 s5.2): records `step` as used only if it is later than the last used step,
- * in one conditional UPDATE, so of two requests racing with the same code exactly one changes the row.
- * With `state`, the row must also be in that state. True when this call won.
+ * The replay guard (RFC 6238 s5.2): records `step` as used only if it is later than the last used step and
+ * the row is in `state`, in one conditional UPDATE, so of two requests racing with the same code exactly one
+ * changes the row. True when this call won.
  */
 export async function claimStep(
   db: Kysely<Database>,
-  input: { id: string; step: number; state?: TotpCredentialState },
+  input: { id: string; step: number; state: TotpCredentialState },
 ): Promise<boolean> {
-  let query = db
-    .updateTable('totp_credentials')
-    .set({ last_used_step: input.step })
-    .where('id', '=', input.id)
-    .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', input.step)]));
-  if (input.state !== undefined) query = query.where('state', '=', input.state);
-  const result = await query.executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  return (await claimStepQuery.execute(db, input)).numAffectedRows === 1n;
 }
 
 /** Turns a pending credential active (after its code was claimed). True when it was still pending. */

@@ -10,6 +10,24 @@ import { makeTestApp, type TestApp } from '../support/app.ts';
 import { DIALECTS } from '../support/dialects.ts';
 import { accountWithTOTP, browserFor, codeNow, logIn } from '../support/flows.ts';
 
+/**
+ * Wrong code: the session (1), the lock check (1), the attempt spent (1), the attempt reserved (1), then one
+ * transaction: BEGIN, the credential, the audit row (3: head, row, head hash), COMMIT. Before issue #12: 14.
+ */
+const WRONG_CODE_BUDGET = 10;
+/**
+ * Right code: the same four, then one transaction: BEGIN, the credential, the step claimed, the failures
+ * cleared, the pending session deleted, the full one inserted, the audit row (3), COMMIT. Before: 16.
+ */
+const RIGHT_CODE_BUDGET = 14;
+
+function withinBudget(statements: readonly string[], budget: number): void {
+  assert.ok(
+    statements.length <= budget,
+    `${statements.length} statements, budget ${budget}:\n  ${statements.join('\n  ')}`,
+  );
+}
+
 for (const dialect of DIALECTS) {
   describe(`code step statements (${dialect.name})`, () => {
     let t: TestApp;
@@ -41,13 +59,13 @@ for (const dialect of DIALECTS) {
       const right = codeNow(secret, t.clock);
       const wrong = right === '000000' ? '111111' : '000000';
       const seen = await countPost(() => b.post('/login/code', { code: wrong }), 401);
-      console.log(`${dialect.name} wrong code: ${seen.length} statements\n  ${seen.join('\n  ')}`);
+      withinBudget(seen, WRONG_CODE_BUDGET);
     });
 
     test('a right code', async () => {
       const { b, secret } = await pendingSignIn();
       const seen = await countPost(() => b.post('/login/code', { code: codeNow(secret, t.clock) }), 303);
-      console.log(`${dialect.name} right code: ${seen.length} statements\n  ${seen.join('\n  ')}`);
+      withinBudget(seen, RIGHT_CODE_BUDGET);
     });
   });
 }

@@ -29,6 +29,8 @@ export interface TwofaDatabase {
 export async function createDatabase(
   dialect: DialectName,
   pgUrl: string | undefined,
+  /** More TWOFA_* variables (e.g. TWOFA_SQLITE_SYNCHRONOUS). */
+  extraEnv: Record<string, string> = {},
 ): Promise<TwofaDatabase> {
   const dir = await mkdtemp(join(tmpdir(), 'twofa-bench-'));
   const port = await findFreePort();
@@ -41,6 +43,7 @@ export async function createDatabase(
     // Empty counts as unset: nothing from the caller's shell (a database URL, a public URL) leaks in.
     TWOFA_DATABASE_URL: '',
     TWOFA_PUBLIC_URL: '',
+    ...extraEnv,
   };
   let schema: string | undefined;
   if (dialect === 'postgres') {

@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../context.ts';
 import { csrfToken } from '../middleware/csrf/index.ts';
+import { formFields } from '../middleware/form/index.ts';
 import type { SessionView, UserView } from '../services/types.ts';
 import type { Frame, Nav } from '../views/layout.ts';
 import type { Html } from '../views/parts.ts';
@@ -45,7 +46,7 @@ export function seeOther(c: PageContext, location: string): Response {
 
 /** The string fields of a form body; files and absent fields read as ''. */
 export async function readForm<K extends string>(c: PageContext, ...names: K[]): Promise<Record<K, string>> {
-  const body = await c.req.parseBody();
+  const body = await formFields(c);
   const out = {} as Record<K, string>;
   for (const name of names) {
     const value = body[name];

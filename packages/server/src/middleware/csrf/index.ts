@@ -17,6 +17,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../../context.ts';
+import { formFields, formType } from '../form/index.ts';
 import { cookieName, cookieOptions } from '../session/index.ts';
 
 /** The form field that carries the token. */
@@ -92,17 +93,12 @@ function isSameOrigin(origin: string | undefined, fetchSite: string | undefined,
 
 /** The field from a form body; undefined for other content types (text/plain is a classic CSRF vector). */
 async function readField(c: Context<AppEnv>, name: string): Promise<unknown> {
-  if (!isForm(c.req.header('content-type'))) return undefined;
+  if (formType(c.req.header('content-type')) === undefined) return undefined;
   try {
-    return (await c.req.parseBody())[name];
+    return (await formFields(c))[name];
   } catch {
     return undefined; // a malformed body carries no token
   }
-}
-
-function isForm(contentType: string | undefined): boolean {
-  const type = contentType?.split(';')[0]?.trim().toLowerCase();
-  return type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data';
 }
 
 function tokensEqual(sent: string, expected: string): boolean {

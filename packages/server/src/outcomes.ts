@@ -1,12 +1,12 @@
 /**
  * The one table of outcomes: each service error code with its HTTP status and the words a person reads. The
- * pages read it (and a JSON API beside them will read the same table). Services carry codes and details,
+ * pages read it, and so does the JSON API beside them (src/api/), which answers `{"error": {"code", "message"}}`. Services carry codes and details,
  * never sentences. Messages never echo what was typed (a password or code) and are the same for an unknown
  * email and a wrong password.
  */
 import { ServiceError, type ServiceErrorCode } from './services/types.ts';
 
-export type OutcomeStatus = 400 | 401 | 403 | 409 | 429;
+export type OutcomeStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429;
 
 export interface Outcome {
   readonly status: OutcomeStatus;
@@ -55,7 +55,38 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   TOTP_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
   TOTP_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
   NO_PENDING_ENROLLMENT: { status: 409, message: 'There is no set-up to confirm. Start the set-up again.' },
+  // The JSON API. A field named by the service is added by outcomeOf.
+  MALFORMED_JSON: { status: 400, message: 'Send the body as JSON, with Content-Type: application/json.' },
+  INVALID_REQUEST: { status: 422, message: 'The request does not match the API description.' },
+  NOT_FOUND: { status: 404, message: 'There is no API operation at this path with this method.' },
+  // The same words for a missing, malformed, unknown and revoked key.
+  API_KEY_INVALID: {
+    status: 401,
+    message:
+      'Send a valid API key as "Authorization: Bearer twofa_...". This one is missing, unknown or revoked.',
+  },
+  API_KEY_SCOPE: { status: 403, message: 'This API key does not have the scope this operation needs.' },
+  API_RATE_LIMITED: { status: 429, message: 'This API key has used its requests for this minute.' },
+  // The same words for an id never used and one of another tenant.
+  SUBJECT_NOT_FOUND: { status: 404, message: 'There is no subject with this id for this API key.' },
+  ENROLLMENT_NOT_FOUND: {
+    status: 404,
+    message: 'There is no set-up with this id waiting for this subject (set-ups expire after 15 minutes).',
+  },
+  ENROLLMENT_CLOSED: {
+    status: 409,
+    message: 'The set-up made with this Idempotency-Key was confirmed, replaced or expired. Use a new key.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message: 'This Idempotency-Key was used with a different request. Use a new key for a new request.',
+  },
+  NO_SECOND_FACTOR: { status: 409, message: 'This subject has no authenticator app set up.' },
+  FACTOR_NOT_ENROLLED: { status: 409, message: 'This subject has no factor of that kind.' },
 };
+
+/** API outcomes whose message ends by naming the field at fault (`...: accountName.`). */
+const API_FIELD_MESSAGES: ReadonlySet<ServiceErrorCode> = new Set(['INVALID_REQUEST', 'API_KEY_SCOPE']);
 
 /** MALFORMED_CODE by what would have been accepted. */
 const MALFORMED_CODE_MESSAGES: Record<NonNullable<ServiceError['expected']>, string> = {
@@ -78,6 +109,9 @@ export function outcomeOf(error: unknown): OutcomeOf {
   const known = OUTCOMES[error.code];
   let message = known.message;
   if (error.code === 'INVALID_INPUT' && error.field !== undefined) message = `Please fill in ${error.field}.`;
+  if (error.field !== undefined && API_FIELD_MESSAGES.has(error.code)) {
+    message = `${message.slice(0, -1)}: ${error.field}.`;
+  }
   if (error.code === 'MALFORMED_CODE' && error.expected !== undefined) {
     message = MALFORMED_CODE_MESSAGES[error.expected];
   }

@@ -50,7 +50,14 @@ export type DomainEvent =
       /** The guess limit that closed: 6-digit codes, or recovery codes. */
       readonly limit: 'codes' | 'recovery_codes';
       readonly minutes: number;
-    };
+    }
+  | {
+      readonly type: 'api_key.created';
+      readonly keyId: string;
+      readonly tenant: string;
+      readonly scopes: string;
+    }
+  | { readonly type: 'api_key.revoked'; readonly keyId: string; readonly tenant: string };
 
 export type DomainEventType = DomainEvent['type'];
 

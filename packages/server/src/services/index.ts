@@ -10,6 +10,7 @@ import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.t
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../store/open.ts';
 import { createAccountService } from './accounts.ts';
+import { createApiKeyService } from './api-keys.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
@@ -18,6 +19,7 @@ import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
 import { createRecoveryService } from './recovery-codes.ts';
 import { runWithRequestMeta } from './request-meta.ts';
+import { createSubjectService } from './subjects.ts';
 import { createTotpService } from './totp.ts';
 import type { Services } from './types.ts';
 
@@ -84,6 +86,8 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     };
     return {
       accounts: createAccountService(ctx),
+      apiKeys: createApiKeyService(ctx),
+      subjects: createSubjectService(ctx),
       auth: createAuthService(ctx),
       totp: createTotpService(ctx),
       recovery: createRecoveryService(ctx),

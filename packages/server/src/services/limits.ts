@@ -51,3 +51,14 @@ export const RECOVERY_WINDOW_MS = 15 * 60 * 1000;
 export const RECOVERY_CODES_LOW = 3;
 /** The security page lists this many of the user's latest events. */
 export const RECENT_EVENTS_SHOWN = 20;
+
+/**
+ * Requests per minute an API key may make unless it was created with its own budget (a fixed window of a
+ * minute, counted in the database so every instance shares it); beyond it, 429 with Retry-After.
+ */
+export const DEFAULT_API_REQUESTS_PER_MINUTE = 600;
+export const API_BUDGET_WINDOW_MS = 60 * 1000;
+/** An API key's last-used time is written at most once a minute, saving a write per request. */
+export const API_KEY_TOUCH_INTERVAL_MS = 60 * 1000;
+/** The most audit events one API call lists. */
+export const API_EVENTS_LISTED = 100;

@@ -116,6 +116,48 @@ export interface RecoveryCodesTable {
   used_at_ms: number | null;
 }
 
+/** An API key: its public prefix and a keyed hash of its secret part (crypto/api-key-hash.ts). */
+export interface ApiKeysTable {
+  id: string;
+  /** The public part of the token, for lookup. Unique. */
+  prefix: string;
+  /** base64url HMAC-SHA256 of the secret part under a subkey of the master key `hash_key_id`. */
+  secret_hash: string;
+  hash_key_id: string;
+  name: string;
+  /** Whose subjects the key reaches: one calling app's namespace of user ids. */
+  tenant: string;
+  /** Comma-separated: enroll, verify, manage. */
+  scopes: string;
+  requests_per_minute: number;
+  created_at_ms: number;
+  /** Written at most once a minute. */
+  last_used_at_ms: number | null;
+  revoked_at_ms: number | null;
+}
+
+/** A calling app's user (opaque `external_id` within `tenant`), mapped to the `users` row factors key on. */
+export interface ApiSubjectsTable {
+  user_id: string;
+  tenant: string;
+  external_id: string;
+  created_at_ms: number;
+}
+
+/** A TOTP set-up started through the API (its id is the pending credential's). */
+export interface ApiEnrollmentsTable {
+  id: string;
+  user_id: string;
+  api_key_id: string;
+  /** The label and issuer the authenticator app shows. */
+  account_name: string;
+  issuer: string;
+  /** The client's Idempotency-Key (unique per API key), and a hash of the request it came with. */
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at_ms: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -125,6 +167,9 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  api_keys: ApiKeysTable;
+  api_subjects: ApiSubjectsTable;
+  api_enrollments: ApiEnrollmentsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -138,3 +183,8 @@ export type TotpCredentialUpdate = Updateable<TotpCredentialsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
 export type AuditHeadRow = Selectable<AuditHeadTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type NewApiKey = Insertable<ApiKeysTable>;
+export type ApiSubjectRow = Selectable<ApiSubjectsTable>;
+export type ApiEnrollmentRow = Selectable<ApiEnrollmentsTable>;
+export type NewApiEnrollment = Insertable<ApiEnrollmentsTable>;

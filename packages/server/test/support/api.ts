@@ -5,11 +5,13 @@
 import { generateTOTP } from '@twofa/otp';
 import type { ApiScope } from '../../src/services/types.ts';
 import { makeTestApp, type TestApp, type TestAppOptions } from './app.ts';
+import { type ContractChecker, contractChecker } from './openapi.ts';
 
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Headers;
   /** The parsed JSON body (undefined for an empty one). */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field (the contract check types them).
   readonly json: any;
   readonly text: string;
 }
@@ -28,7 +30,9 @@ export interface ApiTestApp extends TestApp {
   readonly key: string;
   /** Makes another key. */
   makeKey(options?: { tenant?: string; scopes?: ApiScope[]; requestsPerMinute?: number }): Promise<string>;
+  /** Sends a request; every /api/v1 response is checked against the served OpenAPI document. */
   call(method: string, path: string, options?: CallOptions): Promise<ApiResponse>;
+  readonly contract: ContractChecker;
 }
 
 export async function makeApiTestApp(options: TestAppOptions = {}): Promise<ApiTestApp> {
@@ -44,6 +48,8 @@ export async function makeApiTestApp(options: TestAppOptions = {}): Promise<ApiT
     return token;
   };
   const key = await makeKey();
+  const doc = await (await t.app.request('/api/openapi.json')).json();
+  const contract = contractChecker(doc);
   const call: ApiTestApp['call'] = async (method, path, o = {}) => {
     const headers = new Headers(o.headers ?? {});
     const token = o.key === undefined ? key : o.key;
@@ -61,9 +67,10 @@ export async function makeApiTestApp(options: TestAppOptions = {}): Promise<ApiT
     } catch {
       json = undefined;
     }
+    contract.check(method, path, response.status, json);
     return { status: response.status, headers: response.headers, json, text };
   };
-  return { ...t, key, makeKey, call };
+  return { ...t, key, makeKey, call, contract };
 }
 
 /** The secret of an otpauth:// URI. */

@@ -43,7 +43,7 @@ export function requireScope(scope: ApiScope): MiddlewareHandler<ApiEnv> {
 }
 
 const ERROR_TEXT: Record<number, string> = {
-  400: 'The body is not JSON, or the code cannot be a code of that kind.',
+  400: 'The body is not JSON (sent as application/json), or the code cannot be a code of that kind.',
   401: 'No API key, or an unknown or revoked one.',
   403: 'The API key lacks the scope.',
   404: 'No such subject (in this tenant), set-up or operation.',
@@ -55,7 +55,7 @@ const ERROR_TEXT: Record<number, string> = {
 /** The error responses an operation may give, all `{"error": {"code", "message"}}`. */
 function errors(...statuses: (keyof typeof ERROR_TEXT)[]) {
   return Object.fromEntries(
-    [401, 403, 422, 429, ...statuses].map((status) => [
+    [400, 401, 403, 422, 429, ...statuses].map((status) => [
       status,
       { description: ERROR_TEXT[status]!, content: { 'application/json': { schema: ErrorSchema } } },
     ]),
@@ -127,7 +127,7 @@ export function subjectRoutes(api: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       request: { params: EnrollmentParams, body: body(ConfirmRequest) },
       responses: {
         200: json(ConfirmResponse, 'TOTP is on for the subject.'),
-        ...errors(400, 404),
+        ...errors(404),
       },
     }),
     async (c) => {
@@ -159,7 +159,7 @@ export function subjectRoutes(api: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         'they are refused for a while (429 with Retry-After).',
       middleware: [requireScope('verify')] as const,
       request: { params: SubjectParams, body: body(VerifyRequest) },
-      responses: { 200: json(VerifyResponse, 'Whether the code was right.'), ...errors(400, 404, 409) },
+      responses: { 200: json(VerifyResponse, 'Whether the code was right.'), ...errors(404, 409) },
     }),
     async (c) => {
       const { subject } = c.req.valid('param');

@@ -10,6 +10,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  deleteApiEnrollment,
+  deleteStaleApiEnrollments,
   findApiEnrollmentByIdempotencyKey,
   findSubjectUserId,
   insertApiEnrollment,
@@ -77,13 +79,24 @@ export function createSubjectService(ctx: ServiceContext): SubjectService {
     }
   }
 
-  /** The same set-up again, for a repeated Idempotency-Key; refused for another request or a closed set-up. */
-  async function replay(row: ApiEnrollmentRow, requestHash: string): Promise<SubjectEnrollmentView> {
-    if (row.request_hash !== requestHash)
+  /**
+   * The set-up an earlier request with this Idempotency-Key made, again; undefined when it has expired or
+   * was replaced (its row is then dropped, and the key starts a new one). Refused for another request or a
+   * confirmed set-up.
+   */
+  async function replay(
+    row: ApiEnrollmentRow,
+    requestHash: string,
+  ): Promise<SubjectEnrollmentView | undefined> {
+    if (row.request_hash !== requestHash) {
       throw new ServiceError('IDEMPOTENCY_KEY_REUSED', { field: 'Idempotency-Key' });
+    }
     const pending = await findLivePending(ctx, row.user_id);
     if (pending === undefined || pending.id !== row.id) {
-      throw new ServiceError('ENROLLMENT_CLOSED', { field: 'Idempotency-Key' });
+      const active = await findCredential(ctx.db, row.user_id, 'active');
+      if (active?.id === row.id) throw new ServiceError('ENROLLMENT_CLOSED', { field: 'Idempotency-Key' });
+      await deleteApiEnrollment(ctx.db, row.id);
+      return undefined;
     }
     const secret = await openCredentialSecret(ctx, ctx.db, pending);
     const view = enrollmentView(
@@ -117,14 +130,16 @@ export function createSubjectService(ctx: ServiceContext): SubjectService {
         idempotencyKey === undefined ? undefined : { apiKeyId: caller.keyId, idempotencyKey };
       if (idempotency !== undefined) {
         const earlier = await findApiEnrollmentByIdempotencyKey(ctx.db, idempotency);
-        if (earlier !== undefined) return replay(earlier, requestHash);
+        const replayed = earlier === undefined ? undefined : await replay(earlier, requestHash);
+        if (replayed !== undefined) return replayed;
       }
       const userId = await ensureSubject(caller, subject);
       if (await totpFactor.isEnrolled(ctx.db, userId)) throw new ServiceError('TOTP_ALREADY_ENABLED');
       let pending: Awaited<ReturnType<typeof createPendingTotp>>;
       try {
-        pending = await createPendingTotp(ctx, userId, (trx, id) =>
-          insertApiEnrollment(trx, {
+        pending = await createPendingTotp(ctx, userId, async (trx, id) => {
+          await deleteStaleApiEnrollments(trx, userId);
+          await insertApiEnrollment(trx, {
             id,
             user_id: userId,
             api_key_id: caller.keyId,
@@ -133,14 +148,15 @@ export function createSubjectService(ctx: ServiceContext): SubjectService {
             idempotency_key: idempotencyKey ?? null,
             request_hash: requestHash,
             created_at_ms: ctx.nowMs(),
-          }),
-        );
+          });
+        });
       } catch (error) {
         // The same Idempotency-Key sent twice at once: the unique index lets one in; the other replays it.
         if (idempotency === undefined || !isUniqueViolation(error)) throw error;
         const winner = await findApiEnrollmentByIdempotencyKey(ctx.db, idempotency);
-        if (winner === undefined) throw error;
-        return replay(winner, requestHash);
+        const replayed = winner === undefined ? undefined : await replay(winner, requestHash);
+        if (replayed === undefined) throw error;
+        return replayed;
       }
       ctx.log('totp.enrollment_started', { userId });
       const view = enrollmentView(pending, { account: accountName, issuer });

@@ -71,3 +71,22 @@ export async function findApiEnrollmentByIdempotencyKey(
     .where('idempotency_key', '=', input.idempotencyKey)
     .executeTakeFirst();
 }
+
+export async function deleteApiEnrollment(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('api_enrollments').where('id', '=', id).execute();
+}
+
+/**
+ * Deletes the subject's set-up rows without an Idempotency-Key whose credential is gone (expired, replaced or
+ * removed). Rows with a key stay until that key is next used: they hold it against a racing request.
+ */
+export async function deleteStaleApiEnrollments(db: Kysely<Database>, userId: string): Promise<void> {
+  await db
+    .deleteFrom('api_enrollments')
+    .where('user_id', '=', userId)
+    .where('idempotency_key', 'is', null)
+    .where('id', 'not in', (eb) =>
+      eb.selectFrom('totp_credentials').select('id').where('user_id', '=', userId),
+    )
+    .execute();
+}

@@ -7,8 +7,8 @@
  * - `api_subjects`: a calling app's own user id (`external_id`, opaque) within its tenant, mapped to a row
  *   of `users` (the principal the factor tables key on). Unique per (tenant, external_id); deleting the
  *   principal deletes the mapping.
- * - `api_enrollments`: a TOTP set-up started through the API: the label shown in the app, and the
- *   `Idempotency-Key` it was created under (unique per API key). It lives and dies with its credential.
+ * - `api_enrollments`: a TOTP set-up started through the API (id: its credential's): the label shown in the
+ *   app, and the `Idempotency-Key` it was created under (unique per API key).
  */
 import type { Kysely } from 'kysely';
 
@@ -45,7 +45,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('api_enrollments')
-    .addColumn('id', 'text', (col) => col.primaryKey().references('totp_credentials.id').onDelete('cascade'))
+    // No foreign key to the credential: a set-up replaced by a racing request must not take its
+    // Idempotency-Key with it (the key would then let a second set-up in). Rows whose credential is gone are
+    // deleted when the subject next starts a set-up.
+    .addColumn('id', 'text', (col) => col.primaryKey())
     .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
     .addColumn('api_key_id', 'text', (col) => col.notNull())
     .addColumn('account_name', 'text', (col) => col.notNull())

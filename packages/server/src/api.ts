@@ -59,26 +59,9 @@ export function createApiApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     await next();
   });
 
-  api.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'An API key from `twofa admin api-key create`: `twofa_<prefix>_<secret>`.',
-  });
-  subjectRoutes(api, deps);
+  registerOperations(api, deps);
 
-  const document = () =>
-    api.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: {
-        title: 'twofa API',
-        version: '1.0.0',
-        description:
-          "Second factors for your app's own users: TOTP set-up, verification, recovery codes and an audit " +
-          'log, per API key tenant. Errors are `{"error": {"code", "message"}}`.',
-      },
-      servers: [{ url: deps.config.publicUrl }],
-      security: [{ apiKey: [] }],
-    });
+  const document = () => documentOf(api, deps.config.publicUrl);
   let cached: ReturnType<typeof document> | undefined;
   const documentOnce = () => {
     cached ??= document();
@@ -115,6 +98,37 @@ export function createApiApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     return c.json(errorBody('INTERNAL', 'The server could not finish this request. Try again.'), 500);
   });
   return api;
+}
+
+function registerOperations(api: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
+  api.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key from `twofa admin api-key create`: `twofa_<prefix>_<secret>`.',
+  });
+  subjectRoutes(api, deps);
+}
+
+function documentOf(api: OpenAPIHono<ApiEnv>, publicUrl: string) {
+  return api.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'twofa API',
+      version: '1.0.0',
+      description:
+        "Second factors for your app's own users: TOTP set-up, verification, recovery codes and an audit " +
+        'log, per API key tenant. Errors are `{"error": {"code", "message"}}`.',
+    },
+    servers: [{ url: publicUrl }],
+    security: [{ apiKey: [] }],
+  });
+}
+
+/** The OpenAPI document without a running service (for generating the client's types). */
+export function apiDocument(publicUrl = 'http://localhost:8080'): ReturnType<typeof documentOf> {
+  const api = new OpenAPIHono<ApiEnv>();
+  registerOperations(api, { services: {} } as AppDeps);
+  return documentOf(api, publicUrl);
 }
 
 function errorBody(code: string, message: string) {

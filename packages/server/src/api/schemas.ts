@@ -4,6 +4,7 @@
  * ids and labels come from the services, which check them too.
  */
 import { z } from '@hono/zod-openapi';
+import { OUTCOMES } from '../outcomes.ts';
 import { API_EVENTS_LISTED } from '../services/limits.ts';
 import { IDEMPOTENCY_KEY_SHAPE, LABEL_SHAPE, SUBJECT_ID_SHAPE } from '../services/subjects.ts';
 import type { ServiceErrorCode } from '../services/types.ts';
@@ -17,11 +18,13 @@ const Instant = z.iso.datetime().openapi({ example: '2031-01-01T00:15:00.000Z' }
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: 'SUBJECT_NOT_FOUND' as ServiceErrorCode }),
+      code: z.enum([...(Object.keys(OUTCOMES) as ServiceErrorCode[]), 'INTERNAL']).openapi('ErrorCode', {
+        description: 'What went wrong, for programs: the table of outcomes in the README says each one.',
+      }),
       message: z.string().openapi({ example: 'There is no subject with this id for this API key.' }),
     }),
   })
-  .openapi('Error');
+  .openapi('ApiError');
 
 export const SubjectParams = z.object({
   subject: z

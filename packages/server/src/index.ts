@@ -11,6 +11,17 @@ import { openServices } from './services/index.ts';
 export { type CreateAppOptions, createApp } from './app.ts';
 export { AuditLogUnavailableError, type AuditVerification, verifyAuditLog } from './audit.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
+export { operatorMessage } from './outcomes.ts';
+export {
+  DEFAULT_USERS_PAGE,
+  MAX_USERS_PAGE,
+  type OpenOperatorOptions,
+  type OperatorServices,
+  OperatorUnavailableError,
+  type OperatorUser,
+  openOperator,
+} from './services/operator.ts';
+export { ServiceError, type ServiceErrorCode } from './services/types.ts';
 
 export interface ServeOptions {
   /** The environment to read `TWOFA_*` from (usually process.env). */

@@ -6,7 +6,7 @@
  */
 import { ServiceError, type ServiceErrorCode } from './services/types.ts';
 
-export type OutcomeStatus = 400 | 401 | 403 | 409 | 429;
+export type OutcomeStatus = 400 | 401 | 403 | 404 | 409 | 429;
 
 export interface Outcome {
   readonly status: OutcomeStatus;
@@ -55,6 +55,8 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   TOTP_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
   TOTP_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
   NO_PENDING_ENROLLMENT: { status: 409, message: 'There is no set-up to confirm. Start the set-up again.' },
+  // Operators only (twofa admin): the public pages never say whether an account exists.
+  USER_NOT_FOUND: { status: 404, message: 'There is no account with this email.' },
 };
 
 /** MALFORMED_CODE by what would have been accepted. */
@@ -107,4 +109,14 @@ export function waitOutcome(
 export function waitText(ms: number): string {
   const n = Math.max(1, Math.ceil(ms / 60_000));
   return `Wait ${n} ${n === 1 ? 'minute' : 'minutes'}, then try again.`;
+}
+
+/**
+ * A ServiceError as one line for an operator (`twofa admin`): the table's words, the field at fault and the
+ * code, e.g. `There is no account with this email. (email; USER_NOT_FOUND)`.
+ */
+export function operatorMessage(error: ServiceError): string {
+  const { message } = outcomeOf(error);
+  const field = error.field === undefined ? '' : `${error.field}; `;
+  return `${message} (${field}${error.code})`;
 }

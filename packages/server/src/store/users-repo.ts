@@ -31,3 +31,13 @@ export async function updatePasswordHash(
   const result = await query.executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** Users in email order, after `afterEmail` (normalised) when given. */
+export async function listUsersPage(
+  db: Kysely<Database>,
+  input: { limit: number; afterEmail?: string },
+): Promise<UserRow[]> {
+  let query = db.selectFrom('users').selectAll().orderBy('email').limit(input.limit);
+  if (input.afterEmail !== undefined) query = query.where('email', '>', input.afterEmail);
+  return query.execute();
+}

@@ -13,13 +13,22 @@ export { AuditLogUnavailableError, type AuditVerification, verifyAuditLog } from
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export { operatorMessage } from './outcomes.ts';
 export {
+  type AuditVerification as OperatorAuditVerification,
   DEFAULT_USERS_PAGE,
+  type KeyStatus,
   MAX_USERS_PAGE,
   type OpenOperatorOptions,
+  type OperatorAuditEvent,
   type OperatorServices,
   OperatorUnavailableError,
   type OperatorUser,
+  type OperatorUserDetail,
   openOperator,
+  type RotationOptions,
+  type RotationReport,
+  type SecondFactorReset,
+  type Unlocked,
+  type UserLocks,
 } from './services/operator.ts';
 export { ServiceError, type ServiceErrorCode } from './services/types.ts';
 

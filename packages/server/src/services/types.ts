@@ -34,7 +34,12 @@ export type ServiceErrorCode =
   | 'TOTP_ALREADY_ENABLED'
   | 'TOTP_NOT_ENABLED'
   | 'NO_PENDING_ENROLLMENT'
-  | 'USER_NOT_FOUND'; // an operator named an account that does not exist (never said to the public)
+  | 'USER_NOT_FOUND' // an operator named an account that does not exist (never said to the public)
+  | 'UNKNOWN_KEY' // rotate-key: the master key list has no key with that id
+  | 'KEY_IS_CURRENT' // rotate-key: that key is already the current one (nothing to rotate to, or to retire)
+  | 'KEY_IN_USE' // rotate-key --retire: secrets or unused recovery codes still need that key (inUse)
+  | 'KEY_NOT_ON_EVERY_INSTANCE' // rotate-key: running instances lack the new key (instances)
+  | 'ROTATION_UNFINISHED'; // rotate-key: an interrupted rotation to another key must be finished first
 
 export interface ServiceErrorDetails {
   /** The input at fault, by the name the service method takes it under (`password`, `code`, ...). */
@@ -45,6 +50,10 @@ export interface ServiceErrorDetails {
   readonly retryAfterMs?: number;
   /** For MALFORMED_CODE: which kinds of code would have been accepted. */
   readonly expected?: 'totp' | 'recovery' | 'totp-or-recovery';
+  /** For KEY_NOT_ON_EVERY_INSTANCE: the running instances that lack the key (`host (pid N)`). */
+  readonly instances?: readonly string[];
+  /** For KEY_IN_USE: what still needs the key. */
+  readonly inUse?: { readonly totpSecrets: number; readonly recoveryCodes: number };
 }
 
 export class ServiceError extends Error {
@@ -55,6 +64,8 @@ export class ServiceError extends Error {
   /** For SECOND_FACTOR_LOCKED and the rate limits: how long until another attempt is taken. */
   readonly retryAfterMs: number | undefined;
   readonly expected: ServiceErrorDetails['expected'];
+  readonly instances: ServiceErrorDetails['instances'];
+  readonly inUse: ServiceErrorDetails['inUse'];
   constructor(code: ServiceErrorCode, details: ServiceErrorDetails = {}) {
     // The code is the message: a service says what happened, the edge says it in words.
     super(details.field === undefined ? code : `${code} (${details.field})`);
@@ -64,6 +75,8 @@ export class ServiceError extends Error {
     this.attemptsLeft = details.attemptsLeft;
     this.retryAfterMs = details.retryAfterMs;
     this.expected = details.expected;
+    this.instances = details.instances;
+    this.inUse = details.inUse;
   }
 }
 

@@ -116,6 +116,33 @@ export interface RecoveryCodesTable {
   used_at_ms: number | null;
 }
 
+/** The master key every instance seals under, and a rotation's progress: one row (id 1) once rotated. */
+export interface MasterKeyStateTable {
+  id: number;
+  /** New secrets are sealed (and recovery codes hashed) under this key id. */
+  current_key_id: string;
+  /** The key the last rotation moved away from, until it is retired. */
+  previous_key_id: string | null;
+  rotation_started_at_ms: number | null;
+  /** Null while a rotation is under way (or was interrupted: `rotate-key` resumes it). */
+  rotation_finished_at_ms: number | null;
+  /** Secrets re-sealed by the last rotation so far. */
+  resealed: Generated<number>;
+}
+
+/** A running instance's heartbeat: which master key ids it holds (never the keys). */
+export interface KeyringInstancesTable {
+  /** Random per process. */
+  id: string;
+  host: string;
+  pid: number;
+  /** Comma-separated key ids. */
+  key_ids: string;
+  /** The key id it seals under. */
+  current_key_id: string;
+  seen_at_ms: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -125,6 +152,8 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  master_key_state: MasterKeyStateTable;
+  keyring_instances: KeyringInstancesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -138,3 +167,5 @@ export type TotpCredentialUpdate = Updateable<TotpCredentialsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
 export type AuditHeadRow = Selectable<AuditHeadTable>;
+export type MasterKeyStateRow = Selectable<MasterKeyStateTable>;
+export type KeyringInstanceRow = Selectable<KeyringInstancesTable>;

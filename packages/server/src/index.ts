@@ -13,7 +13,6 @@ export { AuditLogUnavailableError, type AuditVerification, verifyAuditLog } from
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export { operatorMessage } from './outcomes.ts';
 export {
-  type AuditVerification as OperatorAuditVerification,
   DEFAULT_USERS_PAGE,
   type KeyStatus,
   MAX_USERS_PAGE,

@@ -43,12 +43,7 @@ import {
 } from '../store/totp-credentials-repo.ts';
 import { findUserByEmail, listUsersPage } from '../store/users-repo.ts';
 import { normalizeEmail } from './accounts.ts';
-import {
-  type AuditVerification,
-  listAuditEvents,
-  type OperatorAuditEvent,
-  verifyAuditChain,
-} from './audit-log.ts';
+import { listAuditEvents, type OperatorAuditEvent } from './audit-log.ts';
 import { createEventSink, type DomainEvent, type EventSink } from './events.ts';
 import { enrolledFactors } from './factors/index.ts';
 import { addKeyToFile, masterKeyPath, readKeyring, removeKeyFromFile } from './keyring.ts';
@@ -57,7 +52,7 @@ import { runWithRequestMeta } from './request-meta.ts';
 import { clearUserLocks, findUserLocks, type UserLocks } from './throttle.ts';
 import { type FactorKind, ServiceError } from './types.ts';
 
-export type { AuditVerification, OperatorAuditEvent } from './audit-log.ts';
+export type { OperatorAuditEvent } from './audit-log.ts';
 export type { UserLocks } from './throttle.ts';
 
 /** The database cannot be used at all: no database there, or it cannot be reached. */
@@ -171,8 +166,6 @@ export interface OperatorServices {
   unlock(email: string): Promise<Unlocked>;
   /** The latest events, newest first: the user's (by email), or everyone's. */
   auditEvents(input: { email?: string; limit: number }): Promise<OperatorAuditEvent[]>;
-  /** Walks the audit log's chain (see verifyAuditChain). */
-  verifyAudit(): Promise<AuditVerification>;
   keyStatus(): Promise<KeyStatus>;
   /** Makes a new key current and re-seals every secret under it, in batches; resumes an unfinished rotation. */
   rotateKey(options?: RotationOptions): Promise<RotationReport>;
@@ -252,7 +245,6 @@ export async function openOperator(options: OpenOperatorOptions): Promise<Operat
     resetSecondFactor: (email) => asOperator(() => resetSecondFactor(ctx, email)),
     unlock: (email) => asOperator(() => unlock(ctx, email)),
     auditEvents: (input) => auditEvents(ctx, input),
-    verifyAudit: () => verifyAuditChain(db),
     keyStatus: () => keyStatus(ctx),
     rotateKey: (rotation = {}) => asOperator(() => rotateKey(ctx, rotation)),
     retireKey: (keyId) => asOperator(() => retireKey(ctx, keyId)),

@@ -6,11 +6,25 @@
 import type { Command } from '../../command.ts';
 import { CliError } from '../../errors.ts';
 import type { IO } from '../../io.ts';
+import { auditList } from './audit-list.ts';
+import { auditVerify } from './audit-verify.ts';
 import { type AdminCommand, AdminFailure, helpOf, runAdminCommand } from './kit.ts';
+import { reset2fa } from './reset-2fa.ts';
+import { rotateKey } from './rotate-key.ts';
+import { unlock } from './unlock.ts';
 import { usersList } from './users-list.ts';
+import { usersShow } from './users-show.ts';
 
 /** Every subcommand, in the order `twofa admin --help` lists them. */
-export const ADMIN_COMMANDS: readonly AdminCommand[] = [usersList];
+export const ADMIN_COMMANDS: readonly AdminCommand[] = [
+  usersList,
+  usersShow,
+  reset2fa,
+  unlock,
+  auditList,
+  auditVerify,
+  rotateKey,
+];
 
 function adminHelp(): string {
   const rows = ADMIN_COMMANDS.map((command) => {

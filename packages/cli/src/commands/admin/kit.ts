@@ -87,6 +87,22 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** One audit event on one line: `#12 2026-11-30T01:02:03Z sign_in.failed user=ID step=password ip=...`. */
+export function describeEventLine(event: {
+  seq: number;
+  atMs: number;
+  type: string;
+  userId?: string | null;
+  ip: string | null;
+  details: Readonly<Record<string, string | number | boolean>>;
+}): string {
+  const parts = [`#${event.seq}`, isoTime(event.atMs), event.type];
+  if (event.userId !== undefined && event.userId !== null) parts.push(`user=${event.userId}`);
+  for (const [name, value] of Object.entries(event.details)) parts.push(`${name}=${String(value)}`);
+  if (event.ip !== null) parts.push(`ip=${event.ip}`);
+  return parts.join(' ');
+}
+
 /** `twofa admin users list`: the full name of a subcommand. */
 export function nameOf(command: AdminCommand): string {
   return `admin ${command.path.join(' ')}`;
@@ -166,7 +182,11 @@ async function openOperatorFor(env: Record<string, string | undefined>): Promise
 async function asCliError(error: unknown): Promise<unknown> {
   if (error instanceof CliError || error instanceof AdminFailure) return error;
   const server = await import('@twofa/server');
-  if (error instanceof server.ConfigError || error instanceof server.OperatorUnavailableError) {
+  if (
+    error instanceof server.ConfigError ||
+    error instanceof server.OperatorUnavailableError ||
+    error instanceof server.AuditLogUnavailableError
+  ) {
     return new CliError(error.message, { cause: error });
   }
   if (error instanceof server.ServiceError) return new AdminFailure(server.operatorMessage(error));

@@ -83,6 +83,26 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   },
   NO_SECOND_FACTOR: { status: 409, message: 'This subject has no authenticator app set up.' },
   FACTOR_NOT_ENROLLED: { status: 409, message: 'This subject has no factor of that kind.' },
+  // Operators only (twofa admin): the public pages never say whether an account exists.
+  USER_NOT_FOUND: { status: 404, message: 'There is no account with this email.' },
+  // Master key rotation (twofa admin rotate-key): operators only.
+  UNKNOWN_KEY: {
+    status: 400,
+    message: 'The master key list (TWOFA_MASTER_KEY or the key file) has no key with this id.',
+  },
+  KEY_IS_CURRENT: { status: 409, message: 'That key is the current master key.' },
+  KEY_IN_USE: { status: 409, message: 'Stored secrets or unused recovery codes still need that key.' },
+  KEY_NOT_ON_EVERY_INSTANCE: {
+    status: 409,
+    message:
+      'Running instances lack the new key: add it to their TWOFA_MASTER_KEY (after the current key) and ' +
+      'restart them one at a time, then run rotate-key again.',
+  },
+  ROTATION_UNFINISHED: {
+    status: 409,
+    message:
+      'A rotation to another key is unfinished: run twofa admin rotate-key (without --to) to finish it.',
+  },
 };
 
 /** API outcomes whose message ends by naming the field at fault (`...: accountName.`). */
@@ -141,4 +161,21 @@ export function waitOutcome(
 export function waitText(ms: number): string {
   const n = Math.max(1, Math.ceil(ms / 60_000));
   return `Wait ${n} ${n === 1 ? 'minute' : 'minutes'}, then try again.`;
+}
+
+/**
+ * A ServiceError as one line for an operator (`twofa admin`): the table's words, the field at fault and the
+ * code, e.g. `There is no account with this email. (email; USER_NOT_FOUND)`.
+ */
+export function operatorMessage(error: ServiceError): string {
+  let { message } = outcomeOf(error);
+  if (error.instances !== undefined) message = `${message} Lacking it: ${error.instances.join(', ')}.`;
+  if (error.inUse !== undefined) {
+    const { totpSecrets, recoveryCodes } = error.inUse;
+    message =
+      `${message} Under it: ${totpSecrets} TOTP secrets (rotate-key re-seals them), ${recoveryCodes} unused ` +
+      'recovery codes (one-way hashes: they need the key until used or replaced).';
+  }
+  const field = error.field === undefined ? '' : `${error.field}; `;
+  return `${message} (${field}${error.code})`;
 }

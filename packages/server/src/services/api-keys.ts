@@ -14,10 +14,12 @@ import {
   parseApiKeyToken,
   sameApiKeyHash,
 } from '../crypto/api-key-hash.ts';
+import type { Keyring } from '../crypto/secret-box.ts';
 import {
   findApiKeyByPrefix,
   insertApiKey,
   listApiKeys,
+  rehashApiKey,
   revokeApiKey,
   touchApiKey,
 } from '../store/api-keys-repo.ts';
@@ -73,62 +75,96 @@ function budgetKey(keyId: string): string {
   return `api-key:${keyId}`;
 }
 
+/** What making, listing and revoking keys need: the operator's command has these without a running service. */
+export interface ApiKeyContext {
+  readonly db: ServiceContext['db'];
+  readonly nowMs: () => number;
+  readonly events: ServiceContext['events'];
+  /** The master keyring (read on first need: listing and revoking do not). */
+  readonly keyring: () => Keyring | Promise<Keyring>;
+}
+
+export interface NewApiKeyInput {
+  readonly name: string;
+  readonly tenant: string;
+  readonly scopes: readonly string[];
+  /** @default DEFAULT_API_REQUESTS_PER_MINUTE */
+  readonly requestsPerMinute?: number;
+}
+
+/** Makes a key; the token is in the result only. Throws INVALID_INPUT naming the field. */
+export async function createApiKey(
+  ctx: ApiKeyContext,
+  input: NewApiKeyInput,
+): Promise<{ readonly key: ApiKeyView; readonly token: string }> {
+  const { name, tenant, scopes, requestsPerMinute = DEFAULT_API_REQUESTS_PER_MINUTE } = input;
+  if (typeof name !== 'string' || !NAME_SHAPE.test(name))
+    throw new ServiceError('INVALID_INPUT', { field: 'name' });
+  if (typeof tenant !== 'string' || !TENANT_SHAPE.test(tenant)) {
+    throw new ServiceError('INVALID_INPUT', { field: 'tenant' });
+  }
+  const canonical = parseScopes(scopes);
+  if (
+    !Number.isInteger(requestsPerMinute) ||
+    requestsPerMinute < 1 ||
+    requestsPerMinute > MAX_REQUESTS_PER_MINUTE
+  ) {
+    throw new ServiceError('INVALID_INPUT', { field: 'requestsPerMinute' });
+  }
+  const keyring = await ctx.keyring();
+  const { token, prefix, secret } = generateApiKeyToken();
+  const keyId = keyring.currentKeyId;
+  const row: ApiKeyRow = {
+    id: randomUUID(),
+    prefix,
+    secret_hash: hashApiKeySecret(keyring, keyId, prefix, secret),
+    hash_key_id: keyId,
+    name,
+    tenant,
+    scopes: canonical.join(','),
+    requests_per_minute: requestsPerMinute,
+    created_at_ms: ctx.nowMs(),
+    last_used_at_ms: null,
+    revoked_at_ms: null,
+  };
+  await ctx.db.transaction().execute(async (trx) => {
+    await insertApiKey(trx, row);
+    await ctx.events.record(trx, { type: 'api_key.created', keyId: row.id, tenant, scopes: row.scopes });
+  });
+  return { key: toView(row), token };
+}
+
+/** Every key, newest first, revoked ones too; never a secret. */
+export async function listAllApiKeys(ctx: Pick<ApiKeyContext, 'db'>): Promise<ApiKeyView[]> {
+  return (await listApiKeys(ctx.db)).map(toView);
+}
+
+/** Revokes the key with this id or prefix; null when no unrevoked key has it. Audited. */
+export async function revokeApiKeyByIdOrPrefix(
+  ctx: ApiKeyContext,
+  idOrPrefix: string,
+): Promise<ApiKeyView | null> {
+  const row = await ctx.db.transaction().execute(async (trx) => {
+    const revoked = await revokeApiKey(trx, { idOrPrefix, nowMs: ctx.nowMs() });
+    if (revoked !== undefined) {
+      await ctx.events.record(trx, { type: 'api_key.revoked', keyId: revoked.id, tenant: revoked.tenant });
+    }
+    return revoked;
+  });
+  return row === undefined ? null : toView(row);
+}
+
 export function createApiKeyService(ctx: ServiceContext): ApiKeyService {
+  const keys: ApiKeyContext = {
+    db: ctx.db,
+    nowMs: ctx.nowMs,
+    events: ctx.events,
+    keyring: () => ctx.keyring,
+  };
   return {
-    async create({ name, tenant, scopes, requestsPerMinute = DEFAULT_API_REQUESTS_PER_MINUTE }) {
-      if (typeof name !== 'string' || !NAME_SHAPE.test(name))
-        throw new ServiceError('INVALID_INPUT', { field: 'name' });
-      if (typeof tenant !== 'string' || !TENANT_SHAPE.test(tenant)) {
-        throw new ServiceError('INVALID_INPUT', { field: 'tenant' });
-      }
-      const canonical = parseScopes(scopes);
-      if (
-        !Number.isInteger(requestsPerMinute) ||
-        requestsPerMinute < 1 ||
-        requestsPerMinute > MAX_REQUESTS_PER_MINUTE
-      ) {
-        throw new ServiceError('INVALID_INPUT', { field: 'requestsPerMinute' });
-      }
-      const { token, prefix, secret } = generateApiKeyToken();
-      const keyId = ctx.keyring.currentKeyId;
-      const row: ApiKeyRow = {
-        id: randomUUID(),
-        prefix,
-        secret_hash: hashApiKeySecret(ctx.keyring, keyId, prefix, secret),
-        hash_key_id: keyId,
-        name,
-        tenant,
-        scopes: canonical.join(','),
-        requests_per_minute: requestsPerMinute,
-        created_at_ms: ctx.nowMs(),
-        last_used_at_ms: null,
-        revoked_at_ms: null,
-      };
-      await ctx.db.transaction().execute(async (trx) => {
-        await insertApiKey(trx, row);
-        await ctx.events.record(trx, { type: 'api_key.created', keyId: row.id, tenant, scopes: row.scopes });
-      });
-      return { key: toView(row), token };
-    },
-
-    async list() {
-      return (await listApiKeys(ctx.db)).map(toView);
-    },
-
-    async revoke(idOrPrefix) {
-      const row = await ctx.db.transaction().execute(async (trx) => {
-        const revoked = await revokeApiKey(trx, { idOrPrefix, nowMs: ctx.nowMs() });
-        if (revoked !== undefined) {
-          await ctx.events.record(trx, {
-            type: 'api_key.revoked',
-            keyId: revoked.id,
-            tenant: revoked.tenant,
-          });
-        }
-        return revoked;
-      });
-      return row === undefined ? null : toView(row);
-    },
+    create: (input) => createApiKey(keys, input),
+    list: () => listAllApiKeys(keys),
+    revoke: (idOrPrefix) => revokeApiKeyByIdOrPrefix(keys, idOrPrefix),
 
     async authenticate(token) {
       const parsed = token === undefined ? undefined : parseApiKeyToken(token);
@@ -159,6 +195,17 @@ export function createApiKeyService(ctx: ServiceContext): ApiKeyService {
         });
       }
       await touchApiKey(ctx.db, { id: row.id, nowMs, intervalMs: API_KEY_TOUCH_INTERVAL_MS });
+      // After a master key rotation, a key moves to the current master key the first time it is used (only
+      // then is its secret at hand), so the old master key stops being needed for it.
+      const currentKeyId = ctx.keyring.currentKeyId;
+      if (row.hash_key_id !== currentKeyId) {
+        await rehashApiKey(ctx.db, {
+          id: row.id,
+          fromKeyId: row.hash_key_id,
+          keyId: currentKeyId,
+          secretHash: hashApiKeySecret(ctx.keyring, currentKeyId, parsed.prefix, parsed.secret),
+        });
+      }
       return { keyId: row.id, tenant: row.tenant, scopes: decodeScopes(row.scopes) };
     },
   };

@@ -17,6 +17,7 @@ import type { ServiceContext, ServiceSettings } from './context.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
+import { KEY_STATE_POLL_MS } from './limits.ts';
 import { createRecoveryService } from './recovery-codes.ts';
 import { runWithRequestMeta } from './request-meta.ts';
 import { createSubjectService } from './subjects.ts';
@@ -34,6 +35,9 @@ export interface OpenServicesOptions {
   log?: (line: string) => void;
   /** How passwords are hashed. @default createPasswordHasher() (argon2id with OWASP's parameters) */
   passwordHasher?: PasswordHasher;
+  /** How often the current master key is re-read from the database (0: never on a timer). @default
+   *  KEY_STATE_POLL_MS */
+  keyStatePollMs?: number;
 }
 
 /** The settings the services read, from the whole configuration. */
@@ -68,10 +72,20 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   try {
     const applied = await migrateToLatest(db, kind);
     if (applied.length > 0) log('database.migrated', { database: kind, migrations: applied.join(',') });
-    const keyring = await openKeyring(config, db, log);
+    const keyring = await openKeyring(config, db, log, {
+      nowMs,
+      pollMs: options.keyStatePollMs ?? KEY_STATE_POLL_MS,
+    });
     // Computed once, up front, so the first unknown-email login costs the same as any other.
     const dummy = await passwords.hash(randomBytes(24).toString('base64'));
-    const emailKey = deriveEmailKey(keyring);
+    // Derived again only when the current key changes (a rotation).
+    let emailKey = { keyId: keyring.currentKeyId, key: deriveEmailKey(keyring) };
+    const currentEmailKey = () => {
+      if (emailKey.keyId !== keyring.currentKeyId) {
+        emailKey = { keyId: keyring.currentKeyId, key: deriveEmailKey(keyring) };
+      }
+      return emailKey.key;
+    };
     const ctx: ServiceContext = {
       db,
       kind,
@@ -82,7 +96,8 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       log,
       events: createEventSink({ nowMs, log: logLine }),
       dummyHash: async () => dummy,
-      emailKey: (normalizedEmail) => emailKeyOf(emailKey, normalizedEmail),
+      emailKey: (normalizedEmail) => emailKeyOf(currentEmailKey(), normalizedEmail),
+      refreshKeyring: (keyId) => keyring.refresh(keyId),
     };
     return {
       accounts: createAccountService(ctx),
@@ -94,7 +109,10 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       audit: createAuditService(ctx),
       health: createHealthService(ctx),
       withRequest: runWithRequestMeta,
-      close: () => db.destroy(),
+      close: async () => {
+        await keyring.close();
+        await db.destroy();
+      },
     };
   } catch (error) {
     await db.destroy();

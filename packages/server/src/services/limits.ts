@@ -62,3 +62,14 @@ export const API_BUDGET_WINDOW_MS = 60 * 1000;
 export const API_KEY_TOUCH_INTERVAL_MS = 60 * 1000;
 /** The most audit events one API call lists. */
 export const API_EVENTS_LISTED = 100;
+
+/**
+ * How often a running instance re-reads which master key is current (and records the key ids it holds), so a
+ * rotation reaches every instance without a restart. `twofa admin rotate-key` waits twice this long after
+ * making a key current before re-sealing, so no instance still seals under the old one.
+ */
+export const KEY_STATE_POLL_MS = 5_000;
+/** An instance whose heartbeat is older than this is taken to have stopped (rotate-key ignores it). */
+export const INSTANCE_ALIVE_MS = 3 * KEY_STATE_POLL_MS;
+/** Secrets re-sealed per transaction by a rotation. */
+export const ROTATION_BATCH_SIZE = 100;

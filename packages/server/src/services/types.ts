@@ -46,7 +46,13 @@ export type ServiceErrorCode =
   | 'ENROLLMENT_CLOSED' // an Idempotency-Key whose set-up was confirmed or replaced
   | 'IDEMPOTENCY_KEY_REUSED' // the same Idempotency-Key with a different request
   | 'NO_SECOND_FACTOR' // the subject has no factor to verify a code against
-  | 'FACTOR_NOT_ENROLLED'; // the subject has no factor of that kind
+  | 'FACTOR_NOT_ENROLLED' // the subject has no factor of that kind
+  | 'USER_NOT_FOUND' // an operator named an account that does not exist (never said to the public)
+  | 'UNKNOWN_KEY' // rotate-key: the master key list has no key with that id
+  | 'KEY_IS_CURRENT' // rotate-key: that key is already the current one (nothing to rotate to, or to retire)
+  | 'KEY_IN_USE' // rotate-key --retire: secrets or unused recovery codes still need that key (inUse)
+  | 'KEY_NOT_ON_EVERY_INSTANCE' // rotate-key: running instances lack the new key (instances)
+  | 'ROTATION_UNFINISHED'; // rotate-key: an interrupted rotation to another key must be finished first
 
 export interface ServiceErrorDetails {
   /** The input at fault, by the name the service method takes it under (`password`, `code`, ...). */
@@ -57,6 +63,10 @@ export interface ServiceErrorDetails {
   readonly retryAfterMs?: number;
   /** For MALFORMED_CODE: which kinds of code would have been accepted. */
   readonly expected?: 'totp' | 'recovery' | 'totp-or-recovery';
+  /** For KEY_NOT_ON_EVERY_INSTANCE: the running instances that lack the key (`host (pid N)`). */
+  readonly instances?: readonly string[];
+  /** For KEY_IN_USE: what still needs the key. */
+  readonly inUse?: { readonly totpSecrets: number; readonly recoveryCodes: number };
 }
 
 export class ServiceError extends Error {
@@ -67,6 +77,8 @@ export class ServiceError extends Error {
   /** For SECOND_FACTOR_LOCKED and the rate limits: how long until another attempt is taken. */
   readonly retryAfterMs: number | undefined;
   readonly expected: ServiceErrorDetails['expected'];
+  readonly instances: ServiceErrorDetails['instances'];
+  readonly inUse: ServiceErrorDetails['inUse'];
   constructor(code: ServiceErrorCode, details: ServiceErrorDetails = {}) {
     // The code is the message: a service says what happened, the edge says it in words.
     super(details.field === undefined ? code : `${code} (${details.field})`);
@@ -76,6 +88,8 @@ export class ServiceError extends Error {
     this.attemptsLeft = details.attemptsLeft;
     this.retryAfterMs = details.retryAfterMs;
     this.expected = details.expected;
+    this.instances = details.instances;
+    this.inUse = details.inUse;
   }
 }
 
@@ -262,11 +276,11 @@ export interface ApiCaller {
 export interface ApiKeyService {
   /** Makes a key; `token` is returned here only (stored as a keyed hash). Throws INVALID_INPUT (field). */
   create(input: {
-    name: string;
-    tenant: string;
-    scopes: readonly string[];
+    readonly name: string;
+    readonly tenant: string;
+    readonly scopes: readonly string[];
     /** @default DEFAULT_API_REQUESTS_PER_MINUTE */
-    requestsPerMinute?: number;
+    readonly requestsPerMinute?: number;
   }): Promise<{ readonly key: ApiKeyView; readonly token: string }>;
   list(): Promise<readonly ApiKeyView[]>;
   /** Revokes by id or prefix; null when no unrevoked key has it. */

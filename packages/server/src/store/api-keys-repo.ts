@@ -46,3 +46,16 @@ export async function touchApiKey(
     )
     .execute();
 }
+
+/** Re-hashes a key's secret under another master key (rotation), unless someone else did first. */
+export async function rehashApiKey(
+  db: Kysely<Database>,
+  input: { id: string; fromKeyId: string; keyId: string; secretHash: string },
+): Promise<void> {
+  await db
+    .updateTable('api_keys')
+    .set({ hash_key_id: input.keyId, secret_hash: input.secretHash })
+    .where('id', '=', input.id)
+    .where('hash_key_id', '=', input.fromKeyId)
+    .execute();
+}

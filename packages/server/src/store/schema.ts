@@ -158,6 +158,33 @@ export interface ApiEnrollmentsTable {
   created_at_ms: number;
 }
 
+/** The master key every instance seals under, and a rotation's progress: one row (id 1) once rotated. */
+export interface MasterKeyStateTable {
+  id: number;
+  /** New secrets are sealed (and recovery codes hashed) under this key id. */
+  current_key_id: string;
+  /** The key the last rotation moved away from, until it is retired. */
+  previous_key_id: string | null;
+  rotation_started_at_ms: number | null;
+  /** Null while a rotation is under way (or was interrupted: `rotate-key` resumes it). */
+  rotation_finished_at_ms: number | null;
+  /** Secrets re-sealed by the last rotation so far. */
+  resealed: Generated<number>;
+}
+
+/** A running instance's heartbeat: which master key ids it holds (never the keys). */
+export interface KeyringInstancesTable {
+  /** Random per process. */
+  id: string;
+  host: string;
+  pid: number;
+  /** Comma-separated key ids. */
+  key_ids: string;
+  /** The key id it seals under. */
+  current_key_id: string;
+  seen_at_ms: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -170,6 +197,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   api_subjects: ApiSubjectsTable;
   api_enrollments: ApiEnrollmentsTable;
+  master_key_state: MasterKeyStateTable;
+  keyring_instances: KeyringInstancesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -188,3 +217,5 @@ export type NewApiKey = Insertable<ApiKeysTable>;
 export type ApiSubjectRow = Selectable<ApiSubjectsTable>;
 export type ApiEnrollmentRow = Selectable<ApiEnrollmentsTable>;
 export type NewApiEnrollment = Insertable<ApiEnrollmentsTable>;
+export type MasterKeyStateRow = Selectable<MasterKeyStateTable>;
+export type KeyringInstanceRow = Selectable<KeyringInstancesTable>;

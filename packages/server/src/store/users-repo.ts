@@ -31,3 +31,18 @@ export async function updatePasswordHash(
   const result = await query.executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** Users in email order, after `afterEmail` (normalised) when given. API subjects (api_subjects) are not users. */
+export async function listUsersPage(
+  db: Kysely<Database>,
+  input: { limit: number; afterEmail?: string },
+): Promise<UserRow[]> {
+  let query = db
+    .selectFrom('users')
+    .selectAll()
+    .where('id', 'not in', (eb) => eb.selectFrom('api_subjects').select('user_id'))
+    .orderBy('email')
+    .limit(input.limit);
+  if (input.afterEmail !== undefined) query = query.where('email', '>', input.afterEmail);
+  return query.execute();
+}

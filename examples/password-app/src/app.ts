@@ -74,7 +74,7 @@ export function createPasswordApp({ twofa }: PasswordAppOptions): (request: Requ
           return page('Welcome', '<p><a href="/signup">Sign up</a> or <a href="/login">log in</a>.</p>');
         }
         return page(
-          `Hello, ${escape(full.user.username)}`,
+          `Hello, ${escapeHtml(full.user.username)}`,
           full.user.twofa
             ? '<p>Two-factor authentication is on.</p>'
             : '<p>Two-factor authentication is off.</p><form method="post" action="/2fa/setup"><button>Turn it on</button></form>',
@@ -143,8 +143,8 @@ export function createPasswordApp({ twofa }: PasswordAppOptions): (request: Requ
         return page(
           'Set up your authenticator app',
           `<p>Scan this with your authenticator app:</p><img alt="QR code" src="${enrollment.qrPngDataUrl}">` +
-            `<p>Or <a href="${escape(enrollment.otpauthUri)}">open it on this phone</a>, or type the key <code>${key}</code>.</p>` +
-            `<form method="post" action="/2fa/confirm"><input type="hidden" name="enrollmentId" value="${escape(enrollment.enrollmentId)}">` +
+            `<p>Or <a href="${escapeHtml(enrollment.otpauthUri)}">open it on this phone</a>, or type the key <code>${key}</code>.</p>` +
+            `<form method="post" action="/2fa/confirm"><input type="hidden" name="enrollmentId" value="${escapeHtml(enrollment.enrollmentId)}">` +
             '<label>Code from the app <input name="code" inputmode="numeric" autocomplete="one-time-code"></label> <button>Turn on</button></form>',
         );
       }
@@ -184,7 +184,7 @@ function twofaError(error: unknown, heading: string, body: string): Response {
   const status = error.status === 429 ? 429 : 400;
   const message =
     error.code === 'INVALID_SETUP_CODE' ? 'That code is not right.' : error.message.replace(/^[A-Z_]+: /, '');
-  return page(heading, `<p>${escape(message)}${wait}</p>${body}`, status);
+  return page(heading, `<p>${escapeHtml(message)}${wait}</p>${body}`, status);
 }
 
 function credentialsForm(action: string, label: string): string {
@@ -208,6 +208,6 @@ function redirect(location: string, cookie?: string): Response {
   return new Response(null, { status: 303, headers });
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -1,5 +1,5 @@
 /**
- * Runs the example: `TWOFA_URL=http://127.0.0.1:8080 TWOFA_API_KEY=twofa_... npm start` (PORT, default 3000).
+ * Runs the example: `TWOFA_URL=http://127.0.0.1:3000 TWOFA_API_KEY=twofa_... npm start` (PORT, default 4000).
  * A minimal node:http adapter in front of the fetch handler.
  */
 import { createServer } from 'node:http';
@@ -35,7 +35,7 @@ if (import.meta.main) {
     console.error('set TWOFA_URL (the twofa service) and TWOFA_API_KEY (from twofa admin api-key create)');
     process.exit(2);
   }
-  const port = Number(process.env.PORT ?? 3000);
+  const port = Number(process.env.PORT ?? 4000);
   await listen(createPasswordApp({ twofa: createTwofaClient({ baseUrl, apiKey }) }), port);
   console.log(`password app on http://127.0.0.1:${port}`);
 }

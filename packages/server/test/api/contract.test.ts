@@ -12,8 +12,11 @@ import { DIALECTS } from '../support/dialects.ts';
 for (const dialect of DIALECTS) {
   describe(`API contract (${dialect.name})`, () => {
     let t: ApiTestApp;
+    /** What must never be logged: TOTP secrets, recovery codes, the API key's secret part. */
+    const secrets: string[] = [];
     before(async () => {
       t = await makeApiTestApp({ dialect });
+      secrets.push(t.key.slice('twofa_'.length + 13));
     });
     after(() => t.close());
 
@@ -34,10 +37,12 @@ for (const dialect of DIALECTS) {
         headers: { 'Idempotency-Key': 'contract-1' },
       });
       assert.equal(started.status, 201);
+      assert.equal(started.headers.get('cache-control'), 'no-store', 'a secret is never cached');
       assert.match(started.json.otpauthUri, /^otpauth:\/\/totp\/Example:alice%40example\.com\?secret=/);
       assert.match(started.json.qrSvg, /^<svg /);
       assert.match(started.json.qrPngDataUrl, /^data:image\/png;base64,iVBORw0KGgo/);
       const secret = secretOfUri(started.json.otpauthUri);
+      secrets.push(new URL(started.json.otpauthUri).searchParams.get('secret')!);
       const wrong = await t.call(
         'POST',
         `/api/v1/subjects/c-1/enrollments/${started.json.enrollmentId}/confirm`,
@@ -64,6 +69,7 @@ for (const dialect of DIALECTS) {
       );
       assert.equal(confirmed.status, 200);
       assert.equal(confirmed.json.recoveryCodes.length, 10);
+      secrets.push(...confirmed.json.recoveryCodes);
       const again = await t.call('POST', '/api/v1/subjects/c-1/enrollments/totp', { body: {} });
       assert.equal(again.status, 409);
       assert.equal(again.json.error.code, 'TOTP_ALREADY_ENABLED');
@@ -137,6 +143,13 @@ for (const dialect of DIALECTS) {
       const badLimit = await t.call('GET', '/api/v1/subjects/c-4/events?limit=0');
       assert.equal(badLimit.status, 422);
       assert.equal((await t.call('GET', '/api/v1/subjects/nobody/events')).status, 404);
+    });
+
+    test('no secret, code or key reached the log (and the log did record the requests)', () => {
+      assert.ok(t.logs.some((line) => line.includes('"route":"/api/v1/subjects/:subject/verify"')));
+      for (const secret of secrets) {
+        assert.ok(!t.logs.some((line) => line.includes(secret)), 'a secret was logged');
+      }
     });
 
     test('every operation reached its success status', () => {

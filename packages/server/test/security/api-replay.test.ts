@@ -6,17 +6,15 @@
  * sharing a database, exactly one is valid.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { generateTOTP } from '@twofa/otp';
 import { type ApiTestApp, enrollSubject, makeApiTestApp } from '../support/api.ts';
 import { DIALECTS } from '../support/dialects.ts';
 
-const apps: ApiTestApp[] = [];
-after(() => Promise.all(apps.map((t) => t.close())));
-
-async function app(options: Parameters<typeof makeApiTestApp>[0]): Promise<ApiTestApp> {
+/** An app for one test, closed when the test ends (each holds a pool of database connections). */
+async function app(context: TestContext, options: Parameters<typeof makeApiTestApp>[0]): Promise<ApiTestApp> {
   const t = await makeApiTestApp(options);
-  apps.push(t);
+  context.after(() => t.close());
   return t;
 }
 
@@ -24,8 +22,8 @@ const RACERS = 5;
 
 for (const dialect of DIALECTS) {
   describe(`API replay (${dialect.name})`, () => {
-    test(`${RACERS} verifications of one TOTP code at once: exactly one valid`, async () => {
-      const t = await app({ dialect });
+    test(`${RACERS} verifications of one TOTP code at once: exactly one valid`, async (context) => {
+      const t = await app(context, { dialect });
       const { secret } = await enrollSubject(t, 'racer');
       const code = generateTOTP({ secret, nowMs: t.clock.now() });
       const results = await Promise.all(
@@ -48,8 +46,8 @@ for (const dialect of DIALECTS) {
       assert.equal(next.json.valid, true);
     });
 
-    test(`${RACERS} verifications of one recovery code at once: exactly one valid, one code used`, async () => {
-      const t = await app({ dialect });
+    test(`${RACERS} verifications of one recovery code at once: exactly one valid, one code used`, async (context) => {
+      const t = await app(context, { dialect });
       const { recoveryCodes } = await enrollSubject(t, 'racer');
       const code = recoveryCodes[3]!;
       const results = await Promise.all(
@@ -62,8 +60,8 @@ for (const dialect of DIALECTS) {
       assert.equal(valid[0]!.json.remainingRecoveryCodes, 9);
     });
 
-    test('an earlier code after a later one was accepted: refused (the step only moves forward)', async () => {
-      const t = await app({ dialect });
+    test('an earlier code after a later one was accepted: refused (the step only moves forward)', async (context) => {
+      const t = await app(context, { dialect });
       const { secret } = await enrollSubject(t, 'racer');
       const earlier = generateTOTP({ secret, nowMs: t.clock.now() - 30_000 });
       const now = generateTOTP({ secret, nowMs: t.clock.now() });
@@ -78,9 +76,9 @@ for (const dialect of DIALECTS) {
     });
 
     if (dialect.name === 'postgres') {
-      test('two instances on one database, one code: exactly one valid', async () => {
-        const a = await app({ dialect });
-        const b = await app({ config: a.config, clock: a.clock });
+      test('two instances on one database, one code: exactly one valid', async (context) => {
+        const a = await app(context, { dialect });
+        const b = await app(context, { config: a.config, clock: a.clock });
         const { secret } = await enrollSubject(a, 'shared');
         const code = generateTOTP({ secret, nowMs: a.clock.now() });
         const results = await Promise.all(

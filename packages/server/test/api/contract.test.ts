@@ -31,6 +31,20 @@ for (const dialect of DIALECTS) {
       assert.equal(operations.length, 7, operations.join('\n'));
     });
 
+    test('the reference page lists every operation from the document, with no script and nothing remote', async () => {
+      const doc = (await t.call('GET', '/api/openapi.json', { key: null })).json;
+      const page = await t.app.request('/api/docs');
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      for (const [path, methods] of Object.entries(doc.paths)) {
+        for (const method of Object.keys(methods as object)) {
+          assert.ok(html.includes(`${method.toUpperCase()} ${path}`), `${method} ${path} on the page`);
+        }
+      }
+      assert.doesNotMatch(html, /<script/i);
+      assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//i, 'no remote asset');
+    });
+
     test('enrollment: start (201), replay, confirm (200 with codes), start again (409)', async () => {
       const started = await t.call('POST', '/api/v1/subjects/c-1/enrollments/totp', {
         body: { accountName: 'alice@example.com', issuer: 'Example' },

@@ -9,7 +9,7 @@
  * (listing users needs none, so it works without TWOFA_MASTER_KEY).
  */
 import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { Kysely } from 'kysely';
 import { type Config, loadConfig } from '../config.ts';
 import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
@@ -562,7 +562,12 @@ async function rotateKey(ctx: OperatorContext, options: RotationOptions): Promis
 /** Refuses to make `keyId` current while a running instance lacks it (it could not open what is sealed). */
 async function refuseIfAnInstanceLacks(ctx: OperatorContext, keyId: string): Promise<void> {
   const instances = await listLiveInstances(ctx.db, ctx.nowMs() - INSTANCE_ALIVE_MS);
-  const lacking = instances.filter((row) => !row.key_ids.split(',').includes(keyId));
+  // An instance that reads the key file this command wrote the key into (same machine, same path) re-reads it
+  // as soon as the database names a key it lacks.
+  const source = keySourceOf(ctx.config);
+  const readsOurFile = (row: { host: string; key_file: string | null }) =>
+    source.kind === 'file' && row.key_file === source.path && row.host === hostname();
+  const lacking = instances.filter((row) => !row.key_ids.split(',').includes(keyId) && !readsOurFile(row));
   if (lacking.length > 0) {
     throw new ServiceError('KEY_NOT_ON_EVERY_INSTANCE', {
       field: 'to',

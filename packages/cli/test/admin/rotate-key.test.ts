@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import type { Config } from '../../../server/src/config.ts';
 import { loadConfig } from '../../../server/src/config.ts';
 import { openServices } from '../../../server/src/services/index.ts';
@@ -27,8 +27,9 @@ import { type AdminDatabase, admin, adminDatabase, serveEnv } from '../support/a
 import { BIN } from '../support/cli.ts';
 
 const toClose: { close(): Promise<void> }[] = [];
-after(async () => {
-  for (const item of toClose.reverse()) await item.close();
+// Each test's instances close when it ends: PostgreSQL's connections are shared with other suites.
+afterEach(async () => {
+  for (const item of toClose.splice(0).reverse()) await item.close();
 });
 
 interface Account {

@@ -532,7 +532,10 @@ async function rotateKey(ctx: OperatorContext, options: RotationOptions): Promis
       await options.onBatch?.({ batches, resealed });
     }
   }
-  const finished = failed.size === 0;
+  // Finished only when nothing is left under another key (a second rotate-key run racing this one, say, may
+  // have moved the target: then the guarded updates changed nothing and this run must not claim success).
+  const underOtherKeys = (await countByKeyId(ctx.db)).filter((entry) => entry.keyId !== target);
+  const finished = failed.size === 0 && underOtherKeys.every((entry) => entry.totpSecrets === 0);
   if (finished) {
     await ctx.db.transaction().execute(async (trx) => {
       await finishRotation(trx, ctx.nowMs());
@@ -545,9 +548,7 @@ async function rotateKey(ctx: OperatorContext, options: RotationOptions): Promis
       });
     });
   }
-  const recoveryCodesUnderOtherKeys = (await countByKeyId(ctx.db))
-    .filter((entry) => entry.keyId !== target)
-    .reduce((sum, entry) => sum + entry.recoveryCodes, 0);
+  const recoveryCodesUnderOtherKeys = underOtherKeys.reduce((sum, entry) => sum + entry.recoveryCodes, 0);
   return {
     keyId: target,
     previousKeyId: previous,

@@ -5,7 +5,7 @@
  * started without the key the database names current must refuse to start rather than fail sign-ins.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { ConfigError } from '../../src/config.ts';
 import { openServices } from '../../src/services/index.ts';
 import { openOperator } from '../../src/services/operator.ts';
@@ -23,8 +23,8 @@ import {
 import { TEST_PASSWORD_HASHER } from '../support/passwords.ts';
 
 const toClose: { close(): Promise<void> }[] = [];
-after(async () => {
-  for (const item of toClose.reverse()) await item.close();
+afterEach(async () => {
+  for (const item of toClose.splice(0).reverse()) await item.close();
 });
 
 for (const dialect of DIALECTS) {

@@ -16,6 +16,7 @@ import {
 } from '../../../server/test/support/dialects.ts';
 import { type AdminDatabase, admin, adminDatabase } from '../support/admin.ts';
 import { assertUsageError, BIN } from '../support/cli.ts';
+import { skipUnlessTool } from '../support/tools.ts';
 
 const opened: AdminDatabase[] = [];
 // Each test's databases close when it ends: PostgreSQL's connections are shared with other suites.
@@ -206,9 +207,8 @@ for (const dialect of DIALECTS) {
  * and only "y" goes ahead.
  */
 describe('twofa admin at a terminal', () => {
-  const hasScript = spawnSync('script', ['--version']).status === 0;
   test('unlock asks on the terminal: "n" changes nothing (exit 1), "y" goes ahead (exit 0)', {
-    skip: !hasScript && 'util-linux script is not installed',
+    skip: skipUnlessTool('script'),
   }, async () => {
     const sqlite = DIALECTS.find((dialect) => dialect.name === 'sqlite')!;
     const db = await adminDatabase(sqlite);

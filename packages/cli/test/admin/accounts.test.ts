@@ -5,7 +5,8 @@
  * and unlock are audit events, in the chain, naming twofa admin).
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, test } from 'node:test';
 import {
   codeAt,
   DIALECTS,
@@ -14,10 +15,12 @@ import {
   uniqueEmail,
 } from '../../../server/test/support/dialects.ts';
 import { type AdminDatabase, admin, adminDatabase } from '../support/admin.ts';
-import { assertUsageError } from '../support/cli.ts';
+import { assertUsageError, BIN } from '../support/cli.ts';
+import { skipUnlessTool } from '../support/tools.ts';
 
 const opened: AdminDatabase[] = [];
-after(() => Promise.all(opened.map((db) => db.services.close())));
+// Each test's databases close when it ends: PostgreSQL's connections are shared with other suites.
+afterEach(() => Promise.all(opened.splice(0).map((db) => db.services.close())));
 
 const PASSWORD = 'correct horse battery';
 
@@ -198,3 +201,34 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+/**
+ * The real binary at a real terminal (a pseudo-terminal from util-linux `script`): the question is asked there,
+ * and only "y" goes ahead.
+ */
+describe('twofa admin at a terminal', () => {
+  test('unlock asks on the terminal: "n" changes nothing (exit 1), "y" goes ahead (exit 0)', {
+    skip: skipUnlessTool('script'),
+  }, async () => {
+    const sqlite = DIALECTS.find((dialect) => dialect.name === 'sqlite')!;
+    const db = await adminDatabase(sqlite);
+    opened.push(db);
+    const email = uniqueEmail('tty');
+    await db.services.accounts.signUp({ email, password: PASSWORD });
+    const atTerminal = (answer: string) =>
+      spawnSync('script', ['-qec', `"${process.execPath}" "${BIN}" admin unlock ${email}`, '/dev/null'], {
+        input: `${answer}\n`,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'dumb', ...db.env },
+      });
+    const no = atTerminal('n');
+    assert.equal(no.status, 1, no.stdout);
+    assert.match(no.stdout, /Lift the code and password locks of \S+\? \[y\/N\]/);
+    assert.match(no.stdout, /cancelled: nothing was changed/);
+    const yes = atTerminal('y');
+    assert.equal(yes.status, 0, yes.stdout);
+    assert.match(yes.stdout, /had no lock; its limits start over/);
+    const unlocked = (await eventsOf(db, email)).filter((event) => event.type === 'account.unlocked');
+    assert.equal(unlocked.length, 1, 'only the "y" run changed anything');
+  });
+});

@@ -5,13 +5,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { DIALECTS, signUpWithTotp, uniqueEmail } from '../../../server/test/support/dialects.ts';
 import { type AdminDatabase, admin, adminDatabase } from '../support/admin.ts';
 import { assertUsageError, tempDir } from '../support/cli.ts';
 
 const opened: AdminDatabase[] = [];
-after(() => Promise.all(opened.map((db) => db.services.close())));
+// Each test's databases close when it ends: PostgreSQL's connections are shared with other suites.
+afterEach(() => Promise.all(opened.splice(0).map((db) => db.services.close())));
 
 async function database(dialect: (typeof DIALECTS)[number]): Promise<AdminDatabase> {
   const db = await adminDatabase(dialect);

@@ -137,6 +137,7 @@ function createLiveKeyring(
       pid: process.pid,
       key_ids: [...keys.keys()].join(','),
       current_key_id: currentKeyId,
+      key_file: keyFile ?? null,
       seen_at_ms: seenAtMs,
     });
     await purgeInstances(db, seenAtMs - INSTANCE_FORGOTTEN_MS);

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { buildKeyURI, generateSecret } from '@twofa/otp';
 import type { Kysely } from 'kysely';
 import { sealSecret, totpSecretContext } from '../crypto/secret-box.ts';
-import { isUniqueViolation } from '../store/errors.ts';
 import { countUnusedRecoveryCodes, deleteRecoveryCodesOfUser } from '../store/recovery-codes-repo.ts';
 import type { Database, TotpCredentialRow } from '../store/schema.ts';
 import {
@@ -18,7 +17,7 @@ import {
   findCredential,
   insertCredential,
 } from '../store/totp-credentials-repo.ts';
-import { findUserById } from '../store/users-repo.ts';
+import { findUserById, lockUserRow } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
 import {
   matchCode,
@@ -73,8 +72,9 @@ export async function findLivePending(
 }
 
 /**
- * Replaces any pending set-up of the user with a new secret. `withCredential` runs in the same transaction,
- * after the insert (its errors are not retried).
+ * Replaces any pending set-up of the user with a new secret. Set-ups started at once (two tabs, a double
+ * click) take turns on the user's row: each replaces the one before, the last one stays, none fails.
+ * `withCredential` runs in the same transaction, after the insert.
  */
 export async function createPendingTotp(
   ctx: ServiceContext,
@@ -83,32 +83,24 @@ export async function createPendingTotp(
 ): Promise<PendingTotp> {
   const secret = generateSecret(SECRET_BYTES);
   const createdAtMs = ctx.nowMs();
-  for (let attempt = 1; ; attempt++) {
-    const id = randomUUID();
-    const sealed = sealSecret(ctx.keyring, secret, totpSecretContext(userId, id));
-    let inserted = false;
-    try {
-      await ctx.db.transaction().execute(async (trx) => {
-        await deleteCredentialsOfUser(trx, userId, 'pending');
-        await insertCredential(trx, {
-          id,
-          user_id: userId,
-          state: 'pending',
-          secret_key_id: sealed.keyId,
-          secret_ciphertext: sealed.ciphertext,
-          last_used_step: null,
-          created_at_ms: createdAtMs,
-          confirmed_at_ms: null,
-        });
-        inserted = true;
-        if (withCredential !== undefined) await withCredential(trx, id);
-      });
-      return { id, secret, createdAtMs };
-    } catch (error) {
-      // Two set-ups started at once (two tabs): the unique (user, state) index refuses one; try again.
-      if (inserted || !isUniqueViolation(error) || attempt >= 3) throw error;
-    }
-  }
+  const id = randomUUID();
+  const sealed = sealSecret(ctx.keyring, secret, totpSecretContext(userId, id));
+  await ctx.db.transaction().execute(async (trx) => {
+    await lockUserRow(trx, userId);
+    await deleteCredentialsOfUser(trx, userId, 'pending');
+    await insertCredential(trx, {
+      id,
+      user_id: userId,
+      state: 'pending',
+      secret_key_id: sealed.keyId,
+      secret_ciphertext: sealed.ciphertext,
+      last_used_step: null,
+      created_at_ms: createdAtMs,
+      confirmed_at_ms: null,
+    });
+    if (withCredential !== undefined) await withCredential(trx, id);
+  });
+  return { id, secret, createdAtMs };
 }
 
 /**
@@ -153,7 +145,10 @@ export function createTotpService(ctx: ServiceContext): TotpService {
   const view = (email: string, pending: Pick<PendingTotp, 'secret' | 'createdAtMs'>) =>
     enrollmentView(pending, { account: email, issuer: ctx.settings.issuer });
 
-  /** Replaces any pending set-up of the user with a new secret. */
+  /**
+   * Replaces any pending set-up of the user with a new secret. Set-ups started at once (two tabs, a double
+   * click) take turns on the user's row: each replaces the one before, the last one stays, none fails.
+   */
   async function createPending(userId: string, email: string): Promise<EnrollmentView> {
     return view(email, await createPendingTotp(ctx, userId));
   }

@@ -182,6 +182,8 @@ export interface KeyringInstancesTable {
   key_ids: string;
   /** The key id it seals under. */
   current_key_id: string;
+  /** The key file it reads its keys from (re-read when it meets a key id it lacks); null: TWOFA_MASTER_KEY. */
+  key_file: string | null;
   seen_at_ms: number;
 }
 

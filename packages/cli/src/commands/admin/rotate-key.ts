@@ -108,7 +108,9 @@ async function rotate(
   const lines = [
     report.finished
       ? `master key rotated: '${report.keyId}' is current (was '${report.previousKeyId}'); ${report.resealed} TOTP secrets re-sealed${report.resumed ? ' in this run (resumed)' : ''}`
-      : `rotation to '${report.keyId}' unfinished: ${report.failed.length} TOTP secrets could not be opened (ids: ${report.failed.join(', ')}); ${report.resealed} re-sealed`,
+      : report.failed.length > 0
+        ? `rotation to '${report.keyId}' unfinished: ${report.failed.length} TOTP secrets could not be opened (credential ids: ${report.failed.join(', ')}); ${report.resealed} re-sealed`
+        : `rotation to '${report.keyId}' unfinished: secrets are still under other keys (is another rotate-key running?); run rotate-key again`,
   ];
   if (report.recoveryCodesUnderOtherKeys > 0) {
     lines.push(

@@ -27,6 +27,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('pid', 'integer', (col) => col.notNull())
     .addColumn('key_ids', 'text', (col) => col.notNull())
     .addColumn('current_key_id', 'text', (col) => col.notNull())
+    .addColumn('key_file', 'text')
     .addColumn('seen_at_ms', 'bigint', (col) => col.notNull())
     .execute();
 }

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { API_BUDGET_WINDOW_MS, API_KEY_TOUCH_INTERVAL_MS } from '../../src/services/limits.ts';
 import { openDatabase } from '../../src/store/open.ts';
 import { type ApiTestApp, makeApiTestApp } from '../support/api.ts';
-import { DIALECTS, rejectsCode } from '../support/dialects.ts';
+import { DIALECTS, randomMasterKey, rejectsCode } from '../support/dialects.ts';
 
 for (const dialect of DIALECTS) {
   describe(`API keys (${dialect.name})`, () => {
@@ -129,3 +129,42 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test('after a master key rotation, a key moves to the new master key on its first use, then needs only it', async () => {
+  const oldKey = randomMasterKey('old');
+  const newKey = randomMasterKey('new');
+  const first = await makeApiTestApp({ env: { TWOFA_MASTER_KEY: oldKey } });
+  const token = first.key;
+  await first.close();
+  const hashKeyId = async (config: typeof first.config) => {
+    const { db } = openDatabase(config);
+    try {
+      const prefix = token.split('_')[1]!;
+      return (
+        await db
+          .selectFrom('api_keys')
+          .select('hash_key_id')
+          .where('prefix', '=', prefix)
+          .executeTakeFirstOrThrow()
+      ).hash_key_id;
+    } finally {
+      await db.destroy();
+    }
+  };
+  assert.equal(await hashKeyId(first.config), 'old');
+  const rotated = await makeApiTestApp({ config: { ...first.config, masterKey: `${newKey},${oldKey}` } });
+  assert.equal(
+    (await rotated.call('GET', '/api/v1/subjects/x/factors', { key: token })).status,
+    404,
+    'still valid',
+  );
+  await rotated.close();
+  assert.equal(await hashKeyId(first.config), 'new');
+  const retired = await makeApiTestApp({ config: { ...first.config, masterKey: newKey } });
+  assert.equal(
+    (await retired.call('GET', '/api/v1/subjects/x/factors', { key: token })).status,
+    404,
+    'valid without the old key',
+  );
+  await retired.close();
+});

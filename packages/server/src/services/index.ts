@@ -10,15 +10,18 @@ import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.t
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../store/open.ts';
 import { createAccountService } from './accounts.ts';
+import { createApiKeyService } from './api-keys.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
+import { KEY_STATE_POLL_MS } from './limits.ts';
 import { startPurgeJob } from './purge.ts';
 import { createRecoveryService } from './recovery-codes.ts';
 import { runWithRequestMeta } from './request-meta.ts';
+import { createSubjectService } from './subjects.ts';
 import { createTotpService } from './totp.ts';
 import type { Services } from './types.ts';
 
@@ -35,6 +38,9 @@ export interface OpenServicesOptions {
   passwordHasher?: PasswordHasher;
   /** Hears the SQL text of every statement (tests and benchmarks count statements per request). */
   onQuery?: (sql: string) => void;
+  /** How often the current master key is re-read from the database (0: never on a timer). @default
+   *  KEY_STATE_POLL_MS */
+  keyStatePollMs?: number;
 }
 
 /** The settings the services read, from the whole configuration. */
@@ -70,10 +76,20 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   try {
     const applied = await migrateToLatest(db, kind);
     if (applied.length > 0) log('database.migrated', { database: kind, migrations: applied.join(',') });
-    const keyring = await openKeyring(config, db, log);
+    const keyring = await openKeyring(config, db, log, {
+      nowMs,
+      pollMs: options.keyStatePollMs ?? KEY_STATE_POLL_MS,
+    });
     // Computed once, up front, so the first unknown-email login costs the same as any other.
     const dummy = await passwords.hash(randomBytes(24).toString('base64'));
-    const emailKey = deriveEmailKey(keyring);
+    // Derived again only when the current key changes (a rotation).
+    let emailKey = { keyId: keyring.currentKeyId, key: deriveEmailKey(keyring) };
+    const currentEmailKey = () => {
+      if (emailKey.keyId !== keyring.currentKeyId) {
+        emailKey = { keyId: keyring.currentKeyId, key: deriveEmailKey(keyring) };
+      }
+      return emailKey.key;
+    };
     const ctx: ServiceContext = {
       db,
       kind,
@@ -84,12 +100,15 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       log,
       events: createEventSink({ nowMs, log: logLine }),
       dummyHash: async () => dummy,
-      emailKey: (normalizedEmail) => emailKeyOf(emailKey, normalizedEmail),
+      emailKey: (normalizedEmail) => emailKeyOf(currentEmailKey(), normalizedEmail),
+      refreshKeyring: (keyId) => keyring.refresh(keyId),
     };
     // Dead sessions and throttle windows go by a timer, in batches, off every request's path.
     const purge = startPurgeJob(ctx);
     return {
       accounts: createAccountService(ctx),
+      apiKeys: createApiKeyService(ctx),
+      subjects: createSubjectService(ctx),
       auth: createAuthService(ctx),
       totp: createTotpService(ctx),
       recovery: createRecoveryService(ctx),
@@ -99,6 +118,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       purgeExpired: () => purge.runOnce(),
       async close() {
         await purge.stop();
+        await keyring.close();
         await db.destroy();
       },
     };

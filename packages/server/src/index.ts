@@ -6,10 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
-import { openServices } from './services/index.ts';
+import { openServices, prepareStorage } from './services/index.ts';
 
 export { type CreateAppOptions, createApp } from './app.ts';
 export { AuditLogUnavailableError, type AuditVerification, verifyAuditLog } from './audit.ts';
+export { start } from './cluster.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 
 export interface ServeOptions {
@@ -17,6 +18,11 @@ export interface ServeOptions {
   readonly env: Record<string, string | undefined>;
   /** Receives one JSON line per event. */
   readonly log: (line: string) => void;
+  /**
+   * The cluster's primary has already run the start-up work (migrations, the master key file, the connection
+   * budget): a worker skips it. @default false
+   */
+  readonly prepared?: boolean;
 }
 
 export interface RunningServer {
@@ -27,11 +33,13 @@ export interface RunningServer {
 }
 
 /**
- * Loads the config, opens the services (migrations, master key), listens and returns once connections are
- * accepted. Throws ConfigError for a bad `TWOFA_*` variable.
+ * Serves in this process (whatever TWOFA_WORKERS says; `start()` reads it): loads the config, prepares the
+ * storage (migrations, master key, connection budget for one process), opens the services, listens and
+ * returns once connections are accepted. Throws ConfigError for a bad `TWOFA_*` variable.
  */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const config = loadConfig(options.env);
+  if (!options.prepared) await prepareStorage({ ...config, workers: 1 }, { log: options.log });
   const services = await openServices(config, { log: options.log });
   let app: ReturnType<typeof createApp> | undefined;
   const server = createAdaptorServer({

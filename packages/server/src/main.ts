@@ -1,19 +1,23 @@
 /**
- * `npm start`: reads TWOFA_* from the environment, serves until SIGINT or SIGTERM, then closes cleanly.
+ * `npm start`: reads TWOFA_* from the environment, serves (TWOFA_WORKERS processes) until SIGINT or SIGTERM,
+ * then closes cleanly: no new connections, requests in flight finish, the database closes, exit 0.
  * A bad variable prints one line and exits with status 2.
  */
-import { ConfigError, serve } from './index.ts';
+import { ConfigError, start } from './index.ts';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+/** Past the cluster's own grace for its workers (STOP_GRACE_MS), so that it can report them. */
+const SHUTDOWN_LIMIT_MS = 15_000;
 
 try {
-  const server = await serve({ env: process.env, log });
-  process.stderr.write(`twofa: listening on ${server.url} (Ctrl+C to stop)\n`);
+  const server = await start({ env: process.env, log });
+  const workers = server.workers === 1 ? '' : `, ${server.workers} workers`;
+  process.stderr.write(`twofa: listening on ${server.url} (Ctrl+C to stop${workers})\n`);
   const stop = (signal: NodeJS.Signals) => {
     process.stderr.write(`twofa: ${signal}, closing\n`);
     // A second signal, or a close that hangs, ends the process without waiting.
     process.once(signal, () => process.exit(130));
-    setTimeout(() => process.exit(1), 10_000).unref();
+    setTimeout(() => process.exit(1), SHUTDOWN_LIMIT_MS).unref();
     server.close().then(
       () => {
         process.exitCode = 0;

@@ -33,7 +33,8 @@ export type ServiceErrorCode =
   | 'FACTOR_NOT_AVAILABLE' // this sign-in cannot use that kind of second factor
   | 'TOTP_ALREADY_ENABLED'
   | 'TOTP_NOT_ENABLED'
-  | 'NO_PENDING_ENROLLMENT';
+  | 'NO_PENDING_ENROLLMENT'
+  | 'UNAVAILABLE'; // the database cannot be reached or refused the work for now: nothing was changed
 
 export interface ServiceErrorDetails {
   /** The input at fault, by the name the service method takes it under (`password`, `code`, ...). */

@@ -19,12 +19,15 @@ export function sqlitePath(dataDir: string): string {
 }
 
 export function openDatabase(
-  options: { databaseUrl: string | undefined; dataDir: string },
+  options: { databaseUrl: string | undefined; dataDir: string; databasePoolSize?: number },
   events: PostgresDialectOptions = {},
 ): OpenedDatabase {
   if (options.databaseUrl !== undefined) {
+    const pool = options.databasePoolSize === undefined ? {} : { poolSize: options.databasePoolSize };
     return {
-      db: new Kysely<Database>({ dialect: createPostgresDialect(options.databaseUrl, events) }),
+      db: new Kysely<Database>({
+        dialect: createPostgresDialect(options.databaseUrl, { ...events, ...pool }),
+      }),
       kind: 'postgres',
     };
   }

@@ -36,6 +36,8 @@ export interface PostgresDialectOptions {
    * @default CONNECTION_TIMEOUT_MS
    */
   readonly connectionTimeoutMs?: number;
+  /** The most connections this pool opens (pg's max). @default 10 */
+  readonly poolSize?: number;
 }
 
 /** Long enough for a loaded server or a slow TLS handshake, short enough that requests fail instead of pile up. */
@@ -48,7 +50,7 @@ export function createPostgresDialect(
   const pool = new pg.Pool({
     connectionString,
     types,
-    max: 10,
+    max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
   });
   pool.on('error', (error) => options.onConnectionError?.(error));

@@ -72,6 +72,7 @@ async function startWorkers(count: number, options: StartOptions): Promise<Start
     worker.on('message', (reply: WorkerMessage) => {
       if (reply.type === 'listening') {
         listening = true;
+        event('worker.listening', { worker: slot, pid: worker.process.pid });
         url ??= reply.url;
         if (startup !== undefined && --startup.waiting === 0) startup.resolve();
       } else if (reply.type === 'failed' && startup !== undefined) {

@@ -13,6 +13,9 @@ export { AuditLogUnavailableError, type AuditVerification, verifyAuditLog } from
 export { start } from './cluster.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 
+/** While closing, a connection whose response is done waits this long for another request (0 would mean for ever). */
+const CLOSING_KEEP_ALIVE_MS = 1;
+
 export interface ServeOptions {
   /** The environment to read `TWOFA_*` from (usually process.env). */
   readonly env: Record<string, string | undefined>;
@@ -85,8 +88,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
-          // Idle keep-alive connections would hold close() open; in-flight requests still finish.
-          if ('closeIdleConnections' in server) server.closeIdleConnections();
+          // Idle keep-alive connections would hold close() open; in-flight requests still finish, and their
+          // connections then end as soon as they fall idle (the timeout is read when a response ends)
+          // instead of after the usual keep-alive wait.
+          if ('closeIdleConnections' in server) {
+            server.keepAliveTimeout = CLOSING_KEEP_ALIVE_MS;
+            server.closeIdleConnections();
+          }
         });
         await services.close();
       })();

@@ -76,7 +76,7 @@ export async function prepareStorage(
 ): Promise<void> {
   const log = serviceLog(options);
   requireSharedKey(config);
-  const { db, kind } = openDatabase({ ...config, databasePoolSize: 1 });
+  const { db, kind } = openDatabase(config);
   try {
     if (kind === 'postgres') await checkConnectionBudget(config, db, log);
     const applied = await migrateToLatest(db, kind);

@@ -54,5 +54,10 @@ export function createPostgresDialect(
     connectionTimeoutMillis: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
   });
   pool.on('error', (error) => options.onConnectionError?.(error));
+  // pg-pool listens for a client's errors only while it is idle. A connection ended while checked out between
+  // two statements of a transaction (pg_terminate_backend, a failover) would emit 'error' with no listener and
+  // end the process. The statement that follows fails instead ("not queryable": a 503) and the pool drops
+  // the client on release; an idle one is still reported through the pool's 'error' above.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new PostgresDialect({ pool });
 }

@@ -21,6 +21,7 @@ import { flaskUnavailable, startFlask } from './flask.ts';
 import { findFreePort } from './free-port.ts';
 import type { Measurement } from './load.ts';
 import { formatTable, summarize } from './report.ts';
+import { addScalingSystems, type Scaling } from './scaling.ts';
 import {
   BESIDE_CONNECTIONS,
   codeStepSystem,
@@ -53,6 +54,7 @@ const pools = new Map<DialectName, UserPool>();
 const systems: System[] = [];
 const rowOrder: string[] = [];
 const loadBefore = loadavg();
+let scaling: Scaling | undefined;
 
 try {
   const barePort = await findFreePort();
@@ -103,6 +105,7 @@ try {
     }
   }
 
+  scaling = await addScalingSystems({ pgUrl, systems, rowOrder, children, databases, skipped });
   for (const line of skipped) say(line);
   say(
     `bench:server: ${systems.length} systems x ${rounds} rounds, ${durationSeconds} s each, ` +
@@ -149,7 +152,7 @@ try {
     results: summary,
     rounds: Object.fromEntries(measured),
   };
-  const table = formatTable(summary);
+  const table = [formatTable(summary), ...scaling.ratios(measured)].join('\n');
   const context =
     `${report.date}, Node ${report.node}, ${report.cpus} CPUs (${report.cpuModel}), load average ` +
     `${loadBefore.map((n) => n.toFixed(2)).join(' ')} before, ${report.loadAverageAfter.map((n) => n.toFixed(2)).join(' ')} after; ` +
@@ -168,6 +171,7 @@ try {
     process.stdout.write(`\n${table}\n${context}\nJSON: ${file.pathname}\n`);
   }
 } finally {
+  await scaling?.close();
   await Promise.allSettled(children.map((child) => child.stop()));
   await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
   await Promise.allSettled(databases.map((database) => database.drop()));

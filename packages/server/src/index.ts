@@ -2,7 +2,7 @@
  * @twofa/server: `serve()` runs the 2FA web service (used by `npm start` and `twofa serve`); `createApp()`
  * builds the HTTP app without listening (for tests and embedding); `loadConfig()` reads `TWOFA_*` variables.
  */
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
@@ -15,6 +15,8 @@ export { type Config, ConfigError, loadConfig } from './config.ts';
 
 /** While closing, a connection whose response is done waits this long for another request (0 would mean for ever). */
 const CLOSING_KEEP_ALIVE_MS = 1;
+/** While closing, connections with no request yet are ended after this long (see close()). */
+const CLOSING_IDLE_GRACE_MS = 500;
 
 export interface ServeOptions {
   /** The environment to read `TWOFA_*` from (usually process.env). */
@@ -87,14 +89,19 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Idle keep-alive connections would hold close() open; in-flight requests still finish, and their
-          // connections then end as soon as they fall idle (the timeout is read when a response ends)
-          // instead of after the usual keep-alive wait.
-          if ('closeIdleConnections' in server) {
-            server.keepAliveTimeout = CLOSING_KEEP_ALIVE_MS;
-            server.closeIdleConnections();
+          if (!('closeIdleConnections' in server)) {
+            server.close(() => resolve());
+            return;
           }
+          // Connections that finish a response from now on end at once instead of waiting for another request.
+          server.keepAliveTimeout = CLOSING_KEEP_ALIVE_MS;
+          // net's close (stop accepting; 'close' once every connection has ended), not http's: http's also
+          // destroys every connection without a request in progress, including one accepted a moment ago
+          // whose request is not read yet, and a proxy that has sent a POST on it answers 502.
+          NetServer.prototype.close.call(server, () => resolve());
+          // Connections idle on keep-alive from before would hold the close for their timeout: end them once
+          // the just-accepted ones have had time to send their request.
+          setTimeout(() => server.closeIdleConnections(), CLOSING_IDLE_GRACE_MS).unref();
         });
         await services.close();
       })();

@@ -237,7 +237,11 @@ describe('3 instances behind nginx on one PostgreSQL', { skip: missing ?? false 
     const outages = instances.flatMap((instance) =>
       instance.events().filter((e) => e.event === 'database.unavailable'),
     );
-    assert.deepEqual(countStatuses(answers), { 303: who.length }, JSON.stringify(outages.slice(-5)));
+    assert.deepEqual(
+      countStatuses(answers),
+      { 303: who.length },
+      `${JSON.stringify(outages.slice(-5))}\n${(await nginx.errorLog()).slice(-2000)}`,
+    );
     await assertAllSignedIn(answers);
   });
 });

@@ -75,8 +75,10 @@ async function startWorkers(count: number, options: StartOptions): Promise<Start
         event('worker.listening', { worker: slot, pid: worker.process.pid });
         url ??= reply.url;
         if (startup !== undefined && --startup.waiting === 0) startup.resolve();
-      } else if (reply.type === 'failed' && startup !== undefined) {
-        startup.reject(errorFrom(reply));
+      } else if (reply.type === 'failed') {
+        // At start the caller hears it; later (a restart) the operator does, and the back-off applies.
+        if (startup !== undefined) startup.reject(errorFrom(reply));
+        else event('worker.failed', { worker: slot, pid: worker.process.pid, message: reply.message });
       }
     });
     worker.on('exit', (code, signal) => {

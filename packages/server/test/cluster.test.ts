@@ -3,6 +3,8 @@
 // taken at BEGIN); a worker that dies is replaced; SIGTERM lets requests in flight finish and exits 0; the
 // PostgreSQL pools of all workers must fit max_connections, checked at start.
 import assert from 'node:assert/strict';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.ts';
@@ -129,6 +131,36 @@ test('a worker killed with SIGKILL is replaced under a new pid; the service answ
   assert.ok(isRunning(pids[2]!) && !isRunning(victim));
   assert.equal(await server.stop('SIGTERM'), 0);
   for (const pid of pids) assert.ok(!isRunning(pid), `worker ${pid} gone after the primary exited`);
+});
+
+test('a worker that cannot start is retried with a doubling pause, not in a loop; it comes back once it can', {
+  timeout: 60_000,
+}, async () => {
+  const config = await DIALECTS[0]!.makeConfig();
+  const server = await startWorkers({ ...databaseEnv(config), TWOFA_LOG: '0' }, 2);
+  // The running workers keep their open file; a new one finds a directory where the database should be.
+  const file = join(config.dataDir, 'twofa.sqlite');
+  await rename(file, `${file}.aside`);
+  await mkdir(file);
+  process.kill(workerPids(server)[0]!, 'SIGKILL');
+  const delays = () =>
+    server
+      .events()
+      .filter((e) => e.event === 'worker.exited')
+      .map((e) => e.restartInMs);
+  for (let i = 0; i < 200 && delays().length < 4; i++) await sleep(50);
+  assert.deepEqual(delays().slice(0, 4), [100, 200, 400, 800], 'each quick death doubles the pause');
+  assert.ok(
+    server.events().some((e) => e.event === 'worker.failed' && e.worker === 1),
+    'the reason is logged',
+  );
+  assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'the other worker serves meanwhile');
+  await rm(file, { recursive: true });
+  await rename(`${file}.aside`, file);
+  const listening = () => workerPids(server).length;
+  for (let i = 0; i < 200 && listening() < 3; i++) await sleep(50);
+  assert.equal(listening(), 3, 'the worker is back once its database is');
+  assert.equal(await server.stop('SIGTERM'), 0);
 });
 
 for (const workers of [1, 2]) {

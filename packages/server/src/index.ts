@@ -1,6 +1,7 @@
 /**
- * @twofa/server: `serve()` runs the 2FA web service (used by `npm start` and `twofa serve`); `createApp()`
- * builds the HTTP app without listening (for tests and embedding); `loadConfig()` reads `TWOFA_*` variables.
+ * @twofa/server: `start()` runs the 2FA web service with TWOFA_WORKERS processes (used by `npm start` and
+ * `twofa serve`), `serve()` runs it in the calling process; `createApp()` builds the HTTP app without
+ * listening (for tests and embedding); `loadConfig()` reads `TWOFA_*` variables.
  */
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';

@@ -8,7 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.ts';
-import { type RunningServer, type ServeOptions, serve } from './index.ts';
+import type { RunningServer, ServeOptions } from './index.ts';
 import { prepareStorage } from './services/index.ts';
 import type { FailedMessage, PrimaryMessage, WorkerMessage } from './worker.ts';
 
@@ -34,7 +34,11 @@ export const STOP_GRACE_MS = 10_000;
 /** Serves with `TWOFA_WORKERS` processes (default: one per core); see the module comment. */
 export async function start(options: StartOptions): Promise<StartedServer> {
   const config = loadConfig(options.env);
-  if (config.workers === 1) return { ...(await serve(options)), workers: 1 };
+  if (config.workers === 1) {
+    // Loaded only here: a primary never serves, so it does not hold the HTTP app, its pages and their libraries.
+    const { serve } = await import('./index.ts');
+    return { ...(await serve(options)), workers: 1 };
+  }
   if (!cluster.isPrimary) throw new Error('start() with several workers must run in the primary process');
   await prepareStorage(config, { log: options.log });
   return startWorkers(config.workers, options);

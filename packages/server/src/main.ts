@@ -3,7 +3,8 @@
  * then closes cleanly: no new connections, requests in flight finish, the database closes, exit 0.
  * A bad variable prints one line and exits with status 2.
  */
-import { ConfigError, start } from './index.ts';
+import { start } from './cluster.ts';
+import { ConfigError } from './config.ts';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 /** Past the cluster's own grace for its workers (STOP_GRACE_MS), so that it can report them. */

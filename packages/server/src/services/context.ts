@@ -36,4 +36,6 @@ export interface ServiceContext {
   readonly dummyHash: () => Promise<string>;
   /** The login throttle's key for a normalised email: a keyed hash, never the email itself. */
   readonly emailKey: (normalizedEmail: string) => string;
+  /** Re-reads the current key from the database, and the key file when `keyId` is a key the keyring lacks. */
+  readonly refreshKeyring: (keyId?: string) => Promise<void>;
 }

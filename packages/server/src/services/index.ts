@@ -11,14 +11,17 @@ import { readConnectionLimits } from '../store/connection-limits.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../store/open.ts';
 import { createAccountService } from './accounts.ts';
+import { createApiKeyService } from './api-keys.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
+import { KEY_STATE_POLL_MS } from './limits.ts';
 import { createRecoveryService } from './recovery-codes.ts';
 import { runWithRequestMeta } from './request-meta.ts';
+import { createSubjectService } from './subjects.ts';
 import { createTotpService } from './totp.ts';
 import type { Services } from './types.ts';
 import { withUnavailableOutcome } from './unavailable.ts';
@@ -34,6 +37,9 @@ export interface OpenServicesOptions {
   log?: (line: string) => void;
   /** How passwords are hashed. @default createPasswordHasher() (argon2id with OWASP's parameters) */
   passwordHasher?: PasswordHasher;
+  /** How often the current master key is re-read from the database (0: never on a timer). @default
+   *  KEY_STATE_POLL_MS */
+  keyStatePollMs?: number;
 }
 
 /** The settings the services read, from the whole configuration. */
@@ -81,7 +87,9 @@ export async function prepareStorage(
     if (kind === 'postgres') await checkConnectionBudget(config, db, log);
     const applied = await migrateToLatest(db, kind);
     if (applied.length > 0) log('database.migrated', { database: kind, migrations: applied.join(',') });
-    await openKeyring(config, db, log);
+    // Made (and checked) once here; pollMs 0: this one never polls nor registers as a serving instance.
+    const keyring = await openKeyring(config, db, log, { nowMs: options.nowMs ?? Date.now, pollMs: 0 });
+    await keyring.close();
   } finally {
     await db.destroy();
   }
@@ -131,10 +139,20 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   try {
     const applied = await migrateToLatest(db, kind);
     if (applied.length > 0) log('database.migrated', { database: kind, migrations: applied.join(',') });
-    const keyring = await openKeyring(config, db, log);
+    const keyring = await openKeyring(config, db, log, {
+      nowMs,
+      pollMs: options.keyStatePollMs ?? KEY_STATE_POLL_MS,
+    });
     // Computed once, up front, so the first unknown-email login costs the same as any other.
     const dummy = await passwords.hash(randomBytes(24).toString('base64'));
-    const emailKey = deriveEmailKey(keyring);
+    // Derived again only when the current key changes (a rotation).
+    let emailKey = { keyId: keyring.currentKeyId, key: deriveEmailKey(keyring) };
+    const currentEmailKey = () => {
+      if (emailKey.keyId !== keyring.currentKeyId) {
+        emailKey = { keyId: keyring.currentKeyId, key: deriveEmailKey(keyring) };
+      }
+      return emailKey.key;
+    };
     const ctx: ServiceContext = {
       db,
       kind,
@@ -145,18 +163,24 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       log,
       events: createEventSink({ nowMs, log: logLine }),
       dummyHash: async () => dummy,
-      emailKey: (normalizedEmail) => emailKeyOf(emailKey, normalizedEmail),
+      emailKey: (normalizedEmail) => emailKeyOf(currentEmailKey(), normalizedEmail),
+      refreshKeyring: (keyId) => keyring.refresh(keyId),
     };
     const guard = <T extends object>(service: T) => withUnavailableOutcome(service, log);
     return {
       accounts: guard(createAccountService(ctx)),
+      apiKeys: guard(createApiKeyService(ctx)),
+      subjects: guard(createSubjectService(ctx)),
       auth: guard(createAuthService(ctx)),
       totp: guard(createTotpService(ctx)),
       recovery: guard(createRecoveryService(ctx)),
       audit: guard(createAuditService(ctx)),
       health: createHealthService(ctx),
       withRequest: runWithRequestMeta,
-      close: () => db.destroy(),
+      close: async () => {
+        await keyring.close();
+        await db.destroy();
+      },
     };
   } catch (error) {
     await db.destroy();

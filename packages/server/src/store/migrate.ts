@@ -9,6 +9,8 @@ import * as initial from './migrations/0001-initial.ts';
 import * as throttle from './migrations/0002-throttle.ts';
 import * as audit from './migrations/0003-audit.ts';
 import * as recoveryCodes from './migrations/0004-recovery-codes.ts';
+import * as api from './migrations/0006-api.ts';
+import * as keyRotation from './migrations/0007-key-rotation.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
@@ -18,6 +20,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-throttle': throttle,
   '0003-audit': audit,
   '0004-recovery-codes': recoveryCodes,
+  '0006-api': api,
+  '0007-key-rotation': keyRotation,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

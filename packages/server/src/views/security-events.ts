@@ -38,6 +38,10 @@ export function describeEvent(event: AuditEventView): string {
       return `New set of ${d.count} recovery codes made`;
     case 'password.changed':
       return 'Password changed';
+    case 'second_factor.reset':
+      return 'Two-factor authentication removed by an administrator';
+    case 'account.unlocked':
+      return 'Sign-in limits lifted by an administrator';
     case 'lock.started':
       return d.limit === 'recovery_codes'
         ? `Too many wrong recovery codes: wrong ones slowed for ${minutes(d.minutes)}`

@@ -15,7 +15,9 @@ import pg from 'pg';
 import { createApp } from '../../src/app.ts';
 import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
 import { ServiceError, type Services } from '../../src/services/types.ts';
+import { withUnavailableOutcome } from '../../src/services/unavailable.ts';
 import { isDatabaseUnavailable } from '../../src/store/errors.ts';
+import { makeApiTestApp } from '../support/api.ts';
 import { makeTestApp } from '../support/app.ts';
 import { Browser } from '../support/client.ts';
 import {
@@ -189,6 +191,42 @@ test('the code step during an outage: 503 with Retry-After, the sign-in kept, no
   // Back up: the same browser finishes its sign-in with the same code.
   const done = await b.post('/login/code', { code: codeNow(secret, t.clock) });
   assert.equal(done.location, '/');
+});
+
+test('the JSON API during an outage: 503 UNAVAILABLE with Retry-After, the driver text only in the log', async () => {
+  const t = await makeApiTestApp();
+  cleanups.push(() => t.close());
+  const logs: string[] = [];
+  const log = (line: string) => logs.push(line);
+  const serviceLog = (name: string, fields = {}) => log(JSON.stringify({ event: name, ...fields }));
+  const down: Services = {
+    ...t.services,
+    // The real guard over a method whose connection was ended, as pg reports it.
+    subjects: withUnavailableOutcome(
+      {
+        ...t.services.subjects,
+        verify: async () => {
+          throw Object.assign(new Error('terminating connection due to administrator command'), {
+            code: '57P01',
+          });
+        },
+      },
+      serviceLog,
+    ),
+  };
+  const app = createApp({ config: t.config, services: down, log });
+  const res = await app.request('/api/v1/subjects/s/verify', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${t.key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code: '123456' }),
+  });
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get('retry-after'), '1');
+  const body = await res.text();
+  assert.equal(JSON.parse(body).error.code, 'UNAVAILABLE');
+  assert.ok(!body.includes('administrator'), 'no driver text in the answer');
+  assert.ok(logs.some((line) => line.includes('database.unavailable') && line.includes('administrator')));
+  assert.ok(!logs.some((line) => line.includes('123456')), 'the code is not logged');
 });
 
 function catchError(run: () => unknown): unknown {

@@ -19,14 +19,14 @@ function serverSkipReason(): false | string {
   return '@twofa/server does not export serve() yet';
 }
 
-test('twofa serve --port 0 listens, answers, and exits 0 on SIGINT', {
+test('twofa serve --port 0 --workers 2 listens, answers, and exits 0 on SIGINT (workers too)', {
   skip: serverSkipReason(),
   timeout: 60_000,
 }, async () => {
   const dir = tempDir();
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', 'data'],
+    [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', 'data', '--workers', '2'],
     {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, TWOFA_LOG: '0' },
@@ -46,6 +46,7 @@ test('twofa serve --port 0 listens, answers, and exits 0 on SIGINT', {
   try {
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.doesNotMatch(url, /:0$/, 'the URL names the port actually bound');
+    assert.match(stderr, /listening on \S+ \(Ctrl-C to stop, 2 workers\)/);
     const response = await fetch(url, { redirect: 'manual' });
     assert.ok(response.status < 500, `GET / answered ${response.status}`);
   } finally {
@@ -58,15 +59,17 @@ test('serve: bad flags and bad configuration are one-line usage errors', {
   skip: serverSkipReason(),
 }, async () => {
   const dir = tempDir();
-  const [port, issuer] = await Promise.all([
+  const [port, issuer, workers] = await Promise.all([
     twofa(['serve', '--port', '70000'], { cwd: dir }),
     twofa(['serve', '--port', '0', '--data-dir', 'd'], {
       cwd: dir,
       env: { TWOFA_ISSUER: 'a:b', TWOFA_LOG: '0' },
     }),
+    twofa(['serve', '--workers', '0'], { cwd: dir }),
   ]);
   assertUsageError(port, [], /--port must be a whole number from 0 to 65535/);
   assertUsageError(issuer, [], /TWOFA_ISSUER/);
+  assertUsageError(workers, [], /--workers must be a whole number from 1 to 256/);
 });
 
 test('serve on a busy port names the port and the two ways to change it (--port, TWOFA_PORT)', {

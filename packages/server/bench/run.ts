@@ -22,6 +22,7 @@ import { flaskUnavailable, startFlask } from './flask.ts';
 import { findFreePort } from './free-port.ts';
 import type { Measurement } from './load.ts';
 import { formatMemory, formatTable, median, summarize } from './report.ts';
+import { addScalingSystems, type Scaling } from './scaling.ts';
 import {
   BESIDE_CONNECTIONS,
   codeStepSystem,
@@ -60,6 +61,7 @@ const pools = new Map<DialectName, UserPool>();
 const systems: System[] = [];
 const rowOrder: string[] = [];
 const loadBefore = loadavg();
+let scaling: Scaling | undefined;
 
 try {
   const barePort = await findFreePort();
@@ -112,6 +114,7 @@ try {
     }
   }
 
+  scaling = await addScalingSystems({ pgUrl, systems, rowOrder, children, databases, skipped });
   if (only !== undefined) {
     // Bare node:http and Flask always stay in: the ratios need them.
     const keep = (name: string) => only.test(name) || name === BARE || name === FLASK;
@@ -199,7 +202,7 @@ try {
     results: summary,
     rounds: Object.fromEntries(measured),
   };
-  const table = `${formatTable(summary)}\n\n${formatMemory(memory)}`;
+  const table = [formatTable(summary), ...scaling.ratios(measured), '', formatMemory(memory)].join('\n');
   const context =
     `${report.date}, Node ${report.node}, ${report.cpus} CPUs (${report.cpuModel}), load average ` +
     `${loadBefore.map((n) => n.toFixed(2)).join(' ')} before, ${report.loadAverageAfter.map((n) => n.toFixed(2)).join(' ')} after; ` +
@@ -218,6 +221,7 @@ try {
     process.stdout.write(`\n${table}\n${context}\nJSON: ${file.pathname}\n`);
   }
 } finally {
+  await scaling?.close();
   await Promise.allSettled(children.map((child) => child.stop()));
   await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
   await Promise.allSettled(databases.map((database) => database.drop()));

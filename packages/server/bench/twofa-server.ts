@@ -39,6 +39,8 @@ export async function createDatabase(
     TWOFA_PORT: String(port),
     TWOFA_DATA_DIR: dir,
     TWOFA_LOG: '0',
+    // One process unless a system asks for more (TWOFA_WORKERS defaults to the number of cores).
+    TWOFA_WORKERS: '1',
     TWOFA_MASTER_KEY: randomBytes(32).toString('base64'),
     // Empty counts as unset: nothing from the caller's shell (a database URL, a public URL) leaks in.
     TWOFA_DATABASE_URL: '',

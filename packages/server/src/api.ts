@@ -14,7 +14,7 @@ import { referencePage } from './api/reference.ts';
 import { type ApiEnv, subjectRoutes } from './api/subjects.ts';
 import type { AppDeps } from './context.ts';
 import { requestMeta } from './middleware/request-meta/index.ts';
-import { outcomeOf } from './outcomes.ts';
+import { OUTCOMES, outcomeOf, UNAVAILABLE_RETRY_AFTER_SECONDS } from './outcomes.ts';
 import { ServiceError } from './services/types.ts';
 
 /** Request bodies here are a few short fields. */
@@ -76,6 +76,11 @@ export function createApiApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   });
 
   api.onError((error, c) => {
+    if (error instanceof ServiceError && error.code === 'UNAVAILABLE') {
+      // The services logged the driver's reason; outcomeOf leaves this one to each edge (see outcomes.ts).
+      c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return c.json(errorBody('UNAVAILABLE', OUTCOMES.UNAVAILABLE.message), 503);
+    }
     if (error instanceof ServiceError) {
       const outcome = outcomeOf(error);
       if (outcome.retryAfterSeconds !== undefined) c.header('Retry-After', String(outcome.retryAfterSeconds));

@@ -4,6 +4,7 @@
  * that names the variable and what is wrong with it (never the value itself, which may be a key).
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseKeyring } from './crypto/secret-box.ts';
 
@@ -42,6 +43,12 @@ export interface Config {
   sessionAbsoluteHours: number;
   /** TWOFA_LOG=0 turns the JSON request log off. @default true */
   logRequests: boolean;
+  /** TWOFA_WORKERS: processes serving requests (node:cluster); 1 serves in this process, without a primary.
+   *  @default the number of cores (os.availableParallelism()) */
+  workers: number;
+  /** TWOFA_DATABASE_POOL_SIZE: PostgreSQL connections each process may open. `workers` x this must fit the
+   *  server's max_connections (checked at start). @default defaultPoolSize(workers): 10 in all, at least 2 each */
+  databasePoolSize: number;
 }
 
 /** SQLite's `PRAGMA synchronous` levels this service offers (both in WAL mode). */
@@ -59,6 +66,24 @@ export class ConfigError extends Error {
 
 /** The most steps either side of now a server should accept; RFC 6238 s5.2 recommends at most one. */
 const MAX_TOTP_WINDOW = 10;
+
+/** More processes than this is a typo, not a machine. */
+const MAX_WORKERS = 256;
+/** PostgreSQL's own ceiling on max_connections (262143) is far above any sane pool. */
+const MAX_POOL_SIZE = 1000;
+/** The connections all processes of one instance share by default, so that adding cores does not multiply them. */
+const DEFAULT_POOL_TOTAL = 10;
+/** A process needs a second connection while one is held by a transaction (e.g. waiting on a row lock). */
+const MIN_DEFAULT_POOL_SIZE = 2;
+
+/**
+ * The default PostgreSQL pool of each process: DEFAULT_POOL_TOTAL shared among the workers, at least
+ * MIN_DEFAULT_POOL_SIZE each (a Node process runs one request's JavaScript at a time; a connection is held only
+ * for the few milliseconds of its transaction).
+ */
+export function defaultPoolSize(workers: number): number {
+  return Math.max(MIN_DEFAULT_POOL_SIZE, Math.ceil(DEFAULT_POOL_TOTAL / workers));
+}
 
 /** Reads the configuration from `env` (normally `process.env`). An empty variable counts as unset. */
 export function loadConfig(env: Record<string, string | undefined>, cwd: string = process.cwd()): Config {
@@ -119,6 +144,14 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     24 * 365,
   );
   const logRequests = readBoolean('TWOFA_LOG', read('TWOFA_LOG'), true);
+  const workers = readInteger('TWOFA_WORKERS', read('TWOFA_WORKERS'), availableParallelism(), 1, MAX_WORKERS);
+  const databasePoolSize = readInteger(
+    'TWOFA_DATABASE_POOL_SIZE',
+    read('TWOFA_DATABASE_POOL_SIZE'),
+    defaultPoolSize(workers),
+    1,
+    MAX_POOL_SIZE,
+  );
 
   return {
     host,
@@ -135,6 +168,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     sessionIdleMinutes,
     sessionAbsoluteHours,
     logRequests,
+    workers,
+    databasePoolSize,
   };
 }
 

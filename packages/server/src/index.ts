@@ -1,15 +1,17 @@
 /**
- * @twofa/server: `serve()` runs the 2FA web service (used by `npm start` and `twofa serve`); `createApp()`
- * builds the HTTP app without listening (for tests and embedding); `loadConfig()` reads `TWOFA_*` variables.
+ * @twofa/server: `start()` runs the 2FA web service with TWOFA_WORKERS processes (used by `npm start` and
+ * `twofa serve`), `serve()` runs it in the calling process; `createApp()` builds the HTTP app without
+ * listening (for tests and embedding); `loadConfig()` reads `TWOFA_*` variables.
  */
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
-import { openServices } from './services/index.ts';
+import { openServices, prepareStorage } from './services/index.ts';
 
 export { type CreateAppOptions, createApp } from './app.ts';
 export { AuditLogUnavailableError, type AuditVerification, verifyAuditLog } from './audit.ts';
+export { start } from './cluster.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export { operatorMessage } from './outcomes.ts';
 export { DEFAULT_API_REQUESTS_PER_MINUTE } from './services/limits.ts';
@@ -38,11 +40,21 @@ export {
   type ServiceErrorCode,
 } from './services/types.ts';
 
+/** While closing, a connection whose response is done waits this long for another request (0 would mean for ever). */
+const CLOSING_KEEP_ALIVE_MS = 1;
+/** While closing, connections with no request yet are ended after this long (see close()). */
+const CLOSING_IDLE_GRACE_MS = 500;
+
 export interface ServeOptions {
   /** The environment to read `TWOFA_*` from (usually process.env). */
   readonly env: Record<string, string | undefined>;
   /** Receives one JSON line per event. */
   readonly log: (line: string) => void;
+  /**
+   * The cluster's primary has already run the start-up work (migrations, the master key file, the connection
+   * budget): a worker skips it. @default false
+   */
+  readonly prepared?: boolean;
 }
 
 export interface RunningServer {
@@ -53,11 +65,13 @@ export interface RunningServer {
 }
 
 /**
- * Loads the config, opens the services (migrations, master key), listens and returns once connections are
- * accepted. Throws ConfigError for a bad `TWOFA_*` variable.
+ * Serves in this process (whatever TWOFA_WORKERS says; `start()` reads it): loads the config, prepares the
+ * storage (migrations, master key, connection budget for one process), opens the services, listens and
+ * returns once connections are accepted. Throws ConfigError for a bad `TWOFA_*` variable.
  */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const config = loadConfig(options.env);
+  if (!options.prepared) await prepareStorage({ ...config, workers: 1 }, { log: options.log });
   const services = await openServices(config, { log: options.log });
   let app: ReturnType<typeof createApp> | undefined;
   const server = createAdaptorServer({
@@ -102,9 +116,19 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Idle keep-alive connections would hold close() open; in-flight requests still finish.
-          if ('closeIdleConnections' in server) server.closeIdleConnections();
+          if (!('closeIdleConnections' in server)) {
+            server.close(() => resolve());
+            return;
+          }
+          // Connections that finish a response from now on end at once instead of waiting for another request.
+          server.keepAliveTimeout = CLOSING_KEEP_ALIVE_MS;
+          // net's close (stop accepting; 'close' once every connection has ended), not http's: http's also
+          // destroys every connection without a request in progress, including one accepted a moment ago
+          // whose request is not read yet, and a proxy that has sent a POST on it answers 502.
+          NetServer.prototype.close.call(server, () => resolve());
+          // Connections idle on keep-alive from before would hold the close for their timeout: end them once
+          // the just-accepted ones have had time to send their request.
+          setTimeout(() => server.closeIdleConnections(), CLOSING_IDLE_GRACE_MS).unref();
         });
         await services.close();
       })();

@@ -6,7 +6,7 @@
  */
 import { ServiceError, type ServiceErrorCode } from './services/types.ts';
 
-export type OutcomeStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429;
+export type OutcomeStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 503;
 
 export interface Outcome {
   readonly status: OutcomeStatus;
@@ -103,7 +103,15 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
     message:
       'A rotation to another key is unfinished: run twofa admin rotate-key (without --to) to finish it.',
   },
+  // Not a page's own outcome: outcomeOf rethrows it, so the one error handler answers it for every route.
+  UNAVAILABLE: {
+    status: 503,
+    message: 'The service cannot reach its database right now. Nothing was changed: try again in a moment.',
+  },
 };
+
+/** RFC 9110 s15.6.4: a 503 may say when to come back; a dropped connection is replaced within a second. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 
 /** API outcomes whose message ends by naming the field at fault (`...: accountName.`). */
 const API_FIELD_MESSAGES: ReadonlySet<ServiceErrorCode> = new Set(['INVALID_REQUEST', 'API_KEY_SCOPE']);
@@ -123,9 +131,13 @@ export interface OutcomeOf extends Outcome {
   readonly retryAfterSeconds?: number;
 }
 
-/** The outcome of a ServiceError; anything else is rethrown for the app's error handler (a 500). */
+/**
+ * The outcome of a ServiceError. Anything else is rethrown for the app's error handler (a 500), and so is
+ * UNAVAILABLE (a 503 there): a route that shows its form again for a wrong code must not treat an outage as
+ * the end of a sign-in.
+ */
 export function outcomeOf(error: unknown): OutcomeOf {
-  if (!(error instanceof ServiceError)) throw error;
+  if (!(error instanceof ServiceError) || error.code === 'UNAVAILABLE') throw error;
   const known = OUTCOMES[error.code];
   let message = known.message;
   if (error.code === 'INVALID_INPUT' && error.field !== undefined) message = `Please fill in ${error.field}.`;

@@ -10,7 +10,7 @@ import type { AppDeps, AppEnv } from './context.ts';
 import { type CsrfRefusal, csrfProtection } from './middleware/csrf/index.ts';
 import { requestMeta } from './middleware/request-meta/index.ts';
 import { session } from './middleware/session/index.ts';
-import { outcomeOf } from './outcomes.ts';
+import { OUTCOMES, outcomeOf, UNAVAILABLE_RETRY_AFTER_SECONDS } from './outcomes.ts';
 import { homeRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
 import { logoutRoutes } from './routes/logout.ts';
@@ -78,6 +78,12 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
 
   // The one place an escaped error becomes a page. Nothing of the request goes into the log line.
   pages.onError((error, c) => {
+    if (error instanceof ServiceError && error.code === 'UNAVAILABLE') {
+      // The services logged the driver's reason; this line ties the refusal to the request.
+      event(c, 'unavailable', { method: c.req.method });
+      c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return showErrorPage(c, deps, 503, 'Try again in a moment', OUTCOMES.UNAVAILABLE.message);
+    }
     if (error instanceof ServiceError) {
       const known = outcomeOf(error);
       setRetryAfter(c, known);
@@ -104,7 +110,7 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
 export function showErrorPage(
   c: PageContext,
   deps: AppDeps,
-  status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500,
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503,
   heading: string,
   message: string,
   extra: { requestId?: boolean; next?: { href: string; label: string } } = {},

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, defaultPoolSize, loadConfig } from '../src/config.ts';
 
 const key = () => randomBytes(32).toString('base64');
 
@@ -34,6 +35,8 @@ test('defaults', () => {
     sessionIdleMinutes: 30,
     sessionAbsoluteHours: 12,
     logRequests: true,
+    workers: availableParallelism(),
+    databasePoolSize: defaultPoolSize(availableParallelism()),
   });
 });
 
@@ -54,6 +57,8 @@ test('every variable is read', () => {
       TWOFA_SESSION_IDLE_MINUTES: '15',
       TWOFA_SESSION_ABSOLUTE_HOURS: '8',
       TWOFA_LOG: '0',
+      TWOFA_WORKERS: '3',
+      TWOFA_DATABASE_POOL_SIZE: '7',
     },
     '/srv/twofa',
   );
@@ -72,7 +77,22 @@ test('every variable is read', () => {
     sessionIdleMinutes: 15,
     sessionAbsoluteHours: 8,
     logRequests: false,
+    workers: 3,
+    databasePoolSize: 7,
   });
+});
+
+test('workers and pool size: the default pool shares 10 connections among the workers, at least 2 each', () => {
+  assert.equal(loadConfig({ TWOFA_WORKERS: '1' }).databasePoolSize, 10);
+  assert.equal(loadConfig({ TWOFA_WORKERS: '2' }).databasePoolSize, 5);
+  assert.equal(loadConfig({ TWOFA_WORKERS: '3' }).databasePoolSize, 4);
+  assert.equal(loadConfig({ TWOFA_WORKERS: '16' }).databasePoolSize, 2);
+  assert.equal(loadConfig({ TWOFA_WORKERS: '4', TWOFA_DATABASE_POOL_SIZE: '1' }).databasePoolSize, 1);
+  for (const value of ['0', '257', 'all', '-1', '1.5'])
+    configError({ TWOFA_WORKERS: value }, 'TWOFA_WORKERS');
+  for (const value of ['0', '1001', 'ten']) {
+    configError({ TWOFA_DATABASE_POOL_SIZE: value }, 'TWOFA_DATABASE_POOL_SIZE');
+  }
 });
 
 test('the data dir resolves against cwd; empty variables count as unset', () => {

@@ -41,7 +41,7 @@ export const API_ERROR_CODES = [
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.enum([...API_ERROR_CODES, 'INTERNAL']).openapi('ErrorCode', {
+      code: z.enum([...API_ERROR_CODES, 'UNAVAILABLE', 'INTERNAL']).openapi('ErrorCode', {
         description: 'What went wrong, for programs: the table of outcomes in the README says each one.',
       }),
       message: z.string().openapi({ example: 'There is no subject with this id for this API key.' }),

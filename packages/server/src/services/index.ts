@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { type Config, ConfigError } from '../config.ts';
 import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
+import { readConnectionLimits } from '../store/connection-limits.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../store/open.ts';
 import { createAccountService } from './accounts.ts';
@@ -24,6 +25,7 @@ import { runWithRequestMeta } from './request-meta.ts';
 import { createSubjectService } from './subjects.ts';
 import { createTotpService } from './totp.ts';
 import type { Services } from './types.ts';
+import { withUnavailableOutcome } from './unavailable.ts';
 
 export { masterKeyPath } from './keyring.ts';
 export * from './limits.ts';
@@ -53,13 +55,14 @@ function settingsOf(config: Config): ServiceSettings {
   };
 }
 
-export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
+function serviceLog(options: { nowMs?: () => number; log?: (line: string) => void }): ServiceContext['log'] {
   const nowMs = options.nowMs ?? Date.now;
   const logLine = options.log ?? ((line: string) => console.log(line));
-  const log: ServiceContext['log'] = (name, fields = {}) =>
+  return (name, fields = {}) =>
     logLine(JSON.stringify({ time: new Date(nowMs()).toISOString(), event: name, ...fields }));
-  const passwords = options.passwordHasher ?? createPasswordHasher();
+}
 
+function requireSharedKey(config: Config): void {
   if (config.databaseUrl !== undefined && config.masterKey === undefined) {
     throw new ConfigError(
       'TWOFA_MASTER_KEY',
@@ -67,6 +70,70 @@ export async function openServices(config: Config, options: OpenServicesOptions 
         `node -e "console.log(require('node:crypto').randomBytes(32).toString('base64'))"`,
     );
   }
+}
+
+/**
+ * What runs once per start, before any process serves (the cluster's primary does it before forking, so
+ * workers never race each other): migrations to the latest schema, the master key file (SQLite, first start),
+ * the check that the keyring opens what is stored, and on PostgreSQL that `config.workers` pools of
+ * `config.databasePoolSize` fit the server's max_connections (a ConfigError when they never can, a warning
+ * when they do not fit beside the connections open now). Closes the database when done.
+ */
+export async function prepareStorage(
+  config: Config,
+  options: Pick<OpenServicesOptions, 'log' | 'nowMs'> = {},
+): Promise<void> {
+  const log = serviceLog(options);
+  requireSharedKey(config);
+  const { db, kind } = openDatabase(config);
+  try {
+    if (kind === 'postgres') await checkConnectionBudget(config, db, log);
+    const applied = await migrateToLatest(db, kind);
+    if (applied.length > 0) log('database.migrated', { database: kind, migrations: applied.join(',') });
+    // Made (and checked) once here; pollMs 0: this one never polls nor registers as a serving instance.
+    const keyring = await openKeyring(config, db, log, { nowMs: options.nowMs ?? Date.now, pollMs: 0 });
+    await keyring.close();
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function checkConnectionBudget(
+  config: Config,
+  db: Parameters<typeof readConnectionLimits>[0],
+  log: ServiceContext['log'],
+): Promise<void> {
+  const limits = await readConnectionLimits(db);
+  const needed = config.workers * config.databasePoolSize;
+  const usable = limits.maxConnections - limits.reserved;
+  const sizing = `${config.workers} worker(s) x TWOFA_DATABASE_POOL_SIZE ${config.databasePoolSize} = ${needed} connections`;
+  if (needed > usable) {
+    throw new ConfigError(
+      'TWOFA_DATABASE_POOL_SIZE',
+      `is too large for the PostgreSQL server: ${sizing}, but max_connections ${limits.maxConnections} ` +
+        `less ${limits.reserved} reserved leaves ${usable}. Lower TWOFA_DATABASE_POOL_SIZE or TWOFA_WORKERS, ` +
+        'or raise max_connections',
+    );
+  }
+  // This check's own connection is counted in inUse but is closed before anyone serves.
+  const free = usable - (limits.inUse - 1);
+  if (needed > free) {
+    log('database.pool_warning', {
+      message:
+        `${sizing} may not all open: ${free} of max_connections are free now (other instances or clients ` +
+        'hold the rest). Requests that find no connection in time get 503.',
+      needed,
+      free,
+    });
+  }
+}
+
+export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
+  const nowMs = options.nowMs ?? Date.now;
+  const logLine = options.log ?? ((line: string) => console.log(line));
+  const log = serviceLog(options);
+  const passwords = options.passwordHasher ?? createPasswordHasher();
+  requireSharedKey(config);
 
   const { db, kind } = openDatabase(config, {
     // A dropped idle connection is replaced at the next query; the operator still wants to know.
@@ -105,14 +172,15 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     };
     // Dead sessions and throttle windows go by a timer, in batches, off every request's path.
     const purge = startPurgeJob(ctx);
+    const guard = <T extends object>(service: T) => withUnavailableOutcome(service, log);
     return {
-      accounts: createAccountService(ctx),
-      apiKeys: createApiKeyService(ctx),
-      subjects: createSubjectService(ctx),
-      auth: createAuthService(ctx),
-      totp: createTotpService(ctx),
-      recovery: createRecoveryService(ctx),
-      audit: createAuditService(ctx),
+      accounts: guard(createAccountService(ctx)),
+      apiKeys: guard(createApiKeyService(ctx)),
+      subjects: guard(createSubjectService(ctx)),
+      auth: guard(createAuthService(ctx)),
+      totp: guard(createTotpService(ctx)),
+      recovery: guard(createRecoveryService(ctx)),
+      audit: guard(createAuditService(ctx)),
       health: createHealthService(ctx),
       withRequest: runWithRequestMeta,
       purgeExpired: () => purge.runOnce(),

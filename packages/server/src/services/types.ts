@@ -52,7 +52,8 @@ export type ServiceErrorCode =
   | 'KEY_IS_CURRENT' // rotate-key: that key is already the current one (nothing to rotate to, or to retire)
   | 'KEY_IN_USE' // rotate-key --retire: secrets or unused recovery codes still need that key (inUse)
   | 'KEY_NOT_ON_EVERY_INSTANCE' // rotate-key: running instances lack the new key (instances)
-  | 'ROTATION_UNFINISHED'; // rotate-key: an interrupted rotation to another key must be finished first
+  | 'ROTATION_UNFINISHED' // rotate-key: an interrupted rotation to another key must be finished first
+  | 'UNAVAILABLE'; // the database cannot be reached or refused the work for now: nothing was changed
 
 export interface ServiceErrorDetails {
   /** The input at fault, by the name the service method takes it under (`password`, `code`, ...). */

@@ -31,6 +31,7 @@ export function openDatabase(
   options: {
     databaseUrl: string | undefined;
     dataDir: string;
+    databasePoolSize?: number;
     /** @default 'normal' */
     sqliteSynchronous?: SqliteSynchronous;
   },
@@ -39,8 +40,12 @@ export function openDatabase(
   const { onQuery } = events;
   const log = onQuery === undefined ? {} : { log: (event: LogEvent) => onQuery(event.query.sql) };
   if (options.databaseUrl !== undefined) {
+    const pool = options.databasePoolSize === undefined ? {} : { poolSize: options.databasePoolSize };
     return {
-      db: new Kysely<Database>({ dialect: createPostgresDialect(options.databaseUrl, events), ...log }),
+      db: new Kysely<Database>({
+        dialect: createPostgresDialect(options.databaseUrl, { ...events, ...pool }),
+        ...log,
+      }),
       kind: 'postgres',
     };
   }

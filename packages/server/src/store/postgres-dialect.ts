@@ -36,6 +36,8 @@ export interface PostgresDialectOptions {
    * @default CONNECTION_TIMEOUT_MS
    */
   readonly connectionTimeoutMs?: number;
+  /** The most connections this pool opens (pg's max). @default 10 */
+  readonly poolSize?: number;
 }
 
 /** pg-pool's "never close an idle connection". */
@@ -51,7 +53,7 @@ export function createPostgresDialect(
   const pool = new pg.Pool({
     connectionString,
     types,
-    max: 10,
+    max: options.poolSize ?? 10,
     // Connections stay open however long they idle: pg's default closes them after 10 s, and the next burst of
     // requests then waits for new ones in a herd (p99 35 ms instead of 7 ms here, issue #12). A connection the
     // server or a proxy drops is removed by the 'error' listener below and replaced at the next query.
@@ -59,5 +61,10 @@ export function createPostgresDialect(
     connectionTimeoutMillis: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
   });
   pool.on('error', (error) => options.onConnectionError?.(error));
+  // pg-pool listens for a client's errors only while it is idle. A connection ended while checked out between
+  // two statements of a transaction (pg_terminate_backend, a failover) would emit 'error' with no listener and
+  // end the process. The statement that follows fails instead ("not queryable": a 503) and the pool drops
+  // the client on release; an idle one is still reported through the pool's 'error' above.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new PostgresDialect({ pool });
 }

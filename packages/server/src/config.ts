@@ -39,6 +39,17 @@ export interface Config {
   sessionAbsoluteHours: number;
   /** TWOFA_LOG=0 turns the JSON request log off. @default true */
   logRequests: boolean;
+  /** TWOFA_SMTP_URL: an smtp:// (STARTTLS when offered) or smtps:// (TLS from the start) URL; unset writes
+   *  each email as an `.eml` file to `<dataDir>/outbox`. */
+  smtpUrl: string | undefined;
+  /** TWOFA_MAIL_FROM: the sender of every email. @default 'twofa <no-reply@<public host>>' */
+  mailFrom: string;
+  /** TWOFA_SMS_WEBHOOK_URL: an http(s):// URL that receives each text message as a signed JSON POST; unset
+   *  writes each one as a `.txt` file to the outbox. */
+  smsWebhookUrl: string | undefined;
+  /** TWOFA_SMS_WEBHOOK_SECRET: the HMAC-SHA-256 key of the webhook's signature (at least 32 characters);
+   *  required with TWOFA_SMS_WEBHOOK_URL. */
+  smsWebhookSecret: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -108,6 +119,29 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
   );
   const logRequests = readBoolean('TWOFA_LOG', read('TWOFA_LOG'), true);
 
+  const smtpUrl = read('TWOFA_SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/?#]+/i.test(smtpUrl)) {
+    throw new ConfigError('TWOFA_SMTP_URL', 'must be an smtp:// or smtps:// URL with a host');
+  }
+  const mailFrom = read('TWOFA_MAIL_FROM') ?? `${issuer} <no-reply@${new URL(publicUrl).hostname}>`;
+  if (/[\r\n]/.test(mailFrom) || !mailFrom.includes('@')) {
+    throw new ConfigError('TWOFA_MAIL_FROM', 'must be one address, like "twofa <no-reply@example.com>"');
+  }
+  const smsWebhookUrl = read('TWOFA_SMS_WEBHOOK_URL');
+  if (smsWebhookUrl !== undefined && !URL.canParse(smsWebhookUrl)) {
+    throw new ConfigError('TWOFA_SMS_WEBHOOK_URL', 'must be an absolute http:// or https:// URL');
+  }
+  if (smsWebhookUrl !== undefined && !/^https?:$/.test(new URL(smsWebhookUrl).protocol)) {
+    throw new ConfigError('TWOFA_SMS_WEBHOOK_URL', 'must be an absolute http:// or https:// URL');
+  }
+  const smsWebhookSecret = read('TWOFA_SMS_WEBHOOK_SECRET');
+  if (smsWebhookUrl !== undefined && (smsWebhookSecret === undefined || smsWebhookSecret.length < 32)) {
+    throw new ConfigError(
+      'TWOFA_SMS_WEBHOOK_SECRET',
+      'must be set, at least 32 characters, with TWOFA_SMS_WEBHOOK_URL (the receiver checks the signature)',
+    );
+  }
+
   return {
     host,
     port,
@@ -122,6 +156,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     sessionIdleMinutes,
     sessionAbsoluteHours,
     logRequests,
+    smtpUrl,
+    mailFrom,
+    smsWebhookUrl,
+    smsWebhookSecret,
   };
 }
 

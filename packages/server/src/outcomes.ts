@@ -55,6 +55,19 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   TOTP_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
   TOTP_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
   NO_PENDING_ENROLLMENT: { status: 409, message: 'There is no set-up to confirm. Start the set-up again.' },
+  INVALID_MESSAGE_CODE: {
+    status: 401,
+    message:
+      'That code is not right, or it is no longer valid (it expired, was used, or a newer message replaced it). Check the latest message, or send a new code.',
+  },
+  INVALID_LINK: {
+    status: 400,
+    message:
+      'This link no longer works: it was used already, it expired, or a newer message replaced it. Ask for a new one.',
+  },
+  RESEND_TOO_SOON: { status: 429, message: 'A message was sent less than a minute ago.' },
+  SEND_LIMIT_REACHED: { status: 429, message: 'Too many messages were sent to this address today.' },
+  EMAIL_ALREADY_VERIFIED: { status: 409, message: 'Your email address is already verified.' },
 };
 
 /** MALFORMED_CODE by what would have been accepted. */
@@ -62,6 +75,7 @@ const MALFORMED_CODE_MESSAGES: Record<NonNullable<ServiceError['expected']>, str
   totp: 'Enter the 6 digits the app shows.',
   recovery: 'Enter a recovery code: 16 letters and digits, as on your saved list (dashes optional).',
   'totp-or-recovery': 'Enter the 6 digits the app shows, or one of your recovery codes.',
+  message: 'Enter the 6 digits from the message.',
 };
 
 export interface OutcomeOf extends Outcome {

@@ -33,6 +33,10 @@ test('defaults', () => {
     sessionIdleMinutes: 30,
     sessionAbsoluteHours: 12,
     logRequests: true,
+    smtpUrl: undefined,
+    mailFrom: 'twofa <no-reply@127.0.0.1>',
+    smsWebhookUrl: undefined,
+    smsWebhookSecret: undefined,
   });
 });
 
@@ -52,6 +56,10 @@ test('every variable is read', () => {
       TWOFA_SESSION_IDLE_MINUTES: '15',
       TWOFA_SESSION_ABSOLUTE_HOURS: '8',
       TWOFA_LOG: '0',
+      TWOFA_SMTP_URL: 'smtps://mailer:pw@smtp.example.com:465',
+      TWOFA_MAIL_FROM: 'Example <security@example.com>',
+      TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com/hook',
+      TWOFA_SMS_WEBHOOK_SECRET: 'x'.repeat(32),
     },
     '/srv/twofa',
   );
@@ -69,6 +77,10 @@ test('every variable is read', () => {
     sessionIdleMinutes: 15,
     sessionAbsoluteHours: 8,
     logRequests: false,
+    smtpUrl: 'smtps://mailer:pw@smtp.example.com:465',
+    mailFrom: 'Example <security@example.com>',
+    smsWebhookUrl: 'https://sms.example.com/hook',
+    smsWebhookSecret: 'x'.repeat(32),
   });
 });
 
@@ -121,6 +133,15 @@ test('bad values name the variable', () => {
   configError({ TWOFA_SESSION_IDLE_MINUTES: '0' }, 'TWOFA_SESSION_IDLE_MINUTES');
   configError({ TWOFA_SESSION_ABSOLUTE_HOURS: 'x' }, 'TWOFA_SESSION_ABSOLUTE_HOURS');
   configError({ TWOFA_LOG: '2' }, 'TWOFA_LOG');
+  configError({ TWOFA_SMTP_URL: 'http://mail.example.com' }, 'TWOFA_SMTP_URL');
+  configError({ TWOFA_SMTP_URL: 'smtp://' }, 'TWOFA_SMTP_URL');
+  configError({ TWOFA_MAIL_FROM: 'nobody' }, 'TWOFA_MAIL_FROM');
+  configError({ TWOFA_SMS_WEBHOOK_URL: 'ftp://sms.example.com' }, 'TWOFA_SMS_WEBHOOK_URL');
+  configError({ TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com' }, 'TWOFA_SMS_WEBHOOK_SECRET');
+  configError(
+    { TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com', TWOFA_SMS_WEBHOOK_SECRET: 'short' },
+    'TWOFA_SMS_WEBHOOK_SECRET',
+  );
 });
 
 test('a bad master key is refused without echoing it', () => {

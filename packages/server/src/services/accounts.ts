@@ -2,10 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../store/errors.ts';
 import { countUnusedRecoveryCodes } from '../store/recovery-codes-repo.ts';
+import type { UserRow } from '../store/schema.ts';
 import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
 import { findUserByEmail, findUserById, insertUser, updatePasswordHash } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
+import { deviceNow, sendVerification } from './email-verification.ts';
 import { enrolledFactors } from './factors/index.ts';
+import { issueMessageCode } from './message-codes.ts';
+import { renderMessage } from './messages/templates.ts';
 import { checkCurrentPassword } from './reauthenticate.ts';
 import { findLiveSession, issueSession } from './sessions.ts';
 import { type AccountService, type IssuedSession, ServiceError, type UserView } from './types.ts';
@@ -51,6 +55,35 @@ export function checkPasswordRules(password: unknown, field = 'password'): strin
 
 export function createAccountService(ctx: ServiceContext): AccountService {
   return {
+    async register({ email, password }) {
+      const normalized = normalizeEmail(email);
+      if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', { field: 'email' });
+      // Hashed whether or not the address is taken: the same work, so the same time, for both.
+      const passwordHash = await ctx.passwords.hash(checkPasswordRules(password));
+      const existing = await findUserByEmail(ctx.db, normalized);
+      if (existing !== undefined) return tellOwner(existing);
+      const nowMs = ctx.nowMs();
+      const user = { id: randomUUID(), email: normalized };
+      try {
+        await ctx.db.transaction().execute(async (trx) => {
+          await insertUser(trx, {
+            ...user,
+            password_hash: passwordHash,
+            created_at_ms: nowMs,
+            updated_at_ms: nowMs,
+          });
+          await ctx.events.record(trx, { type: 'account.created', userId: user.id });
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // Two sign-ups racing for one address: the unique index decides, and the loser is told like any other.
+        const winner = await findUserByEmail(ctx.db, normalized);
+        if (winner !== undefined) return tellOwner(winner);
+        throw error;
+      }
+      await sendVerification(ctx, user);
+    },
+
     async signUp({ email, password }): Promise<IssuedSession> {
       const normalized = normalizeEmail(email);
       if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', { field: 'email' });
@@ -90,6 +123,7 @@ export function createAccountService(ctx: ServiceContext): AccountService {
         factors,
         totpEnabled: factors.includes('totp'),
         recoveryCodesLeft: await countUnusedRecoveryCodes(ctx.db, userId),
+        emailVerified: user.email_verified_at_ms !== null,
         createdAtMs: user.created_at_ms,
       };
     },
@@ -120,6 +154,34 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       return issued;
     },
   };
+
+  /** Someone signed up with a taken address: its owner hears of it (within the resend limits), nobody else. */
+  async function tellOwner(owner: UserRow): Promise<void> {
+    try {
+      await issueMessageCode(ctx, {
+        userId: owner.id,
+        purpose: 'signup_attempt',
+        withCode: false,
+        withLink: false,
+        validMs: 0,
+      });
+    } catch (error) {
+      if (error instanceof ServiceError) return; // over the limits: the owner has been told recently
+      throw error;
+    }
+    const service = { name: ctx.settings.serviceName, url: ctx.settings.publicUrl };
+    const message = renderMessage({
+      service,
+      subject: 'someone tried to sign up with your address',
+      paragraphs: [
+        `Someone tried to create an account on ${service.name} with this email address, which already has one. No account was made, and nothing changed on yours.`,
+      ],
+      when: ctx.nowMs(),
+      device: deviceNow(),
+      ifNotYou: `If this was you, log in instead (${service.url}/login), or use "Forgot password" there. If it was not you, there is nothing to do.`,
+    });
+    ctx.messages.sendLater({ channel: 'email', to: owner.email, purpose: 'signup_attempt', ...message });
+  }
 }
 
 function emailTaken(): ServiceError {

@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { appendAuditRecord } from './audit-log.ts';
+import type { FactorPurpose } from './factors/types.ts';
 import { currentRequestMeta } from './request-meta.ts';
 import type { FactorKind } from './types.ts';
 
@@ -39,11 +40,16 @@ export type DomainEvent =
       readonly type: 'recovery_code.used';
       readonly userId: string;
       /** What the code was used for. */
-      readonly purpose: 'sign_in' | 'reauthenticate';
+      readonly purpose: FactorPurpose;
       readonly remaining: number;
     }
   | { readonly type: 'recovery_codes.generated'; readonly userId: string; readonly count: number }
   | { readonly type: 'password.changed'; readonly userId: string }
+  /** The password set again with a link sent by email ("forgot password"). */
+  | { readonly type: 'password.reset'; readonly userId: string }
+  | { readonly type: 'password_reset.requested'; readonly userId: string }
+  /** The owner proved the account's email address is theirs. */
+  | { readonly type: 'email.verified'; readonly userId: string; readonly by: 'code' | 'link' }
   | {
       readonly type: 'lock.started';
       readonly userId: string;
@@ -65,6 +71,8 @@ export interface EventSink {
 export function createEventSink(options: {
   readonly nowMs: () => number;
   readonly log: (line: string) => void;
+  /** Called after each event is recorded (the notices read the log soon after: services/messages/notices.ts). */
+  readonly afterRecord?: () => void;
 }): EventSink {
   return {
     async record(db, event) {
@@ -96,6 +104,7 @@ export function createEventSink(options: {
           ...details,
         }),
       );
+      options.afterRecord?.();
     },
   };
 }

@@ -4,6 +4,7 @@
  * one PostgreSQL behave as one.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { type Config, ConfigError } from '../config.ts';
 import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
@@ -13,9 +14,19 @@ import { createAccountService } from './accounts.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
+import { createEmailVerificationService } from './email-verification.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
+import { createMessenger } from './messages/messenger.ts';
+import { createNoticeDispatcher } from './messages/notices.ts';
+import {
+  outboxTransport,
+  smsWebhookTransport,
+  smtpTransport,
+  type Transport,
+} from './messages/transports.ts';
+import { createPasswordResetService } from './password-reset.ts';
 import { createRecoveryService } from './recovery-codes.ts';
 import { runWithRequestMeta } from './request-meta.ts';
 import { createTotpService } from './totp.ts';
@@ -41,6 +52,21 @@ function settingsOf(config: Config): ServiceSettings {
     totpWindow: config.totpWindow,
     sessionIdleMs: config.sessionIdleMinutes * 60 * 1000,
     sessionAbsoluteMs: config.sessionAbsoluteHours * 60 * 60 * 1000,
+    serviceName: config.issuer,
+    publicUrl: config.publicUrl,
+  };
+}
+
+/** SMTP when configured, else the outbox; the SMS webhook when configured, else the outbox. */
+function transportsOf(config: Config, log: ServiceContext['log']): { email: Transport; sms: Transport } {
+  const outbox = outboxTransport({ dir: join(config.dataDir, 'outbox'), from: config.mailFrom, log });
+  return {
+    email:
+      config.smtpUrl === undefined ? outbox : smtpTransport({ url: config.smtpUrl, from: config.mailFrom }),
+    sms:
+      config.smsWebhookUrl === undefined || config.smsWebhookSecret === undefined
+        ? outbox
+        : smsWebhookTransport({ url: config.smsWebhookUrl, secret: config.smsWebhookSecret }),
   };
 }
 
@@ -70,27 +96,45 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     // Computed once, up front, so the first unknown-email login costs the same as any other.
     const dummy = await passwords.hash(randomBytes(24).toString('base64'));
     const emailKey = deriveEmailKey(keyring);
+    const messages = createMessenger({ transports: transportsOf(config, log), log });
+    const settings = settingsOf(config);
+    const notices = createNoticeDispatcher({
+      db,
+      nowMs,
+      messenger: messages,
+      service: { name: settings.serviceName, url: settings.publicUrl },
+    });
     const ctx: ServiceContext = {
       db,
       kind,
       keyring,
-      settings: settingsOf(config),
+      settings,
       nowMs,
       passwords,
       log,
-      events: createEventSink({ nowMs, log: logLine }),
+      events: createEventSink({ nowMs, log: logLine, afterRecord: () => notices.kick() }),
       dummyHash: async () => dummy,
       emailKey: (normalizedEmail) => emailKeyOf(emailKey, normalizedEmail),
+      messages,
     };
+    notices.start();
     return {
       accounts: createAccountService(ctx),
       auth: createAuthService(ctx),
       totp: createTotpService(ctx),
       recovery: createRecoveryService(ctx),
+      emailVerification: createEmailVerificationService(ctx),
+      passwordReset: createPasswordResetService(ctx),
+      messages: { flush: () => notices.flush() },
       audit: createAuditService(ctx),
       health: createHealthService(ctx),
       withRequest: runWithRequestMeta,
-      close: () => db.destroy(),
+      async close() {
+        // Notices already due go out first; then the database closes.
+        await notices.stop();
+        await messages.close();
+        await db.destroy();
+      },
     };
   } catch (error) {
     await db.destroy();

@@ -33,7 +33,12 @@ export type ServiceErrorCode =
   | 'FACTOR_NOT_AVAILABLE' // this sign-in cannot use that kind of second factor
   | 'TOTP_ALREADY_ENABLED'
   | 'TOTP_NOT_ENABLED'
-  | 'NO_PENDING_ENROLLMENT';
+  | 'NO_PENDING_ENROLLMENT'
+  | 'INVALID_MESSAGE_CODE' // a code sent by message was wrong, expired, replaced, used or out of attempts
+  | 'INVALID_LINK' // a link sent by message was used, expired or replaced (or never existed)
+  | 'RESEND_TOO_SOON' // a code was sent less than a minute ago (retryAfterMs)
+  | 'SEND_LIMIT_REACHED' // 10 codes were sent in the last day (retryAfterMs)
+  | 'EMAIL_ALREADY_VERIFIED';
 
 export interface ServiceErrorDetails {
   /** The input at fault, by the name the service method takes it under (`password`, `code`, ...). */
@@ -43,7 +48,7 @@ export interface ServiceErrorDetails {
   /** For SECOND_FACTOR_LOCKED and the rate limits: how long until another attempt is taken. */
   readonly retryAfterMs?: number;
   /** For MALFORMED_CODE: which kinds of code would have been accepted. */
-  readonly expected?: 'totp' | 'recovery' | 'totp-or-recovery';
+  readonly expected?: 'totp' | 'recovery' | 'totp-or-recovery' | 'message';
 }
 
 export class ServiceError extends Error {
@@ -107,6 +112,8 @@ export interface UserView {
   readonly totpEnabled: boolean;
   /** Unused recovery codes. */
   readonly recoveryCodesLeft: number;
+  /** The owner proved the address is theirs (a code or link by email). */
+  readonly emailVerified: boolean;
   readonly createdAtMs: number;
 }
 
@@ -137,7 +144,15 @@ export type LoginResult =
   | { readonly kind: 'pending'; readonly issued: IssuedSession };
 
 export interface AccountService {
-  /** Creates the account and returns a full session for it. Throws INVALID_EMAIL, WEAK_PASSWORD, EMAIL_TAKEN. */
+  /**
+   * Sign-up that does not tell who has an account: a new address gets an account (not signed in) and a
+   * message to verify it; a taken one gets a message telling its owner that someone tried (at most once a
+   * minute, 10 a day); both return the same, after the same password-hashing work. Throws INVALID_EMAIL and
+   * WEAK_PASSWORD only (what was typed, not who exists).
+   */
+  register(input: { email: string; password: string }): Promise<void>;
+  /** Creates the account and returns a full session for it (callers that may say an address is taken: tests,
+   *  an operator). Throws INVALID_EMAIL, WEAK_PASSWORD, EMAIL_TAKEN. */
   signUp(input: { email: string; password: string }): Promise<IssuedSession>;
   getUser(userId: string): Promise<UserView | null>;
   /** Re-checks the current password, stores the new hash, revokes every other session of the user and
@@ -211,6 +226,40 @@ export interface RecoveryService {
   regenerate(input: { userId: string; password: string; code: string }): Promise<readonly string[]>;
 }
 
+export interface EmailVerificationService {
+  /** Sends a new code and link to the signed-in user's address. Throws EMAIL_ALREADY_VERIFIED,
+   *  RESEND_TOO_SOON, SEND_LIMIT_REACHED (with retryAfterMs). */
+  resend(userId: string): Promise<void>;
+  /** The 6 digits from the message. Throws EMAIL_ALREADY_VERIFIED, MALFORMED_CODE, INVALID_MESSAGE_CODE. */
+  verifyCode(input: { userId: string; code: string }): Promise<void>;
+  /** Whether a verification link would still work (changes nothing: the page asks before it verifies). */
+  isLinkLive(token: string): Promise<boolean>;
+  /** Verifies the address the link was sent to. Throws INVALID_LINK. */
+  verifyLink(token: string): Promise<void>;
+}
+
+/** What the reset page needs to know about a live link. */
+export interface PasswordResetView {
+  /** With 2FA on, the reset also takes a code from a factor that is not email; null: 2FA is off. */
+  readonly needsCode: 'totp' | 'totp-or-recovery' | null;
+}
+
+export interface PasswordResetService {
+  /** Sends a reset link if a verified account has this address; answers the same in every case. Throws
+   *  INVALID_EMAIL only. */
+  request(email: string): Promise<void>;
+  /** The live link's needs, or null when the link does not work (used, expired, replaced, unknown). */
+  check(token: string): Promise<PasswordResetView | null>;
+  /** Sets the new password (and ends every session). Throws INVALID_LINK, WEAK_PASSWORD, and with 2FA on
+   *  MALFORMED_CODE, INVALID_CODE, INVALID_RECOVERY_CODE, SECOND_FACTOR_LOCKED, RECOVERY_RATE_LIMITED. */
+  reset(input: { token: string; newPassword: string; code: string }): Promise<void>;
+}
+
+export interface MessagesService {
+  /** Sends the notices of every event recorded so far and waits for every message in flight (tests). */
+  flush(): Promise<void>;
+}
+
 export interface AuditService {
   /** The user's latest events, newest first (at most RECENT_EVENTS_SHOWN). */
   recentEvents(userId: string): Promise<readonly AuditEventView[]>;
@@ -227,6 +276,9 @@ export interface Services {
   readonly auth: AuthService;
   readonly totp: TotpService;
   readonly recovery: RecoveryService;
+  readonly emailVerification: EmailVerificationService;
+  readonly passwordReset: PasswordResetService;
+  readonly messages: MessagesService;
   readonly audit: AuditService;
   readonly health: HealthService;
   /** Runs `fn` with the request's metadata, which every event recorded inside it carries. */

@@ -9,6 +9,7 @@ import * as initial from './migrations/0001-initial.ts';
 import * as throttle from './migrations/0002-throttle.ts';
 import * as audit from './migrations/0003-audit.ts';
 import * as recoveryCodes from './migrations/0004-recovery-codes.ts';
+import * as messages from './migrations/0008-messages.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
@@ -18,6 +19,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-throttle': throttle,
   '0003-audit': audit,
   '0004-recovery-codes': recoveryCodes,
+  // 0005 to 0007 are reserved for work in progress beside this one.
+  '0008-messages': messages,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

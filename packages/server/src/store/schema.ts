@@ -12,6 +12,8 @@ export interface UsersTable {
   password_hash: string;
   created_at_ms: number;
   updated_at_ms: number;
+  /** When the owner proved the address is theirs (a code or link by email); null until then. */
+  email_verified_at_ms: number | null;
 }
 
 export type SessionState = 'pending' | 'full';
@@ -116,6 +118,38 @@ export interface RecoveryCodesTable {
   used_at_ms: number | null;
 }
 
+/** What a code or link sent by message is for (one live row per user and purpose). */
+export type MessageCodePurpose = 'verify_email' | 'password_reset' | 'signup_attempt';
+
+/** One code or link sent by message: only hashes of it. */
+export interface MessageCodesTable {
+  id: string;
+  user_id: string;
+  purpose: MessageCodePurpose;
+  /** The master key whose subkey made `code_hash`. */
+  key_id: string;
+  /** base64url HMAC-SHA256 of the user, purpose and 6 digits (crypto/message-code-hash.ts); null: link only. */
+  code_hash: string | null;
+  /** SHA-256 of the link's 256-bit token, base64url; null: code only. Unique. */
+  token_hash: string | null;
+  /** Wrong codes typed against this one. */
+  attempts: Generated<number>;
+  /** When the latest code was sent (resend at most once a minute). */
+  sent_at_ms: number;
+  /** Codes sent since `sends_window_start_ms` (at most 10 a day). */
+  sends: number;
+  sends_window_start_ms: number;
+  expires_at_ms: number;
+  /** Set once, when the code or link is used. */
+  used_at_ms: number | null;
+}
+
+/** One row (id 1): the last audit event the notices have been sent for. */
+export interface NoticeCursorTable {
+  id: number;
+  seq: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -125,6 +159,8 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  message_codes: MessageCodesTable;
+  notice_cursor: NoticeCursorTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -138,3 +174,5 @@ export type TotpCredentialUpdate = Updateable<TotpCredentialsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
 export type AuditHeadRow = Selectable<AuditHeadTable>;
+export type MessageCodeRow = Selectable<MessageCodesTable>;
+export type NewMessageCode = Insertable<MessageCodesTable>;

@@ -31,3 +31,16 @@ export async function updatePasswordHash(
   const result = await query.executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** Marks the address as verified (once: a second verification keeps the first time). */
+export async function markEmailVerified(
+  db: Kysely<Database>,
+  input: { id: string; nowMs: number },
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ email_verified_at_ms: input.nowMs })
+    .where('id', '=', input.id)
+    .where('email_verified_at_ms', 'is', null)
+    .execute();
+}

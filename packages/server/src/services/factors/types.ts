@@ -20,7 +20,7 @@ export interface FactorAttempt {
 }
 
 /** Why a code is being checked: the audit log tells signing in from confirming an action. */
-export type FactorPurpose = 'sign_in' | 'reauthenticate';
+export type FactorPurpose = 'sign_in' | 'reauthenticate' | 'password_reset';
 
 export interface SecondFactor {
   readonly kind: FactorKind;

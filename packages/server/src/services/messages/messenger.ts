@@ -1,0 +1,68 @@
+/**
+ * Sending messages without holding a request up for long. `send` waits (bounded by the transport's
+ * time-outs) for what a person is waiting for and can be told about (a sign-in code); `sendLater` goes on in
+ * the background for what must not change the answer (sign-up, "forgot password": the answer never tells
+ * whether an address has an account) and for notices. `idle()` waits for the background (tests, shutdown).
+ */
+import type { Channel, OutgoingMessage, Transport } from './transports.ts';
+
+export interface Messenger {
+  /** Sends now; throws MessageNotSentError when the transport fails (logged without address or text). */
+  send(message: OutgoingMessage): Promise<void>;
+  /** Sends in the background; a failure is logged, never thrown. */
+  sendLater(message: OutgoingMessage): void;
+  /** Resolves once every background send started so far has ended. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class MessageNotSentError extends Error {
+  readonly channel: Channel;
+  constructor(channel: Channel) {
+    super(`the ${channel} message could not be sent`);
+    this.name = 'MessageNotSentError';
+    this.channel = channel;
+  }
+}
+
+export function createMessenger(options: {
+  readonly transports: Readonly<Record<Channel, Transport>>;
+  readonly log: (name: string, fields?: Record<string, string | number | boolean>) => void;
+}): Messenger {
+  const inFlight = new Set<Promise<void>>();
+
+  async function send(message: OutgoingMessage): Promise<void> {
+    try {
+      await options.transports[message.channel].send(message);
+    } catch (error) {
+      // The error's name only: transport messages can quote the recipient.
+      options.log('message.failed', {
+        channel: message.channel,
+        purpose: message.purpose,
+        error:
+          error instanceof Error
+            ? `${error.name}${'code' in error ? ` ${String(error.code)}` : ''}`
+            : 'error',
+      });
+      throw new MessageNotSentError(message.channel);
+    }
+    options.log('message.sent', { channel: message.channel, purpose: message.purpose });
+  }
+
+  return {
+    send,
+    sendLater(message) {
+      const done: Promise<void> = send(message)
+        .catch(() => undefined)
+        .finally(() => inFlight.delete(done));
+      inFlight.add(done);
+    },
+    async idle() {
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+    async close() {
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+      for (const transport of Object.values(options.transports)) transport.close?.();
+    },
+  };
+}

@@ -11,10 +11,12 @@ import { type CsrfRefusal, csrfProtection } from './middleware/csrf/index.ts';
 import { requestMeta } from './middleware/request-meta/index.ts';
 import { session } from './middleware/session/index.ts';
 import { outcomeOf } from './outcomes.ts';
+import { emailRoutes } from './routes/email.ts';
 import { homeRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
 import { logoutRoutes } from './routes/logout.ts';
 import { frameFor, type PageContext, render, setRetryAfter } from './routes/page.ts';
+import { passwordResetRoutes } from './routes/password-reset.ts';
 import { securityRoutes } from './routes/security.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { ServiceError } from './services/types.ts';
@@ -75,6 +77,8 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
   pages.route('/', loginRoutes(deps));
   pages.route('/', logoutRoutes(deps));
   pages.route('/', securityRoutes(deps));
+  pages.route('/', emailRoutes(deps));
+  pages.route('/', passwordResetRoutes(deps));
 
   // The one place an escaped error becomes a page. Nothing of the request goes into the log line.
   pages.onError((error, c) => {

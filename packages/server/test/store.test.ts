@@ -63,7 +63,13 @@ async function rejectsWith(promise: Promise<unknown>, check: (error: unknown) =>
 }
 
 /** Every migration, in order: a fresh database gets all of them, once. */
-const ALL_MIGRATIONS = ['0001-initial', '0002-throttle', '0003-audit', '0004-recovery-codes'];
+const ALL_MIGRATIONS = [
+  '0001-initial',
+  '0002-throttle',
+  '0003-audit',
+  '0004-recovery-codes',
+  '0008-messages',
+];
 
 for (const dialect of DIALECTS) {
   describe(`store on ${dialect.name}`, () => {

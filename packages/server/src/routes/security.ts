@@ -32,6 +32,8 @@ const DONE: Record<string, string> = {
   'totp-cancelled': 'The set-up is cancelled and its key discarded.',
   'recovery-new': 'Your new recovery codes are ready. The old ones no longer work.',
   password: 'Your password is changed. Other devices signed in to this account were signed out.',
+  'email-verified': 'Your email address is confirmed.',
+  'email-sent': 'A new message is on its way. The code and link in earlier messages no longer work.',
 };
 
 export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -141,6 +143,27 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     return seeOther(c, `/security?done=${done}`);
   });
 
+  routes.post('/security/email/code', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'code');
+    try {
+      await services.emailVerification.verifyCode({ userId: session.userId, code: form.code });
+    } catch (error) {
+      return showFormError(c, session, 'email', error);
+    }
+    return seeOther(c, '/security?done=email-verified');
+  });
+
+  routes.post('/security/email/resend', async (c) => {
+    const session = signedIn(c);
+    try {
+      await services.emailVerification.resend(session.userId);
+    } catch (error) {
+      return showFormError(c, session, 'email', error);
+    }
+    return seeOther(c, '/security?done=email-sent');
+  });
+
   routes.post('/security/password', async (c) => {
     const session = signedIn(c);
     const form = await readForm(c, 'currentPassword', 'newPassword');
@@ -176,6 +199,8 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     const frame = frameFor(c, deps, 'Security', { user, ...(enrollment ? { scripts: ['copy.js'] } : {}) });
     const page = securityPage({
       frame,
+      email: user.email,
+      emailVerified: user.emailVerified,
       totpEnabled: user.totpEnabled,
       enrollment,
       recoveryCodesLeft: user.recoveryCodesLeft,

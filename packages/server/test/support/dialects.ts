@@ -32,7 +32,12 @@ const tempDirs: string[] = [];
 const schemas: string[] = [];
 
 after(async () => {
-  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  // A service a test file has not closed yet may still be writing a message to its outbox: retry.
+  await Promise.all(
+    tempDirs
+      .splice(0)
+      .map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })),
+  );
   if (PG_URL !== undefined && schemas.length > 0) {
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();

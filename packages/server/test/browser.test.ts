@@ -6,15 +6,19 @@
 // ten recovery codes shown once (download, print, "I have saved them"); log in with one of them typed
 // differently from the list; the security page counts and lists its use; the same code again is refused.
 // Third: the same set-up with JavaScript off still works, and shows no button that only a script can run.
+// In the first, also: the address is confirmed by the link in the message the outbox holds, and at the end
+// the password is reset by the mailed link, which asks for a second factor (a recovery code here) and then
+// signing in asks for the authenticator again.
 // Along the way: our scripts run under the CSP, the browser reports no CSP violation, and a refused form puts
 // the focus on the field in error, marked invalid and tied to its message.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateTOTP, getTOTPStep, parseKeyURI } from '@twofa/otp';
+import { simpleParser } from 'mailparser';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { skipUnlessTool } from '../../otp/test/support/tools.ts';
 import { type RunningServer, serve } from '../src/index.ts';
@@ -76,14 +80,41 @@ function watchConsole(page: Page): string[] {
   return problems;
 }
 
-/** From the home page, as a visitor: create an account; ends on the security page. */
+/**
+ * From the home page, as a visitor: create an account ("check your email"), then log in with the password as
+ * that page says; ends on the security page.
+ */
 async function signUp(page: Page, email: string): Promise<void> {
   await page.goto(server.url);
   await page.getByRole('link', { name: 'Create an account' }).click();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL(`${server.url}/security?done=welcome`);
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  await page.getByRole('link', { name: 'Log in' }).last().click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${server.url}/`);
+  await page.getByRole('link', { name: 'Security', exact: true }).click();
+  await page.waitForURL(`${server.url}/security`);
+}
+
+/** The link in the newest message of `purpose` in the server's outbox (sent in the background: polled). */
+async function linkFromOutbox(purpose: string, since: number): Promise<string> {
+  for (let tries = 0; tries < 50; tries++) {
+    const files = (await readdir(join(dir, 'outbox')).catch(() => [] as string[]))
+      .filter((f) => f.includes(`-${purpose}-`) && f.endsWith('.eml'))
+      .sort();
+    if (files.length > since) {
+      const mail = await simpleParser(await readFile(join(dir, 'outbox', files.at(-1)!)));
+      const link = new RegExp(`${server.url}/\\S+`).exec(mail.text ?? '')?.[0];
+      assert.ok(link, `a link in the ${purpose} message`);
+      return link;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`no ${purpose} message in the outbox`);
 }
 
 /**
@@ -133,6 +164,14 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
 
   await signUp(page, EMAIL);
 
+  // Confirm the address: the link in the message (the outbox: no SMTP server here) opens a button.
+  await page.getByText('is not confirmed yet').waitFor();
+  await page.goto(await linkFromOutbox('verify_email', 0));
+  await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await page.getByText('Your email address is confirmed.').waitFor();
+  await page.getByRole('link', { name: 'Back to Security' }).click();
+  await page.getByText('is confirmed: it can reset your password').waitFor();
+
   // Set up: the QR code, read from a screenshot the way a phone camera would.
   await page.getByRole('button', { name: 'Set up authenticator app' }).click();
   const qr = page.getByRole('img', { name: /QR code/ });
@@ -169,6 +208,9 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
   await page.getByRole('button', { name: 'Turn on' }).click();
   await page.getByRole('heading', { name: 'Two-factor authentication is on' }).waitFor();
   assert.equal(await page.locator('#totp-secret').count(), 0, 'the key is gone once confirmed');
+  const recoveryCodes = (await page.locator('ol.recovery-codes li code').allTextContents()).map((c) =>
+    c.trim(),
+  );
 
   // Log out, then log in with password and code. The confirming step is used up; the next step's code is
   // inside the +-1 window, so there is no need to wait for the clock.
@@ -197,6 +239,29 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
   await page.getByRole('button', { name: 'Cancel sign-in' }).click();
   await page.waitForURL(`${server.url}/`);
   await page.getByRole('link', { name: 'Log in' }).first().waitFor();
+
+  // Forgot the password: the mailed link, and (2FA is on) a second factor that is not email.
+  await page.getByRole('link', { name: 'Log in' }).first().click();
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  await page.goto(await linkFromOutbox('password_reset', 0));
+  const NEW_PASSWORD = 'another long happy passphrase';
+  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  const codeField = page.getByLabel('Code from your authenticator app, or a recovery code');
+  await codeField.fill(recoveryCodes[0] ?? '');
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await page.getByRole('heading', { name: 'Password changed' }).waitFor();
+  // Signing in with the new password still asks for the authenticator.
+  await page.getByRole('link', { name: 'Log in' }).last().click();
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${server.url}/login/code`);
+  await page.getByLabel('Code from your authenticator app').waitFor();
+  await page.getByRole('button', { name: 'Cancel sign-in' }).click();
+  await page.waitForURL(`${server.url}/`);
 
   assert.deepEqual(problems, [], 'no console errors or CSP violations');
   await context.close();

@@ -6,7 +6,7 @@
  */
 import { ServiceError, type ServiceErrorCode } from './services/types.ts';
 
-export type OutcomeStatus = 400 | 401 | 403 | 409 | 429;
+export type OutcomeStatus = 400 | 401 | 403 | 409 | 429 | 503;
 
 export interface Outcome {
   readonly status: OutcomeStatus;
@@ -68,6 +68,14 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   RESEND_TOO_SOON: { status: 429, message: 'A message was sent less than a minute ago.' },
   SEND_LIMIT_REACHED: { status: 429, message: 'Too many messages were sent to this address today.' },
   EMAIL_ALREADY_VERIFIED: { status: 409, message: 'Your email address is already verified.' },
+  EMAIL_NOT_VERIFIED: { status: 409, message: 'Confirm your email address first (above).' },
+  MESSAGE_NOT_SENT: {
+    status: 503,
+    message:
+      'The message could not be sent just now: the mail or text-message service did not answer. Try again in a few minutes.',
+  },
+  FACTOR_ALREADY_ON: { status: 409, message: 'Codes by email are already on.' },
+  FACTOR_NOT_ON: { status: 409, message: 'Codes by email are not on.' },
 };
 
 /** MALFORMED_CODE by what would have been accepted. */
@@ -76,6 +84,7 @@ const MALFORMED_CODE_MESSAGES: Record<NonNullable<ServiceError['expected']>, str
   recovery: 'Enter a recovery code: 16 letters and digits, as on your saved list (dashes optional).',
   'totp-or-recovery': 'Enter the 6 digits the app shows, or one of your recovery codes.',
   message: 'Enter the 6 digits from the message.',
+  'message-or-recovery': 'Enter the 6 digits from the message, or one of your recovery codes.',
 };
 
 export interface OutcomeOf extends Outcome {

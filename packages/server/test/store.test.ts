@@ -69,6 +69,7 @@ const ALL_MIGRATIONS = [
   '0003-audit',
   '0004-recovery-codes',
   '0008-messages',
+  '0009-email-factor',
 ];
 
 for (const dialect of DIALECTS) {

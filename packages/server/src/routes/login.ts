@@ -9,7 +9,7 @@ import { clearSessionCookie, rawSessionCookie, setSessionCookie } from '../middl
 import { outcomeOf, waitOutcome } from '../outcomes.ts';
 import type { FactorKind, LoginResult } from '../services/types.ts';
 import { loginPage } from '../views/login.ts';
-import { loginCodePage, loginRecoveryPage } from '../views/login-code.ts';
+import { loginCodePage, loginEmailPage, loginRecoveryPage } from '../views/login-code.ts';
 import { frameFor, type PageContext, readForm, render, seeOther, setRetryAfter } from './page.ts';
 
 export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -50,17 +50,76 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     const session = c.get('session');
     if (session?.state === 'full') return seeOther(c, '/');
     if (session?.state !== 'pending') return seeOther(c, '/login');
+    // Codes by email and no app: the email page is the code step.
+    if (!session.factors.includes('totp') && session.factors.includes('email'))
+      return seeOther(c, '/login/email');
     const frame = frameFor(c, deps, 'Enter your code');
     const recoveryAvailable = session.factors.includes('recovery');
+    const emailAvailable = session.factors.includes('email');
     // The password was right but the user's 6-digit codes are locked: say how long to wait instead of a form.
     const waitMs = await services.auth.secondFactorWaitMs(session.userId);
     if (waitMs > 0) {
       const locked = waitOutcome('SECOND_FACTOR_LOCKED', waitMs);
       setRetryAfter(c, locked);
-      return render(c, loginCodePage({ frame, locked: locked.message, recoveryAvailable }), locked.status);
+      return render(
+        c,
+        loginCodePage({ frame, locked: locked.message, recoveryAvailable, emailAvailable }),
+        locked.status,
+      );
     }
-    return render(c, loginCodePage({ frame, recoveryAvailable }));
+    return render(c, loginCodePage({ frame, recoveryAvailable, emailAvailable }));
   });
+
+  routes.get('/login/email', async (c) => {
+    const session = c.get('session');
+    if (session?.state === 'full') return seeOther(c, '/');
+    if (session?.state !== 'pending') return seeOther(c, '/login');
+    if (!session.factors.includes('email')) return seeOther(c, '/login/code');
+    const view = emailView(c, { sent: c.req.query('sent') === '1' });
+    const waitMs = await services.auth.secondFactorWaitMs(session.userId);
+    if (waitMs > 0) {
+      const locked = waitOutcome('SECOND_FACTOR_LOCKED', waitMs);
+      setRetryAfter(c, locked);
+      return render(c, loginEmailPage({ ...view, locked: locked.message }), locked.status);
+    }
+    return render(c, loginEmailPage(view));
+  });
+
+  routes.post('/login/email/send', async (c) => {
+    const pendingToken = c.get('sessionToken');
+    if (c.get('session')?.state !== 'pending' || !pendingToken) return seeOther(c, '/login');
+    try {
+      await services.auth.sendSignInCode({ pendingToken });
+    } catch (error) {
+      const outcome = outcomeOf(error);
+      setRetryAfter(c, outcome);
+      if (
+        outcome.code === 'RESEND_TOO_SOON' ||
+        outcome.code === 'SEND_LIMIT_REACHED' ||
+        outcome.code === 'MESSAGE_NOT_SENT'
+      ) {
+        return render(c, loginEmailPage({ ...emailView(c, {}), error: outcome.message }), outcome.status);
+      }
+      clearSessionCookie(c, config.secureCookies);
+      const frame = frameFor(c, deps, 'Log in');
+      return render(
+        c,
+        loginPage({ frame, message: { kind: 'error', text: outcome.message } }),
+        outcome.status,
+      );
+    }
+    return seeOther(c, '/login/email?sent=1');
+  });
+
+  function emailView(c: PageContext, extra: { sent?: boolean }) {
+    const factors = c.get('session')?.factors ?? [];
+    return {
+      frame: frameFor(c, deps, 'Get a code by email'),
+      recoveryAvailable: factors.includes('recovery'),
+      appAvailable: factors.includes('totp'),
+      ...extra,
+    };
+  }
 
   routes.get('/login/recovery', (c) => {
     const session = c.get('session');
@@ -72,6 +131,7 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
 
   routes.post('/login/code', (c) => secondStep(c, 'totp'));
   routes.post('/login/recovery', (c) => secondStep(c, 'recovery'));
+  routes.post('/login/email', (c) => secondStep(c, 'email'));
 
   async function secondStep(c: PageContext, factor: FactorKind): Promise<Response> {
     const pendingToken = c.get('sessionToken');
@@ -87,9 +147,17 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       const page = (view: { error?: string; locked?: string }) =>
         factor === 'recovery'
           ? loginRecoveryPage({ frame: frameFor(c, deps, 'Use a recovery code'), ...view })
-          : loginCodePage({ frame: frameFor(c, deps, 'Enter your code'), recoveryAvailable, ...view });
+          : factor === 'email'
+            ? loginEmailPage({ ...emailView(c, {}), ...view })
+            : loginCodePage({
+                frame: frameFor(c, deps, 'Enter your code'),
+                recoveryAvailable,
+                emailAvailable: c.get('session')?.factors.includes('email') ?? false,
+                ...view,
+              });
       if (
         code === 'INVALID_CODE' ||
+        code === 'INVALID_MESSAGE_CODE' ||
         code === 'INVALID_RECOVERY_CODE' ||
         code === 'RECOVERY_RATE_LIMITED' || // a right recovery code still works: keep the form
         code === 'MALFORMED_CODE' ||

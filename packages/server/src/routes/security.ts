@@ -34,6 +34,9 @@ const DONE: Record<string, string> = {
   password: 'Your password is changed. Other devices signed in to this account were signed out.',
   'email-verified': 'Your email address is confirmed.',
   'email-sent': 'A new message is on its way. The code and link in earlier messages no longer work.',
+  'email-factor-on': 'Codes by email are on. Signing in can now use a code sent to your address.',
+  'email-factor-off': 'Codes by email are off.',
+  'email-code-sent': 'A code is on its way to your email address. It works once, within 10 minutes.',
 };
 
 export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -164,6 +167,49 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     return seeOther(c, '/security?done=email-sent');
   });
 
+  routes.post('/security/email-factor/enable', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'password');
+    const user = await services.accounts.getUser(session.userId);
+    if (!user) return seeOther(c, '/login');
+    let recoveryCodes: readonly string[] | null;
+    try {
+      ({ recoveryCodes } = await services.emailFactor.enable({
+        userId: session.userId,
+        password: form.password,
+      }));
+    } catch (error) {
+      return showFormError(c, session, 'email-factor', error);
+    }
+    if (recoveryCodes === null) return seeOther(c, '/security?done=email-factor-on');
+    return showRecoveryCodes(c, user.email, recoveryCodes, 'email-factor-on');
+  });
+
+  routes.post('/security/email-factor/disable', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'password', 'code');
+    try {
+      await services.emailFactor.disable({
+        userId: session.userId,
+        password: form.password,
+        code: form.code,
+      });
+    } catch (error) {
+      return showFormError(c, session, 'email-factor', error);
+    }
+    return seeOther(c, '/security?done=email-factor-off');
+  });
+
+  routes.post('/security/email-factor/send', async (c) => {
+    const session = signedIn(c);
+    try {
+      await services.emailFactor.sendCode(session.userId);
+    } catch (error) {
+      return showFormError(c, session, 'email-factor', error);
+    }
+    return seeOther(c, '/security?done=email-code-sent');
+  });
+
   routes.post('/security/password', async (c) => {
     const session = signedIn(c);
     const form = await readForm(c, 'currentPassword', 'newPassword');
@@ -189,7 +235,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     options: {
       notice?: string | undefined;
       errors?: Partial<Record<SecurityForm, { message: string; field?: string | undefined }>>;
-      status?: 400 | 401 | 403 | 409 | 429;
+      status?: 400 | 401 | 403 | 409 | 429 | 503;
     },
   ): Promise<Response> {
     const user = await services.accounts.getUser(session.userId);
@@ -201,6 +247,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       frame,
       email: user.email,
       emailVerified: user.emailVerified,
+      emailFactorOn: user.emailFactorOn,
       totpEnabled: user.totpEnabled,
       enrollment,
       recoveryCodesLeft: user.recoveryCodesLeft,
@@ -230,9 +277,11 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       createdAt: new Date(deps.nowMs()),
       done,
       heading: first ? 'Two-factor authentication is on' : 'New recovery codes',
-      intro: first
-        ? 'From now on, signing in asks for the code your app shows.'
-        : 'Your old recovery codes no longer work.',
+      intro: !first
+        ? 'Your old recovery codes no longer work.'
+        : done === 'email-factor-on'
+          ? 'From now on, signing in asks for a code we email you.'
+          : 'From now on, signing in asks for the code your app shows.',
     });
     return render(c, page);
   }

@@ -124,6 +124,7 @@ export function createAccountService(ctx: ServiceContext): AccountService {
         totpEnabled: factors.includes('totp'),
         recoveryCodesLeft: await countUnusedRecoveryCodes(ctx.db, userId),
         emailVerified: user.email_verified_at_ms !== null,
+        emailFactorOn: factors.includes('email'),
         createdAtMs: user.created_at_ms,
       };
     },

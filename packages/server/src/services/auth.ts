@@ -8,6 +8,7 @@ import { findUserByEmail, updatePasswordHash } from '../store/users-repo.ts';
 import { normalizeEmail, preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
+import { sendEmailCode } from './factors/email.ts';
 import {
   decodeFactorKinds,
   enrolledFactors,
@@ -16,6 +17,7 @@ import {
   isSecondFactorOn,
 } from './factors/index.ts';
 import { MAX_CODE_ATTEMPTS } from './limits.ts';
+import { requireUser } from './reauthenticate.ts';
 import { findLiveSession, issueSession, purgeExpired, toSessionView, touch } from './sessions.ts';
 import {
   clearPasswordFailures,
@@ -92,7 +94,10 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // What cannot be a code is no guess: it spends no attempt.
       const normalized = factor.normalize(code);
       if (normalized === undefined)
-        throw new ServiceError('MALFORMED_CODE', { field: 'code', expected: kind });
+        throw new ServiceError('MALFORMED_CODE', {
+          field: 'code',
+          expected: kind === 'email' ? 'message' : kind,
+        });
       // A limited factor is refused before this session's attempts are spent (the reservation decides).
       await refuseWhileLimited(ctx, factor, userId);
       // Spend the attempt before checking the code: the conditional UPDATE caps the total at
@@ -156,6 +161,14 @@ export function createAuthService(ctx: ServiceContext): AuthService {
     },
 
     secondFactorWaitMs: (userId) => codeWaitMs(ctx, userId),
+
+    async sendSignInCode({ pendingToken }) {
+      const row = await findLiveSession(ctx, pendingToken);
+      if (row === undefined) throw new ServiceError('SESSION_EXPIRED');
+      if (row.state !== 'pending') throw new ServiceError('NOT_PENDING');
+      if (!decodeFactorKinds(row.factors).includes('email')) throw new ServiceError('FACTOR_NOT_AVAILABLE');
+      await sendEmailCode(ctx, await requireUser(ctx, row.user_id));
+    },
 
     async resolveSession(token) {
       const row = await findLiveSession(ctx, token);

@@ -14,6 +14,7 @@ import { createAccountService } from './accounts.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
+import { createEmailFactorService } from './email-factor.ts';
 import { createEmailVerificationService } from './email-verification.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
@@ -124,6 +125,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       totp: createTotpService(ctx),
       recovery: createRecoveryService(ctx),
       emailVerification: createEmailVerificationService(ctx),
+      emailFactor: createEmailFactorService(ctx),
       passwordReset: createPasswordResetService(ctx),
       messages: { flush: () => notices.flush() },
       audit: createAuditService(ctx),

@@ -92,10 +92,38 @@ export async function issueMessageCode(
 }
 
 /**
- * Checks a typed code for the user and purpose: the attempt is counted first (at most 5 per code), then the
- * keyed hashes are compared in constant time, and a right code is used up in one transaction with `onClaimed`.
+ * Inside `db` (a transaction the caller commits whatever the outcome): counts one attempt at the user's live
+ * code for `purpose` (at most 5 per code), compares keyed hashes in constant time, and uses a right code up.
+ * `digits` is already normalised.
+ */
+export async function matchMessageCode(
+  ctx: ServiceContext,
+  db: Kysely<Database>,
+  input: { userId: string; purpose: MessageCodePurpose; digits: string },
+): Promise<{ readonly ok: true } | { readonly ok: false; readonly attemptsLeft: number }> {
+  const row = await findMessageCode(db, input.userId, input.purpose);
+  if (row === undefined || row.code_hash === null || !isLive(ctx, row)) return { ok: false, attemptsLeft: 0 };
+  const used = await spendMessageCodeAttempt(db, { id: row.id, maxAttempts: MAX_MESSAGE_CODE_ATTEMPTS });
+  if (used === undefined) return { ok: false, attemptsLeft: 0 };
+  const expected = Buffer.from(row.code_hash, 'base64url');
+  const actual = Buffer.from(
+    ctx.keyring.keys.has(row.key_id)
+      ? hashMessageCode(ctx.keyring, row.key_id, { ...input, code: input.digits })
+      : '',
+    'base64url',
+  );
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+    return { ok: false, attemptsLeft: MAX_MESSAGE_CODE_ATTEMPTS - used };
+  }
+  if (!(await claimMessageCode(db, { id: row.id, nowMs: ctx.nowMs() })))
+    return { ok: false, attemptsLeft: 0 };
+  return { ok: true };
+}
+
+/**
+ * Checks a typed code for the user and purpose and, when right, runs `onClaimed` in the same transaction.
  * Throws MALFORMED_CODE (no attempt spent) and INVALID_MESSAGE_CODE (wrong, expired, used or out of attempts;
- * with attemptsLeft).
+ * with attemptsLeft): the attempt is counted either way.
  */
 export async function checkMessageCode<T>(
   ctx: ServiceContext,
@@ -104,30 +132,11 @@ export async function checkMessageCode<T>(
 ): Promise<T> {
   const digits = normalizeCode(input.code);
   if (digits === undefined) throw new ServiceError('MALFORMED_CODE', { field: 'code', expected: 'message' });
-  const row = await findMessageCode(ctx.db, input.userId, input.purpose);
-  if (row === undefined || row.code_hash === null || !isLive(ctx, row)) throw invalidCode(0);
-  const used = await spendMessageCodeAttempt(ctx.db, { id: row.id, maxAttempts: MAX_MESSAGE_CODE_ATTEMPTS });
-  if (used === undefined) throw invalidCode(0);
-  const expected = Buffer.from(row.code_hash, 'base64url');
-  const actual = Buffer.from(
-    ctx.keyring.keys.has(row.key_id)
-      ? hashMessageCode(ctx.keyring, row.key_id, {
-          userId: input.userId,
-          purpose: input.purpose,
-          code: digits,
-        })
-      : '',
-    'base64url',
-  );
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-    throw invalidCode(MAX_MESSAGE_CODE_ATTEMPTS - used);
-  }
   const result = await ctx.db.transaction().execute(async (trx) => {
-    if (!(await claimMessageCode(trx, { id: row.id, nowMs: ctx.nowMs() })))
-      return { claimed: false as const };
-    return { claimed: true as const, value: await onClaimed(trx) };
+    const match = await matchMessageCode(ctx, trx, { userId: input.userId, purpose: input.purpose, digits });
+    return match.ok ? { ok: true as const, value: await onClaimed(trx) } : match;
   });
-  if (!result.claimed) throw invalidCode(0);
+  if (!result.ok) throw invalidCode(result.attemptsLeft);
   return result.value;
 }
 

@@ -13,7 +13,13 @@ import { checkPasswordRules, normalizeEmail } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
 import { deviceNow } from './email-verification.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
-import { enrolledFactors, factorsAccepting, hasPrimaryFactor } from './factors/index.ts';
+import {
+  codeShapeOf,
+  enrolledFactors,
+  factorsAccepting,
+  hasPrimaryFactor,
+  nonEmailFactors,
+} from './factors/index.ts';
 import { PASSWORD_RESET_MS } from './limits.ts';
 import { claimLink, findLiveLink, issueMessageCode } from './message-codes.ts';
 import { renderMessage } from './messages/templates.ts';
@@ -63,7 +69,7 @@ export function createPasswordResetService(ctx: ServiceContext): PasswordResetSe
       if (row === undefined) return null;
       const kinds = await enrolledFactors(ctx.db, row.user_id);
       if (!hasPrimaryFactor(kinds)) return { needsCode: null };
-      return { needsCode: kinds.includes('recovery') ? 'totp-or-recovery' : 'totp' };
+      return { needsCode: codeShapeOf(nonEmailFactors(kinds)) ?? 'totp' };
     },
 
     async reset({ token, newPassword, code }) {
@@ -85,12 +91,14 @@ export function createPasswordResetService(ctx: ServiceContext): PasswordResetSe
         const done = await ctx.db.transaction().execute(change);
         if (done === undefined) throw new ServiceError('INVALID_LINK');
       } else {
-        // The link proved the mailbox; a second factor that is not email proves the rest.
-        const [factor] = factorsAccepting(kinds, code);
+        // The link proved the mailbox; a second factor that is not email proves the rest (with codes by email
+        // as the only factor, a recovery code: turning them on made a set).
+        const others = nonEmailFactors(kinds);
+        const [factor] = factorsAccepting(others, code);
         if (factor === undefined) {
           throw new ServiceError('MALFORMED_CODE', {
             field: 'code',
-            expected: kinds.includes('recovery') ? 'totp-or-recovery' : 'totp',
+            expected: codeShapeOf(others) ?? 'totp',
           });
         }
         await refuseWhileLimited(ctx, factor, userId);

@@ -19,6 +19,7 @@ import {
 } from '../store/totp-credentials-repo.ts';
 import { findUserById } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
+import { isSecondFactorOn } from './factors/index.ts';
 import {
   matchCode,
   normalizeCode,
@@ -146,7 +147,8 @@ export function createTotpService(ctx: ServiceContext): TotpService {
       // Recovery codes stand in for the app: with the app gone, so are they (a new set comes with the next).
       await reauthenticate(ctx, { userId, password, code }, async (trx) => {
         await deleteCredentialsOfUser(trx, userId);
-        await deleteRecoveryCodesOfUser(trx, userId);
+        // Codes by email may still be on: the recovery codes stand in for them too.
+        if (!(await isSecondFactorOn(trx, userId))) await deleteRecoveryCodesOfUser(trx, userId);
         await ctx.events.record(trx, { type: 'second_factor.disabled', userId, factor: 'totp' });
       });
     },

@@ -38,7 +38,11 @@ export type ServiceErrorCode =
   | 'INVALID_LINK' // a link sent by message was used, expired or replaced (or never existed)
   | 'RESEND_TOO_SOON' // a code was sent less than a minute ago (retryAfterMs)
   | 'SEND_LIMIT_REACHED' // 10 codes were sent in the last day (retryAfterMs)
-  | 'EMAIL_ALREADY_VERIFIED';
+  | 'EMAIL_ALREADY_VERIFIED'
+  | 'EMAIL_NOT_VERIFIED' // codes by email need a confirmed address
+  | 'MESSAGE_NOT_SENT' // the mail server or SMS gateway did not take the message (try again later)
+  | 'FACTOR_ALREADY_ON'
+  | 'FACTOR_NOT_ON';
 
 export interface ServiceErrorDetails {
   /** The input at fault, by the name the service method takes it under (`password`, `code`, ...). */
@@ -48,8 +52,11 @@ export interface ServiceErrorDetails {
   /** For SECOND_FACTOR_LOCKED and the rate limits: how long until another attempt is taken. */
   readonly retryAfterMs?: number;
   /** For MALFORMED_CODE: which kinds of code would have been accepted. */
-  readonly expected?: 'totp' | 'recovery' | 'totp-or-recovery' | 'message';
+  readonly expected?: CodeShape;
 }
+
+/** What a code field takes, for the words of MALFORMED_CODE and the pages' labels. */
+export type CodeShape = 'totp' | 'recovery' | 'totp-or-recovery' | 'message' | 'message-or-recovery';
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;
@@ -72,7 +79,7 @@ export class ServiceError extends Error {
 }
 
 /** The kinds of second factor (services/factors/). */
-export type FactorKind = 'totp' | 'recovery';
+export type FactorKind = 'totp' | 'email' | 'recovery';
 
 /** Who made a request, for the audit log: the client's address, its user agent and the request id. */
 export interface RequestMeta {
@@ -114,6 +121,8 @@ export interface UserView {
   readonly recoveryCodesLeft: number;
   /** The owner proved the address is theirs (a code or link by email). */
   readonly emailVerified: boolean;
+  /** Codes by email are on (a second factor). */
+  readonly emailFactorOn: boolean;
   readonly createdAtMs: number;
 }
 
@@ -185,6 +194,9 @@ export interface AuthService {
   }): Promise<IssuedSession>;
   /** How long the user's code checks are still refused for, in milliseconds; 0 when they are not. */
   secondFactorWaitMs(userId: string): Promise<number>;
+  /** Emails a sign-in code to a pending sign-in that may use codes by email. Throws SESSION_EXPIRED,
+   *  NOT_PENDING, FACTOR_NOT_AVAILABLE, RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
+  sendSignInCode(input: { pendingToken: string }): Promise<void>;
   /** Resolves a cookie token; touches the idle timeout. Null when unknown, expired or malformed. */
   resolveSession(token: string): Promise<SessionView | null>;
   /** Deletes the session. Unknown tokens are ignored. */
@@ -241,7 +253,7 @@ export interface EmailVerificationService {
 /** What the reset page needs to know about a live link. */
 export interface PasswordResetView {
   /** With 2FA on, the reset also takes a code from a factor that is not email; null: 2FA is off. */
-  readonly needsCode: 'totp' | 'totp-or-recovery' | null;
+  readonly needsCode: CodeShape | null;
 }
 
 export interface PasswordResetService {
@@ -253,6 +265,17 @@ export interface PasswordResetService {
   /** Sets the new password (and ends every session). Throws INVALID_LINK, WEAK_PASSWORD, and with 2FA on
    *  MALFORMED_CODE, INVALID_CODE, INVALID_RECOVERY_CODE, SECOND_FACTOR_LOCKED, RECOVERY_RATE_LIMITED. */
   reset(input: { token: string; newPassword: string; code: string }): Promise<void>;
+}
+
+export interface EmailFactorService {
+  /** Needs a confirmed address and the password. Returns recovery codes (shown once) when the user had
+   *  none, else null. Throws EMAIL_NOT_VERIFIED, FACTOR_ALREADY_ON, WRONG_PASSWORD, RATE_LIMITED. */
+  enable(input: { userId: string; password: string }): Promise<ConfirmedEnrollment>;
+  /** Needs the password and a current code (as `TotpService.disable`). Throws FACTOR_NOT_ON and as that. */
+  disable(input: { userId: string; password: string; code: string }): Promise<void>;
+  /** Emails a code to confirm a change with (users whose only 6-digit factor is email). Throws
+   *  FACTOR_NOT_ON, RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
+  sendCode(userId: string): Promise<void>;
 }
 
 export interface MessagesService {
@@ -277,6 +300,7 @@ export interface Services {
   readonly totp: TotpService;
   readonly recovery: RecoveryService;
   readonly emailVerification: EmailVerificationService;
+  readonly emailFactor: EmailFactorService;
   readonly passwordReset: PasswordResetService;
   readonly messages: MessagesService;
   readonly audit: AuditService;

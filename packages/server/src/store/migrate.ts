@@ -10,6 +10,7 @@ import * as throttle from './migrations/0002-throttle.ts';
 import * as audit from './migrations/0003-audit.ts';
 import * as recoveryCodes from './migrations/0004-recovery-codes.ts';
 import * as messages from './migrations/0008-messages.ts';
+import * as emailFactor from './migrations/0009-email-factor.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-recovery-codes': recoveryCodes,
   // 0005 to 0007 are reserved for work in progress beside this one.
   '0008-messages': messages,
+  '0009-email-factor': emailFactor,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -14,6 +14,8 @@ export interface UsersTable {
   updated_at_ms: number;
   /** When the owner proved the address is theirs (a code or link by email); null until then. */
   email_verified_at_ms: number | null;
+  /** When the owner turned on codes by email as a second factor; null: off. */
+  email_factor_at_ms: number | null;
 }
 
 export type SessionState = 'pending' | 'full';
@@ -119,7 +121,7 @@ export interface RecoveryCodesTable {
 }
 
 /** What a code or link sent by message is for (one live row per user and purpose). */
-export type MessageCodePurpose = 'verify_email' | 'password_reset' | 'signup_attempt';
+export type MessageCodePurpose = 'verify_email' | 'password_reset' | 'signup_attempt' | 'sign_in_email';
 
 /** One code or link sent by message: only hashes of it. */
 export interface MessageCodesTable {

@@ -44,3 +44,16 @@ export async function markEmailVerified(
     .where('email_verified_at_ms', 'is', null)
     .execute();
 }
+
+/** Turns codes by email on (a time) or off (null). */
+export async function setEmailFactor(
+  db: Kysely<Database>,
+  input: { id: string; atMs: number | null },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ email_factor_at_ms: input.atMs })
+    .where('id', '=', input.id)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

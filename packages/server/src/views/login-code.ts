@@ -13,6 +13,8 @@ export interface LoginCodeView {
   readonly locked?: string;
   /** The sign-in may use a recovery code instead. */
   readonly recoveryAvailable: boolean;
+  /** The sign-in may use a code by email instead. */
+  readonly emailAvailable?: boolean;
 }
 
 export function loginCodePage(view: LoginCodeView): Html {
@@ -38,7 +40,45 @@ ${recoveryLink}`,
   ${codeField('code', { autofocus: true, error: view.error })}
   ${submit('Verify')}
 </form>
+${view.emailAvailable ? html`<p>No phone at hand? <a href="/login/email">Get a code by email</a>.</p>` : ''}
 ${recoveryLink}`,
+  );
+}
+
+export interface LoginEmailView {
+  readonly frame: Frame;
+  readonly error?: string;
+  /** A code was just sent. */
+  readonly sent?: boolean;
+  /** Codes are locked: this message (with the wait) replaces the form. */
+  readonly locked?: string;
+  readonly recoveryAvailable: boolean;
+  /** The sign-in may use the app instead. */
+  readonly appAvailable: boolean;
+}
+
+/** The second step with a code sent by email: send it, then type it. */
+export function loginEmailPage(view: LoginEmailView): Html {
+  const form =
+    view.locked !== undefined
+      ? notice('error', view.locked)
+      : html`${view.sent ? notice('success', 'A code is on its way to your email address. It works once, within 10 minutes.') : ''}
+<form method="post" action="/login/email" class="stack">
+  ${csrfField(view.frame.csrf)}
+  ${codeField('email-code', { shape: 'message', autofocus: true, error: view.error })}
+  ${submit('Verify')}
+</form>
+<form method="post" action="/login/email/send">
+  ${csrfField(view.frame.csrf)}
+  ${submit(view.sent ? 'Send another code' : 'Email me a code', view.sent ? 'secondary' : 'primary')}
+</form>`;
+  return layout(
+    view.frame,
+    html`<h1>Get a code by email</h1>
+<p>We send a 6-digit code to your account's email address.</p>
+${form}
+${view.appAvailable ? html`<p><a href="/login/code">Use the code from your app instead</a></p>` : ''}
+${view.recoveryAvailable ? html`<p class="lost-phone"><a href="/login/recovery">Use a recovery code</a></p>` : ''}`,
   );
 }
 

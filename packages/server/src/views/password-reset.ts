@@ -4,6 +4,7 @@
  * recovery code (email must not count twice).
  */
 import { html } from 'hono/html';
+import type { CodeShape } from '../services/types.ts';
 import { type Frame, layout } from './layout.ts';
 import {
   codeField,
@@ -51,7 +52,7 @@ export interface ResetPasswordView {
   /** Null: the link does not work (used, expired, replaced). */
   readonly token: string | null;
   /** With 2FA on: which codes the form takes. */
-  readonly needsCode: 'totp' | 'totp-or-recovery' | null;
+  readonly needsCode: CodeShape | null;
   readonly error?: FormError;
 }
 
@@ -73,7 +74,7 @@ ${formNotice(view.error)}
   ${csrfField(view.frame.csrf)}
   <input type="hidden" name="token" value="${view.token}">
   ${field({ id: 'new-password', name: 'newPassword', label: 'New password', type: 'password', autocomplete: 'new-password', minlength: 8, autofocus: true, hint: 'At least 8 characters. Every device signed in to this account will be signed out.', error: errorFor(view.error, 'newPassword') })}
-  ${view.needsCode ? codeField('reset-code', { recovery: view.needsCode === 'totp-or-recovery', error: errorFor(view.error, 'code') }) : ''}
+  ${view.needsCode ? codeField('reset-code', { shape: view.needsCode, error: errorFor(view.error, 'code') }) : ''}
   ${submit('Set the new password')}
 </form>`,
   );

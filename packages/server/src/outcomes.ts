@@ -74,8 +74,17 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
     message:
       'The message could not be sent just now: the mail or text-message service did not answer. Try again in a few minutes.',
   },
-  FACTOR_ALREADY_ON: { status: 409, message: 'Codes by email are already on.' },
-  FACTOR_NOT_ON: { status: 409, message: 'Codes by email are not on.' },
+  FACTOR_ALREADY_ON: { status: 409, message: 'That kind of code is already on.' },
+  FACTOR_NOT_ON: { status: 409, message: 'That kind of code is not on.' },
+  INVALID_PHONE: {
+    status: 400,
+    message:
+      'Enter the number in international form, starting with + and the country code, like +44 20 7946 0958.',
+  },
+  NO_PHONE_TO_VERIFY: {
+    status: 409,
+    message: 'There is no phone number waiting to be verified. Add one first.',
+  },
 };
 
 /** MALFORMED_CODE by what would have been accepted. */

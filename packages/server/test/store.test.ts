@@ -70,6 +70,7 @@ const ALL_MIGRATIONS = [
   '0004-recovery-codes',
   '0008-messages',
   '0009-email-factor',
+  '0010-phone',
 ];
 
 for (const dialect of DIALECTS) {

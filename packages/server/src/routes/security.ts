@@ -37,6 +37,11 @@ const DONE: Record<string, string> = {
   'email-factor-on': 'Codes by email are on. Signing in can now use a code sent to your address.',
   'email-factor-off': 'Codes by email are off.',
   'email-code-sent': 'A code is on its way to your email address. It works once, within 10 minutes.',
+  'phone-sent': 'A code is on its way to your phone. Enter it below to verify the number.',
+  'phone-verified': 'Your phone number is verified.',
+  'sms-factor-on': 'Codes by text message are on. Signing in can now use a code texted to your phone.',
+  'sms-factor-off': 'Codes by text message are off.',
+  'sms-code-sent': 'A code is on its way to your phone. It works once, within 10 minutes.',
 };
 
 export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -210,6 +215,77 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     return seeOther(c, '/security?done=email-code-sent');
   });
 
+  routes.post('/security/phone', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'phone', 'password', 'code');
+    try {
+      await services.phone.set({ userId: session.userId, ...form });
+    } catch (error) {
+      return showFormError(c, session, 'phone', error);
+    }
+    return seeOther(c, '/security?done=phone-sent');
+  });
+
+  routes.post('/security/phone/verify', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'code');
+    try {
+      await services.phone.verify({ userId: session.userId, code: form.code });
+    } catch (error) {
+      return showFormError(c, session, 'phone', error);
+    }
+    return seeOther(c, '/security?done=phone-verified');
+  });
+
+  routes.post('/security/phone/resend', async (c) => {
+    const session = signedIn(c);
+    try {
+      await services.phone.resend(session.userId);
+    } catch (error) {
+      return showFormError(c, session, 'phone', error);
+    }
+    return seeOther(c, '/security?done=phone-sent');
+  });
+
+  routes.post('/security/sms-factor/enable', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'password');
+    const user = await services.accounts.getUser(session.userId);
+    if (!user) return seeOther(c, '/login');
+    let recoveryCodes: readonly string[] | null;
+    try {
+      ({ recoveryCodes } = await services.smsFactor.enable({
+        userId: session.userId,
+        password: form.password,
+      }));
+    } catch (error) {
+      return showFormError(c, session, 'sms-factor', error);
+    }
+    if (recoveryCodes === null) return seeOther(c, '/security?done=sms-factor-on');
+    return showRecoveryCodes(c, user.email, recoveryCodes, 'sms-factor-on');
+  });
+
+  routes.post('/security/sms-factor/disable', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'password', 'code');
+    try {
+      await services.smsFactor.disable({ userId: session.userId, ...form });
+    } catch (error) {
+      return showFormError(c, session, 'sms-factor', error);
+    }
+    return seeOther(c, '/security?done=sms-factor-off');
+  });
+
+  routes.post('/security/sms-factor/send', async (c) => {
+    const session = signedIn(c);
+    try {
+      await services.smsFactor.sendCode(session.userId);
+    } catch (error) {
+      return showFormError(c, session, 'sms-factor', error);
+    }
+    return seeOther(c, '/security?done=sms-code-sent');
+  });
+
   routes.post('/security/password', async (c) => {
     const session = signedIn(c);
     const form = await readForm(c, 'currentPassword', 'newPassword');
@@ -248,6 +324,9 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       email: user.email,
       emailVerified: user.emailVerified,
       emailFactorOn: user.emailFactorOn,
+      phone: user.phone,
+      phoneVerified: user.phoneVerified,
+      smsFactorOn: user.smsFactorOn,
       totpEnabled: user.totpEnabled,
       enrollment,
       recoveryCodesLeft: user.recoveryCodesLeft,
@@ -281,7 +360,9 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
         ? 'Your old recovery codes no longer work.'
         : done === 'email-factor-on'
           ? 'From now on, signing in asks for a code we email you.'
-          : 'From now on, signing in asks for the code your app shows.',
+          : done === 'sms-factor-on'
+            ? 'From now on, signing in asks for a code we text you.'
+            : 'From now on, signing in asks for the code your app shows.',
     });
     return render(c, page);
   }

@@ -10,6 +10,7 @@ import { deviceNow, sendVerification } from './email-verification.ts';
 import { enrolledFactors } from './factors/index.ts';
 import { issueMessageCode } from './message-codes.ts';
 import { renderMessage } from './messages/templates.ts';
+import { phoneOf } from './phone.ts';
 import { checkCurrentPassword } from './reauthenticate.ts';
 import { findLiveSession, issueSession } from './sessions.ts';
 import { type AccountService, type IssuedSession, ServiceError, type UserView } from './types.ts';
@@ -125,6 +126,9 @@ export function createAccountService(ctx: ServiceContext): AccountService {
         recoveryCodesLeft: await countUnusedRecoveryCodes(ctx.db, userId),
         emailVerified: user.email_verified_at_ms !== null,
         emailFactorOn: factors.includes('email'),
+        phone: phoneOf(ctx, user),
+        phoneVerified: user.phone_verified_at_ms !== null,
+        smsFactorOn: factors.includes('sms'),
         createdAtMs: user.created_at_ms,
       };
     },

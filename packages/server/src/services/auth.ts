@@ -8,7 +8,6 @@ import { findUserByEmail, updatePasswordHash } from '../store/users-repo.ts';
 import { normalizeEmail, preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
-import { sendEmailCode } from './factors/email.ts';
 import {
   decodeFactorKinds,
   enrolledFactors,
@@ -16,6 +15,7 @@ import {
   hasPrimaryFactor,
   isSecondFactorOn,
 } from './factors/index.ts';
+import { sendSignInCode } from './factors/message.ts';
 import { MAX_CODE_ATTEMPTS } from './limits.ts';
 import { requireUser } from './reauthenticate.ts';
 import { findLiveSession, issueSession, purgeExpired, toSessionView, touch } from './sessions.ts';
@@ -96,7 +96,7 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       if (normalized === undefined)
         throw new ServiceError('MALFORMED_CODE', {
           field: 'code',
-          expected: kind === 'email' ? 'message' : kind,
+          expected: kind === 'email' || kind === 'sms' ? 'message' : kind,
         });
       // A limited factor is refused before this session's attempts are spent (the reservation decides).
       await refuseWhileLimited(ctx, factor, userId);
@@ -162,12 +162,12 @@ export function createAuthService(ctx: ServiceContext): AuthService {
 
     secondFactorWaitMs: (userId) => codeWaitMs(ctx, userId),
 
-    async sendSignInCode({ pendingToken }) {
+    async sendSignInCode({ pendingToken, channel = 'email' }) {
       const row = await findLiveSession(ctx, pendingToken);
       if (row === undefined) throw new ServiceError('SESSION_EXPIRED');
       if (row.state !== 'pending') throw new ServiceError('NOT_PENDING');
-      if (!decodeFactorKinds(row.factors).includes('email')) throw new ServiceError('FACTOR_NOT_AVAILABLE');
-      await sendEmailCode(ctx, await requireUser(ctx, row.user_id));
+      if (!decodeFactorKinds(row.factors).includes(channel)) throw new ServiceError('FACTOR_NOT_AVAILABLE');
+      await sendSignInCode(ctx, await requireUser(ctx, row.user_id), channel);
     },
 
     async resolveSession(token) {

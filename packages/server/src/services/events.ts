@@ -48,6 +48,9 @@ export type DomainEvent =
   /** The password set again with a link sent by email ("forgot password"). */
   | { readonly type: 'password.reset'; readonly userId: string }
   | { readonly type: 'password_reset.requested'; readonly userId: string }
+  /** A phone number set (or replaced: the old one is gone) and then verified. */
+  | { readonly type: 'phone.changed'; readonly userId: string }
+  | { readonly type: 'phone.verified'; readonly userId: string }
   /** The owner proved the account's email address is theirs. */
   | { readonly type: 'email.verified'; readonly userId: string; readonly by: 'code' | 'link' }
   | {

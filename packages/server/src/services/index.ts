@@ -14,11 +14,11 @@ import { createAccountService } from './accounts.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
-import { createEmailFactorService } from './email-factor.ts';
 import { createEmailVerificationService } from './email-verification.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
+import { createMessageFactorService } from './message-factor.ts';
 import { createMessenger } from './messages/messenger.ts';
 import { createNoticeDispatcher } from './messages/notices.ts';
 import {
@@ -28,6 +28,7 @@ import {
   type Transport,
 } from './messages/transports.ts';
 import { createPasswordResetService } from './password-reset.ts';
+import { createPhoneService, phoneOf } from './phone.ts';
 import { createRecoveryService } from './recovery-codes.ts';
 import { runWithRequestMeta } from './request-meta.ts';
 import { createTotpService } from './totp.ts';
@@ -104,6 +105,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       nowMs,
       messenger: messages,
       service: { name: settings.serviceName, url: settings.publicUrl },
+      phoneOf: (user) => phoneOf(ctx, user),
     });
     const ctx: ServiceContext = {
       db,
@@ -125,7 +127,9 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       totp: createTotpService(ctx),
       recovery: createRecoveryService(ctx),
       emailVerification: createEmailVerificationService(ctx),
-      emailFactor: createEmailFactorService(ctx),
+      emailFactor: createMessageFactorService(ctx, 'email'),
+      smsFactor: createMessageFactorService(ctx, 'sms'),
+      phone: createPhoneService(ctx),
       passwordReset: createPasswordResetService(ctx),
       messages: { flush: () => notices.flush() },
       audit: createAuditService(ctx),

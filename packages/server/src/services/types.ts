@@ -42,7 +42,9 @@ export type ServiceErrorCode =
   | 'EMAIL_NOT_VERIFIED' // codes by email need a confirmed address
   | 'MESSAGE_NOT_SENT' // the mail server or SMS gateway did not take the message (try again later)
   | 'FACTOR_ALREADY_ON'
-  | 'FACTOR_NOT_ON';
+  | 'FACTOR_NOT_ON'
+  | 'INVALID_PHONE'
+  | 'NO_PHONE_TO_VERIFY';
 
 export interface ServiceErrorDetails {
   /** The input at fault, by the name the service method takes it under (`password`, `code`, ...). */
@@ -79,7 +81,7 @@ export class ServiceError extends Error {
 }
 
 /** The kinds of second factor (services/factors/). */
-export type FactorKind = 'totp' | 'email' | 'recovery';
+export type FactorKind = 'totp' | 'email' | 'sms' | 'recovery';
 
 /** Who made a request, for the audit log: the client's address, its user agent and the request id. */
 export interface RequestMeta {
@@ -123,6 +125,11 @@ export interface UserView {
   readonly emailVerified: boolean;
   /** Codes by email are on (a second factor). */
   readonly emailFactorOn: boolean;
+  /** The phone number (E.164) and whether a code sent to it came back; null: none. */
+  readonly phone: string | null;
+  readonly phoneVerified: boolean;
+  /** Codes by text message are on. */
+  readonly smsFactorOn: boolean;
   readonly createdAtMs: number;
 }
 
@@ -196,7 +203,10 @@ export interface AuthService {
   secondFactorWaitMs(userId: string): Promise<number>;
   /** Emails a sign-in code to a pending sign-in that may use codes by email. Throws SESSION_EXPIRED,
    *  NOT_PENDING, FACTOR_NOT_AVAILABLE, RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
-  sendSignInCode(input: { pendingToken: string }): Promise<void>;
+  sendSignInCode(input: {
+    pendingToken: string /** @default 'email' */;
+    channel?: 'email' | 'sms';
+  }): Promise<void>;
   /** Resolves a cookie token; touches the idle timeout. Null when unknown, expired or malformed. */
   resolveSession(token: string): Promise<SessionView | null>;
   /** Deletes the session. Unknown tokens are ignored. */
@@ -267,7 +277,7 @@ export interface PasswordResetService {
   reset(input: { token: string; newPassword: string; code: string }): Promise<void>;
 }
 
-export interface EmailFactorService {
+export interface MessageFactorService {
   /** Needs a confirmed address and the password. Returns recovery codes (shown once) when the user had
    *  none, else null. Throws EMAIL_NOT_VERIFIED, FACTOR_ALREADY_ON, WRONG_PASSWORD, RATE_LIMITED. */
   enable(input: { userId: string; password: string }): Promise<ConfirmedEnrollment>;
@@ -276,6 +286,18 @@ export interface EmailFactorService {
   /** Emails a code to confirm a change with (users whose only 6-digit factor is email). Throws
    *  FACTOR_NOT_ON, RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
   sendCode(userId: string): Promise<void>;
+}
+
+export interface PhoneService {
+  /** Sets the number (E.164 after dropping spaces, dashes, dots, brackets) and texts it a code. Needs the
+   *  password; replacing a verified number also needs a current code (as `TotpService.disable`) and tells the
+   *  old number. Throws INVALID_PHONE, WRONG_PASSWORD, RATE_LIMITED, the second factor's errors,
+   *  RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
+  set(input: { userId: string; password: string; code: string; phone: string }): Promise<void>;
+  /** Texts a new code to the unverified number. Throws NO_PHONE_TO_VERIFY and the sending errors. */
+  resend(userId: string): Promise<void>;
+  /** The code from the text message. Throws NO_PHONE_TO_VERIFY, MALFORMED_CODE, INVALID_MESSAGE_CODE. */
+  verify(input: { userId: string; code: string }): Promise<void>;
 }
 
 export interface MessagesService {
@@ -300,7 +322,9 @@ export interface Services {
   readonly totp: TotpService;
   readonly recovery: RecoveryService;
   readonly emailVerification: EmailVerificationService;
-  readonly emailFactor: EmailFactorService;
+  readonly emailFactor: MessageFactorService;
+  readonly smsFactor: MessageFactorService;
+  readonly phone: PhoneService;
   readonly passwordReset: PasswordResetService;
   readonly messages: MessagesService;
   readonly audit: AuditService;

@@ -11,6 +11,7 @@ import * as audit from './migrations/0003-audit.ts';
 import * as recoveryCodes from './migrations/0004-recovery-codes.ts';
 import * as messages from './migrations/0008-messages.ts';
 import * as emailFactor from './migrations/0009-email-factor.ts';
+import * as phone from './migrations/0010-phone.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   // 0005 to 0007 are reserved for work in progress beside this one.
   '0008-messages': messages,
   '0009-email-factor': emailFactor,
+  '0010-phone': phone,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -16,6 +16,13 @@ export interface UsersTable {
   email_verified_at_ms: number | null;
   /** When the owner turned on codes by email as a second factor; null: off. */
   email_factor_at_ms: number | null;
+  /** The phone number, sealed (crypto/secret-box.ts, associated data `twofa:phone:<user id>`); null: none. */
+  phone_key_id: string | null;
+  phone_ciphertext: string | null;
+  /** When a code sent to the number came back; null: not (yet). */
+  phone_verified_at_ms: number | null;
+  /** When the owner turned on codes by text message; null: off. */
+  sms_factor_at_ms: number | null;
 }
 
 export type SessionState = 'pending' | 'full';
@@ -121,7 +128,13 @@ export interface RecoveryCodesTable {
 }
 
 /** What a code or link sent by message is for (one live row per user and purpose). */
-export type MessageCodePurpose = 'verify_email' | 'password_reset' | 'signup_attempt' | 'sign_in_email';
+export type MessageCodePurpose =
+  | 'verify_email'
+  | 'password_reset'
+  | 'signup_attempt'
+  | 'sign_in_email'
+  | 'sign_in_sms'
+  | 'verify_phone';
 
 /** One code or link sent by message: only hashes of it. */
 export interface MessageCodesTable {

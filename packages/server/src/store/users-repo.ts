@@ -45,15 +45,43 @@ export async function markEmailVerified(
     .execute();
 }
 
-/** Turns codes by email on (a time) or off (null). */
-export async function setEmailFactor(
+/** Turns codes by email or by text message on (a time) or off (null). */
+export async function setMessageFactor(
   db: Kysely<Database>,
-  input: { id: string; atMs: number | null },
+  input: { id: string; channel: 'email' | 'sms'; atMs: number | null },
 ): Promise<boolean> {
   const result = await db
     .updateTable('users')
-    .set({ email_factor_at_ms: input.atMs })
+    .set(input.channel === 'email' ? { email_factor_at_ms: input.atMs } : { sms_factor_at_ms: input.atMs })
     .where('id', '=', input.id)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
+}
+
+/** Sets a new, unverified number (sealed), which also turns codes by text message off. */
+export async function setPhone(
+  db: Kysely<Database>,
+  input: { id: string; keyId: string; ciphertext: string },
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({
+      phone_key_id: input.keyId,
+      phone_ciphertext: input.ciphertext,
+      phone_verified_at_ms: null,
+      sms_factor_at_ms: null,
+    })
+    .where('id', '=', input.id)
+    .execute();
+}
+
+export async function markPhoneVerified(
+  db: Kysely<Database>,
+  input: { id: string; nowMs: number },
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ phone_verified_at_ms: input.nowMs })
+    .where('id', '=', input.id)
+    .execute();
 }

@@ -13,8 +13,28 @@ export interface LoginCodeView {
   readonly locked?: string;
   /** The sign-in may use a recovery code instead. */
   readonly recoveryAvailable: boolean;
-  /** The sign-in may use a code by email instead. */
-  readonly emailAvailable?: boolean;
+  /** The channels a code may be sent by instead. */
+  readonly channels?: readonly MessageChannel[];
+}
+
+export type MessageChannel = 'email' | 'sms';
+
+const CHANNEL_WORDS: Record<MessageChannel, { title: string; intro: string; label: 'message' }> = {
+  email: {
+    title: 'Get a code by email',
+    intro: "We send a 6-digit code to your account's email address.",
+    label: 'message',
+  },
+  sms: {
+    title: 'Get a code by text message',
+    intro: 'We text a 6-digit code to your phone number.',
+    label: 'message',
+  },
+};
+
+/** The title of a channel's code page. */
+export function channelTitle(channel: MessageChannel): string {
+  return CHANNEL_WORDS[channel].title;
 }
 
 export function loginCodePage(view: LoginCodeView): Html {
@@ -40,13 +60,14 @@ ${recoveryLink}`,
   ${codeField('code', { autofocus: true, error: view.error })}
   ${submit('Verify')}
 </form>
-${view.emailAvailable ? html`<p>No phone at hand? <a href="/login/email">Get a code by email</a>.</p>` : ''}
+${(view.channels ?? []).map((channel) => html`<p><a href="/login/${channel}">${CHANNEL_WORDS[channel].title}</a></p>`)}
 ${recoveryLink}`,
   );
 }
 
-export interface LoginEmailView {
+export interface LoginMessageView {
   readonly frame: Frame;
+  readonly channel: MessageChannel;
   readonly error?: string;
   /** A code was just sent. */
   readonly sent?: boolean;
@@ -57,25 +78,27 @@ export interface LoginEmailView {
   readonly appAvailable: boolean;
 }
 
-/** The second step with a code sent by email: send it, then type it. */
-export function loginEmailPage(view: LoginEmailView): Html {
+/** The second step with a code sent by email or text message: send it, then type it. */
+export function loginMessagePage(view: LoginMessageView): Html {
+  const words = CHANNEL_WORDS[view.channel];
+  const where = view.channel === 'email' ? 'your email address' : 'your phone';
   const form =
     view.locked !== undefined
       ? notice('error', view.locked)
-      : html`${view.sent ? notice('success', 'A code is on its way to your email address. It works once, within 10 minutes.') : ''}
-<form method="post" action="/login/email" class="stack">
+      : html`${view.sent ? notice('success', `A code is on its way to ${where}. It works once, within 10 minutes.`) : ''}
+<form method="post" action="/login/${view.channel}" class="stack">
   ${csrfField(view.frame.csrf)}
-  ${codeField('email-code', { shape: 'message', autofocus: true, error: view.error })}
+  ${codeField(`${view.channel}-code`, { shape: 'message', autofocus: true, error: view.error })}
   ${submit('Verify')}
 </form>
-<form method="post" action="/login/email/send">
+<form method="post" action="/login/${view.channel}/send">
   ${csrfField(view.frame.csrf)}
-  ${submit(view.sent ? 'Send another code' : 'Email me a code', view.sent ? 'secondary' : 'primary')}
+  ${submit(view.sent ? 'Send another code' : view.channel === 'email' ? 'Email me a code' : 'Text me a code', view.sent ? 'secondary' : 'primary')}
 </form>`;
   return layout(
     view.frame,
-    html`<h1>Get a code by email</h1>
-<p>We send a 6-digit code to your account's email address.</p>
+    html`<h1>${words.title}</h1>
+<p>${words.intro}</p>
 ${form}
 ${view.appAvailable ? html`<p><a href="/login/code">Use the code from your app instead</a></p>` : ''}
 ${view.recoveryAvailable ? html`<p class="lost-phone"><a href="/login/recovery">Use a recovery code</a></p>` : ''}`,

@@ -86,9 +86,9 @@ const CODE_FIELDS: Record<CodeShape, { label: string; hint: string }> = {
     label: 'Code from your authenticator app, or a recovery code',
     hint: 'The 6 digits the app shows now, or one of your saved recovery codes.',
   },
-  message: { label: 'Code from the email', hint: 'The 6 digits in the latest message we sent you.' },
+  message: { label: 'Code from the message', hint: 'The 6 digits in the latest message we sent you.' },
   'message-or-recovery': {
-    label: 'Code from the email, or a recovery code',
+    label: 'Code from the message, or a recovery code',
     hint: 'The 6 digits in the latest message we sent you, or one of your saved recovery codes.',
   },
   recovery: { label: 'Recovery code', hint: 'One of your saved recovery codes.' },

@@ -11,7 +11,7 @@
 import type { Kysely } from 'kysely';
 import { readAuditEvents } from '../../store/audit-repo.ts';
 import { advanceNoticeCursor, readNoticeCursor } from '../../store/notice-cursor-repo.ts';
-import type { AuditEventRow, Database } from '../../store/schema.ts';
+import type { AuditEventRow, Database, UserRow } from '../../store/schema.ts';
 import { findUserById } from '../../store/users-repo.ts';
 import type { DomainEvent, DomainEventType } from '../events.ts';
 import type { Messenger } from './messenger.ts';
@@ -57,6 +57,10 @@ export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
     subject: 'your password was reset',
     what: 'The password of your account was reset with a link sent to this address. Every device signed in to it was signed out.',
   }),
+  'phone.changed': () => ({
+    subject: 'your phone number was changed',
+    what: 'A new phone number was set for your account. Codes by text message are off until it is verified; the old number gets no more codes.',
+  }),
   'lock.started': (e) => ({
     subject: 'sign-in codes locked',
     what:
@@ -98,6 +102,8 @@ export function createNoticeDispatcher(options: {
   readonly nowMs: () => number;
   readonly messenger: Messenger;
   readonly service: { readonly name: string; readonly url: string };
+  /** The user's verified phone number in clear (for those whose only channel it is). */
+  readonly phoneOf: (user: UserRow) => string | null;
 }): NoticeDispatcher {
   let running: Promise<number> | undefined;
   let kickTimer: NodeJS.Timeout | undefined;
@@ -120,8 +126,16 @@ export function createNoticeDispatcher(options: {
     const text = noticeOf(row);
     if (text === undefined) return;
     const user = await findUserById(options.db, row.user_id);
-    // An address nobody has proved is theirs may be someone else's: it is told nothing.
-    if (user === undefined || user.email_verified_at_ms === null) return;
+    if (user === undefined) return;
+    // An address nobody has proved is theirs may be someone else's: it is told nothing. Where a verified
+    // phone is the only channel, a short text message instead.
+    if (user.email_verified_at_ms === null) {
+      const phone = user.phone_verified_at_ms === null ? null : options.phoneOf(user);
+      if (phone === null) return;
+      const sms = `${options.service.name}: ${text.subject}. Not you? Sign in and check the Security page.`;
+      options.messenger.sendLater({ channel: 'sms', to: phone, purpose: 'notice', subject: '', text: sms });
+      return;
+    }
     const message = renderMessage({
       service: options.service,
       subject: text.subject,

@@ -18,7 +18,13 @@ import nodemailer, { type Mail } from 'nodemailer';
 export type Channel = 'email' | 'sms';
 
 /** Why a message is sent: names the file in the outbox and travels to the SMS webhook. */
-export type MessagePurpose = 'verify_email' | 'signup_attempt' | 'password_reset' | 'sign_in_code' | 'notice';
+export type MessagePurpose =
+  | 'verify_email'
+  | 'signup_attempt'
+  | 'password_reset'
+  | 'sign_in_code'
+  | 'verify_phone'
+  | 'notice';
 
 export interface OutgoingMessage {
   readonly channel: Channel;

@@ -50,6 +50,9 @@ export interface Config {
   /** TWOFA_SMS_WEBHOOK_SECRET: the HMAC-SHA-256 key of the webhook's signature (at least 32 characters);
    *  required with TWOFA_SMS_WEBHOOK_URL. */
   smsWebhookSecret: string | undefined;
+  /** TWOFA_RECOVERY_DELAY_HOURS: how long a confirmed account recovery waits before it can complete, the
+   *  owner told by every channel and able to cancel. @default 72 */
+  recoveryDelayHours: number;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +145,14 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     );
   }
 
+  const recoveryDelayHours = readInteger(
+    'TWOFA_RECOVERY_DELAY_HOURS',
+    read('TWOFA_RECOVERY_DELAY_HOURS'),
+    72,
+    1,
+    30 * 24,
+  );
+
   return {
     host,
     port,
@@ -160,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     mailFrom,
     smsWebhookUrl,
     smsWebhookSecret,
+    recoveryDelayHours,
   };
 }
 

@@ -11,6 +11,7 @@ import { type CsrfRefusal, csrfProtection } from './middleware/csrf/index.ts';
 import { requestMeta } from './middleware/request-meta/index.ts';
 import { session } from './middleware/session/index.ts';
 import { outcomeOf } from './outcomes.ts';
+import { accountRecoveryRoutes } from './routes/account-recovery.ts';
 import { emailRoutes } from './routes/email.ts';
 import { homeRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
@@ -79,6 +80,7 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
   pages.route('/', securityRoutes(deps));
   pages.route('/', emailRoutes(deps));
   pages.route('/', passwordResetRoutes(deps));
+  pages.route('/', accountRecoveryRoutes(deps));
 
   // The one place an escaped error becomes a page. Nothing of the request goes into the log line.
   pages.onError((error, c) => {

@@ -37,6 +37,7 @@ test('defaults', () => {
     mailFrom: 'twofa <no-reply@127.0.0.1>',
     smsWebhookUrl: undefined,
     smsWebhookSecret: undefined,
+    recoveryDelayHours: 72,
   });
 });
 
@@ -60,6 +61,7 @@ test('every variable is read', () => {
       TWOFA_MAIL_FROM: 'Example <security@example.com>',
       TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com/hook',
       TWOFA_SMS_WEBHOOK_SECRET: 'x'.repeat(32),
+      TWOFA_RECOVERY_DELAY_HOURS: '24',
     },
     '/srv/twofa',
   );
@@ -81,6 +83,7 @@ test('every variable is read', () => {
     mailFrom: 'Example <security@example.com>',
     smsWebhookUrl: 'https://sms.example.com/hook',
     smsWebhookSecret: 'x'.repeat(32),
+    recoveryDelayHours: 24,
   });
 });
 
@@ -133,6 +136,7 @@ test('bad values name the variable', () => {
   configError({ TWOFA_SESSION_IDLE_MINUTES: '0' }, 'TWOFA_SESSION_IDLE_MINUTES');
   configError({ TWOFA_SESSION_ABSOLUTE_HOURS: 'x' }, 'TWOFA_SESSION_ABSOLUTE_HOURS');
   configError({ TWOFA_LOG: '2' }, 'TWOFA_LOG');
+  configError({ TWOFA_RECOVERY_DELAY_HOURS: '0' }, 'TWOFA_RECOVERY_DELAY_HOURS');
   configError({ TWOFA_SMTP_URL: 'http://mail.example.com' }, 'TWOFA_SMTP_URL');
   configError({ TWOFA_SMTP_URL: 'smtp://' }, 'TWOFA_SMTP_URL');
   configError({ TWOFA_MAIL_FROM: 'nobody' }, 'TWOFA_MAIL_FROM');

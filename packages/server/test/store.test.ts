@@ -71,6 +71,7 @@ const ALL_MIGRATIONS = [
   '0008-messages',
   '0009-email-factor',
   '0010-phone',
+  '0011-account-recovery',
 ];
 
 for (const dialect of DIALECTS) {

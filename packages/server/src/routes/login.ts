@@ -56,6 +56,7 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       return render(c, page, outcome.status);
     }
     setSessionCookie(c, config.secureCookies, result.issued.token);
+    if (result.kind === 'full' && result.recovered) return seeOther(c, '/security?done=recovered');
     return seeOther(c, result.kind === 'pending' ? '/login/code' : '/');
   });
 

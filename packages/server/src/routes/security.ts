@@ -42,6 +42,9 @@ const DONE: Record<string, string> = {
   'sms-factor-on': 'Codes by text message are on. Signing in can now use a code texted to your phone.',
   'sms-factor-off': 'Codes by text message are off.',
   'sms-code-sent': 'A code is on its way to your phone. It works once, within 10 minutes.',
+  recovered:
+    'Account recovery is complete: the lost second factors were removed. Set up a new authenticator app now.',
+  'recovery-cancelled': 'The account recovery is cancelled. Your second factors stay as they are.',
 };
 
 export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -324,6 +327,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       email: user.email,
       emailVerified: user.emailVerified,
       emailFactorOn: user.emailFactorOn,
+      accountRecovery: await services.accountRecovery.pending(user.id),
       phone: user.phone,
       phoneVerified: user.phoneVerified,
       smsFactorOn: user.smsFactorOn,

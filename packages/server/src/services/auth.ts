@@ -5,6 +5,7 @@
 import { hashToken, isWellFormedToken } from '../crypto/tokens.ts';
 import { deleteSession, deleteSessionByTokenHash, spendAttempt } from '../store/sessions-repo.ts';
 import { findUserByEmail, updatePasswordHash } from '../store/users-repo.ts';
+import { completeAccountRecovery } from './account-recovery.ts';
 import { normalizeEmail, preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
@@ -67,6 +68,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         });
         ctx.log('auth.password_rehashed', { userId: user.id });
       }
+      // An account recovery that has waited its time completes here: the lost factors go.
+      const recovered = await completeAccountRecovery(ctx, user.id);
       const factors = await enrolledFactors(ctx.db, user.id);
       if (!hasPrimaryFactor(factors)) {
         // The audit row last in each transaction: it holds the chain's head until the commit.
@@ -75,7 +78,7 @@ export function createAuthService(ctx: ServiceContext): AuthService {
           await ctx.events.record(trx, { type: 'sign_in.succeeded', userId: user.id, factor: 'none' });
           return session;
         });
-        return { kind: 'full', issued };
+        return recovered ? { kind: 'full', issued, recovered } : { kind: 'full', issued };
       }
       ctx.log('auth.password_accepted', { userId: user.id });
       return { kind: 'pending', issued: await issueSession(ctx, ctx.db, user.id, 'pending', factors) };

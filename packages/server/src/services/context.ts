@@ -23,6 +23,8 @@ export interface ServiceSettings {
   /** The service's name in messages (TWOFA_ISSUER) and the base of links in them (TWOFA_PUBLIC_URL). */
   readonly serviceName: string;
   readonly publicUrl: string;
+  /** How long a confirmed account recovery waits before it can complete. */
+  readonly recoveryDelayMs: number;
 }
 
 export interface ServiceContext {

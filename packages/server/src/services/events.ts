@@ -48,6 +48,12 @@ export type DomainEvent =
   /** The password set again with a link sent by email ("forgot password"). */
   | { readonly type: 'password.reset'; readonly userId: string }
   | { readonly type: 'password_reset.requested'; readonly userId: string }
+  /** Account recovery: asked from the code page, confirmed by the emailed link (the wait starts), cancelled
+   *  (from a signed-in device or the message's link) or completed (the lost factors removed). */
+  | { readonly type: 'account_recovery.requested'; readonly userId: string }
+  | { readonly type: 'account_recovery.started'; readonly userId: string; readonly hours: number }
+  | { readonly type: 'account_recovery.cancelled'; readonly userId: string; readonly by: 'session' | 'link' }
+  | { readonly type: 'account_recovery.completed'; readonly userId: string }
   /** A phone number set (or replaced: the old one is gone) and then verified. */
   | { readonly type: 'phone.changed'; readonly userId: string }
   | { readonly type: 'phone.verified'; readonly userId: string }

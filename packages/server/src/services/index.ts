@@ -10,6 +10,7 @@ import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../store/open.ts';
+import { createAccountRecoveryService } from './account-recovery.ts';
 import { createAccountService } from './accounts.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
@@ -56,6 +57,7 @@ function settingsOf(config: Config): ServiceSettings {
     sessionAbsoluteMs: config.sessionAbsoluteHours * 60 * 60 * 1000,
     serviceName: config.issuer,
     publicUrl: config.publicUrl,
+    recoveryDelayMs: config.recoveryDelayHours * 60 * 60 * 1000,
   };
 }
 
@@ -130,6 +132,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       emailFactor: createMessageFactorService(ctx, 'email'),
       smsFactor: createMessageFactorService(ctx, 'sms'),
       phone: createPhoneService(ctx),
+      accountRecovery: createAccountRecoveryService(ctx),
       passwordReset: createPasswordResetService(ctx),
       messages: { flush: () => notices.flush() },
       audit: createAuditService(ctx),

@@ -154,8 +154,8 @@ export interface EnrollmentView {
 }
 
 export type LoginResult =
-  /** No 2FA: a full session. */
-  | { readonly kind: 'full'; readonly issued: IssuedSession }
+  /** No 2FA: a full session (`recovered`: an account recovery completed here, every factor removed). */
+  | { readonly kind: 'full'; readonly issued: IssuedSession; readonly recovered?: boolean }
   /** 2FA on: a pending session that can only take a code (5 minutes, 5 attempts). */
   | { readonly kind: 'pending'; readonly issued: IssuedSession };
 
@@ -300,6 +300,22 @@ export interface PhoneService {
   verify(input: { userId: string; code: string }): Promise<void>;
 }
 
+export interface AccountRecoveryService {
+  /** From a pending sign-in: emails a link to confirm the request. Throws SESSION_EXPIRED, NOT_PENDING,
+   *  EMAIL_NOT_VERIFIED, RESEND_TOO_SOON, SEND_LIMIT_REACHED. Nothing new while one is already waiting. */
+  request(input: { pendingToken: string }): Promise<void>;
+  isConfirmLinkLive(token: string): Promise<boolean>;
+  /** Starts the wait and tells the owner by every channel (with a cancel link). Throws INVALID_LINK. */
+  confirm(token: string): Promise<void>;
+  isCancelLinkLive(token: string): Promise<boolean>;
+  /** Cancels from the message's link. Throws INVALID_LINK. */
+  cancelByLink(token: string): Promise<void>;
+  /** Cancels from a signed-in device (nothing when there is none). */
+  cancelBySession(userId: string): Promise<void>;
+  /** The user's request, if any: its state and (once confirmed) when the wait ends. */
+  pending(userId: string): Promise<{ state: 'requested' | 'waiting'; readyAtMs: number | null } | null>;
+}
+
 export interface MessagesService {
   /** Sends the notices of every event recorded so far and waits for every message in flight (tests). */
   flush(): Promise<void>;
@@ -325,6 +341,7 @@ export interface Services {
   readonly emailFactor: MessageFactorService;
   readonly smsFactor: MessageFactorService;
   readonly phone: PhoneService;
+  readonly accountRecovery: AccountRecoveryService;
   readonly passwordReset: PasswordResetService;
   readonly messages: MessagesService;
   readonly audit: AuditService;

@@ -12,6 +12,7 @@ import * as recoveryCodes from './migrations/0004-recovery-codes.ts';
 import * as messages from './migrations/0008-messages.ts';
 import * as emailFactor from './migrations/0009-email-factor.ts';
 import * as phone from './migrations/0010-phone.ts';
+import * as accountRecovery from './migrations/0011-account-recovery.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-messages': messages,
   '0009-email-factor': emailFactor,
   '0010-phone': phone,
+  '0011-account-recovery': accountRecovery,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

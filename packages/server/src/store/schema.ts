@@ -134,7 +134,9 @@ export type MessageCodePurpose =
   | 'signup_attempt'
   | 'sign_in_email'
   | 'sign_in_sms'
-  | 'verify_phone';
+  | 'verify_phone'
+  | 'recovery_confirm'
+  | 'recovery_cancel';
 
 /** One code or link sent by message: only hashes of it. */
 export interface MessageCodesTable {
@@ -165,6 +167,15 @@ export interface NoticeCursorTable {
   seq: number;
 }
 
+/** An account-recovery request: `requested` (awaiting the emailed confirmation), then `waiting`. */
+export interface AccountRecoveriesTable {
+  user_id: string;
+  state: 'requested' | 'waiting';
+  created_at_ms: number;
+  /** When the wait ends (set when confirmed). */
+  ready_at_ms: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -176,6 +187,7 @@ export interface Database {
   audit_head: AuditHeadTable;
   message_codes: MessageCodesTable;
   notice_cursor: NoticeCursorTable;
+  account_recoveries: AccountRecoveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -191,3 +203,4 @@ export type NewAuditEvent = Insertable<AuditEventsTable>;
 export type AuditHeadRow = Selectable<AuditHeadTable>;
 export type MessageCodeRow = Selectable<MessageCodesTable>;
 export type NewMessageCode = Insertable<MessageCodesTable>;
+export type AccountRecoveryRow = Selectable<AccountRecoveriesTable>;

@@ -40,7 +40,8 @@ export function channelTitle(channel: MessageChannel): string {
 export function loginCodePage(view: LoginCodeView): Html {
   const recoveryLink = view.recoveryAvailable
     ? html`<p class="lost-phone">Lost your phone? <a href="/login/recovery">Use a recovery code</a>.</p>`
-    : html`<p class="lost-phone">Lost your phone? Without recovery codes, ask the service's operator to turn two-factor authentication off for you.</p>`;
+    : html`<p class="lost-phone">Lost your phone?</p>`;
+  const everything = html`<p class="lost-phone">Lost every way in? <a href="/login/account-recovery">Recover your account</a> with your email (it takes a waiting period).</p>`;
   if (view.locked !== undefined) {
     return layout(
       view.frame,
@@ -48,7 +49,8 @@ export function loginCodePage(view: LoginCodeView): Html {
 ${notice('error', view.locked)}
 <p>If you did not enter these codes, someone who knows your password may be trying to sign in: change your
 password as soon as you are signed in.</p>
-${recoveryLink}`,
+${recoveryLink}
+${everything}`,
     );
   }
   return layout(
@@ -61,7 +63,8 @@ ${recoveryLink}`,
   ${submit('Verify')}
 </form>
 ${(view.channels ?? []).map((channel) => html`<p><a href="/login/${channel}">${CHANNEL_WORDS[channel].title}</a></p>`)}
-${recoveryLink}`,
+${recoveryLink}
+${everything}`,
   );
 }
 

@@ -48,6 +48,11 @@ export interface SecurityView {
   readonly emailVerified: boolean;
   /** Codes by email are on. */
   readonly emailFactorOn: boolean;
+  /** An account recovery asked for this account (the owner may not know of it). */
+  readonly accountRecovery: {
+    readonly state: 'requested' | 'waiting';
+    readonly readyAtMs: number | null;
+  } | null;
   /** The phone number (null: none), whether it is verified, and codes by text message. */
   readonly phone: string | null;
   readonly phoneVerified: boolean;
@@ -77,6 +82,7 @@ export function securityPage(view: SecurityView): Html {
     view.frame,
     html`<h1>Security</h1>
 ${notice('success', view.notice)}
+${recoveryBanner(view, csrf)}
 ${emailSection(view, csrf, errors.email)}
 <section aria-labelledby="totp-heading">
   <h2 id="totp-heading">Two-factor authentication</h2>
@@ -108,6 +114,24 @@ ${secondFactorOn(view) ? recoverySection(view, csrf, errors.recovery) : ''}
 </section>
 ${recentEventsSection(view.events)}`,
   );
+}
+
+/** An account recovery in progress, with the one-click way to cancel it. */
+function recoveryBanner(view: SecurityView, csrf: string): Html | '' {
+  const recovery = view.accountRecovery;
+  if (recovery === null) return '';
+  const text =
+    recovery.state === 'waiting' && recovery.readyAtMs !== null
+      ? `Account recovery is under way: on ${new Date(recovery.readyAtMs).toUTCString()} your second factors will be removed the next time someone signs in with your password.`
+      : 'Someone asked to recover this account (the request waits for the emailed link to be opened).';
+  return html`<section class="notice notice-error" role="alert" aria-labelledby="recovery-banner-heading">
+  <h2 id="recovery-banner-heading">Account recovery</h2>
+  <p>${text} Not you? Cancel it, then change your password.</p>
+  <form method="post" action="/security/account-recovery/cancel">
+    ${csrfField(csrf)}
+    ${submit('Cancel the recovery', 'danger')}
+  </form>
+</section>`;
 }
 
 /** The address; until confirmed, the code from the message and a way to send it again. */

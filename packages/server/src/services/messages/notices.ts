@@ -61,6 +61,14 @@ export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
     subject: 'your phone number was changed',
     what: 'A new phone number was set for your account. Codes by text message are off until it is verified; the old number gets no more codes.',
   }),
+  'account_recovery.cancelled': () => ({
+    subject: 'account recovery cancelled',
+    what: 'The account recovery request for your account was cancelled. Your second factors stay as they are.',
+  }),
+  'account_recovery.completed': () => ({
+    subject: 'account recovery completed',
+    what: 'Account recovery completed: the second factors of your account were removed and it was signed in with the password. Set up new ones on the Security page.',
+  }),
   'lock.started': (e) => ({
     subject: 'sign-in codes locked',
     what:

@@ -24,6 +24,7 @@ export type MessagePurpose =
   | 'password_reset'
   | 'sign_in_code'
   | 'verify_phone'
+  | 'account_recovery'
   | 'notice';
 
 export interface OutgoingMessage {

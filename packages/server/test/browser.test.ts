@@ -281,7 +281,7 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
   await page.getByRole('button', { name: 'Email me a code' }).click();
   await page.getByText('A code is on its way').waitFor();
   const emailed = /Your code: (\d{6})/.exec(await mailFromOutbox('sign_in_code'))?.[1] ?? '';
-  await page.getByLabel('Code from the email').fill(emailed);
+  await page.getByLabel('Code from the message').fill(emailed);
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.waitForURL(`${server.url}/`);
   await page.getByText(`Signed in as ${EMAIL}.`).waitFor();

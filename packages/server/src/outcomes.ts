@@ -21,6 +21,7 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   // Sign-up has to say this much: see "Account enumeration" in the README.
   EMAIL_TAKEN: { status: 409, message: 'An account with this email already exists. Log in instead.' },
   // The same words for an unknown email and a wrong password (account enumeration).
+  SAME_EMAIL: { status: 400, message: 'That is the address the account already has.' },
   INVALID_CREDENTIALS: { status: 401, message: 'The email or password is not correct.' },
   WRONG_PASSWORD: { status: 401, message: 'The password is not correct.' },
   // The words depend on what was expected: see MALFORMED_CODE_MESSAGES.

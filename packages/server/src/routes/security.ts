@@ -34,6 +34,8 @@ const DONE: Record<string, string> = {
   password: 'Your password is changed. Other devices signed in to this account were signed out.',
   'email-verified': 'Your email address is confirmed.',
   'email-sent': 'A new message is on its way. The code and link in earlier messages no longer work.',
+  'email-changed':
+    'Your email address is changed. We sent the new address a message to confirm it; the old one was told.',
   'email-factor-on': 'Codes by email are on. Signing in can now use a code sent to your address.',
   'email-factor-off': 'Codes by email are off.',
   'email-code-sent': 'A code is on its way to your email address. It works once, within 10 minutes.',
@@ -163,6 +165,17 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       return showFormError(c, session, 'email', error);
     }
     return seeOther(c, '/security?done=email-verified');
+  });
+
+  routes.post('/security/email/change', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'newEmail', 'password', 'code');
+    try {
+      await services.accounts.changeEmail({ userId: session.userId, ...form });
+    } catch (error) {
+      return showFormError(c, session, 'email-change', error);
+    }
+    return seeOther(c, '/security?done=email-changed');
   });
 
   routes.post('/security/email/resend', async (c) => {

@@ -1,17 +1,25 @@
 /** Accounts: sign-up, the user record, password change. Email and password rules live here. */
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../store/errors.ts';
+import { deleteMessageCode } from '../store/message-codes-repo.ts';
 import { countUnusedRecoveryCodes } from '../store/recovery-codes-repo.ts';
-import type { UserRow } from '../store/schema.ts';
+import type { Database, UserRow } from '../store/schema.ts';
 import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
-import { findUserByEmail, findUserById, insertUser, updatePasswordHash } from '../store/users-repo.ts';
+import {
+  changeEmail,
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  updatePasswordHash,
+} from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
 import { deviceNow, sendVerification } from './email-verification.ts';
-import { enrolledFactors } from './factors/index.ts';
+import { enrolledFactors, isSecondFactorOn } from './factors/index.ts';
 import { issueMessageCode } from './message-codes.ts';
 import { renderMessage } from './messages/templates.ts';
 import { phoneOf } from './phone.ts';
-import { checkCurrentPassword } from './reauthenticate.ts';
+import { checkCurrentPassword, reauthenticate, requireUser } from './reauthenticate.ts';
 import { findLiveSession, issueSession } from './sessions.ts';
 import { type AccountService, type IssuedSession, ServiceError, type UserView } from './types.ts';
 
@@ -114,6 +122,53 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       }
     },
 
+    async changeEmail({ userId, password, code, newEmail }) {
+      const user = await requireUser(ctx, userId);
+      const normalized = normalizeEmail(newEmail);
+      if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', { field: 'newEmail' });
+      if (normalized === user.email) throw new ServiceError('SAME_EMAIL', { field: 'newEmail' });
+      // Said to the signed-in owner only, after the password (and second factor): no stranger learns it here.
+      if ((await findUserByEmail(ctx.db, normalized)) !== undefined) {
+        throw new ServiceError('EMAIL_TAKEN', { field: 'newEmail' });
+      }
+      const change = async (trx: Kysely<Database>) => {
+        await changeEmail(trx, { id: userId, email: normalized, nowMs: ctx.nowMs() });
+        // A code or link sent to the old address must not confirm the new one, nor reset its password.
+        await deleteMessageCode(trx, {
+          userId,
+          purposes: ['verify_email', 'password_reset', 'sign_in_email'],
+        });
+        await ctx.events.record(trx, { type: 'email.changed', userId });
+      };
+      try {
+        if (await isSecondFactorOn(ctx.db, userId))
+          await reauthenticate(ctx, { userId, password, code }, change);
+        else {
+          await checkCurrentPassword(ctx, user, password);
+          await ctx.db.transaction().execute(change);
+        }
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ServiceError('EMAIL_TAKEN', { field: 'newEmail' });
+        throw error;
+      }
+      if (user.email_verified_at_ms !== null) {
+        const service = { name: ctx.settings.serviceName, url: ctx.settings.publicUrl };
+        const message = renderMessage({
+          service,
+          subject: 'your email address was changed',
+          paragraphs: [
+            `The email address of your account on ${service.name} was changed to ${maskEmail(normalized)}. This address gets no more messages about the account.`,
+          ],
+          when: ctx.nowMs(),
+          device: deviceNow(),
+          ifNotYou:
+            'If this was not you, someone has your password and a second factor: reset your password and contact the service at once.',
+        });
+        ctx.messages.sendLater({ channel: 'email', to: user.email, purpose: 'notice', ...message });
+      }
+      await sendVerification(ctx, { id: userId, email: normalized });
+    },
+
     async getUser(userId: string): Promise<UserView | null> {
       const user = await findUserById(ctx.db, userId);
       if (user === undefined) return null;
@@ -187,6 +242,12 @@ export function createAccountService(ctx: ServiceContext): AccountService {
     });
     ctx.messages.sendLater({ channel: 'email', to: owner.email, purpose: 'signup_attempt', ...message });
   }
+}
+
+/** `a***@example.com`: enough for the owner to recognise, not a gift to whoever reads the old mailbox. */
+function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return `${email.slice(0, 1)}***${email.slice(at)}`;
 }
 
 function emailTaken(): ServiceError {

@@ -57,6 +57,8 @@ export type DomainEvent =
   /** A phone number set (or replaced: the old one is gone) and then verified. */
   | { readonly type: 'phone.changed'; readonly userId: string }
   | { readonly type: 'phone.verified'; readonly userId: string }
+  /** The account's address replaced (the old one was told directly: notices go to the new one). */
+  | { readonly type: 'email.changed'; readonly userId: string }
   /** The owner proved the account's email address is theirs. */
   | { readonly type: 'email.verified'; readonly userId: string; readonly by: 'code' | 'link' }
   | {

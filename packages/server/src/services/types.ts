@@ -18,6 +18,7 @@ export type ServiceErrorCode =
   | 'WEAK_PASSWORD' // shorter than 8 or longer than 128 characters
   | 'SAME_PASSWORD' // a new password equal to the current one
   | 'EMAIL_TAKEN'
+  | 'SAME_EMAIL'
   | 'INVALID_CREDENTIALS' // unknown email or wrong password: the same code, details and timing for both
   | 'WRONG_PASSWORD' // re-authentication of a signed-in user failed (change password, 2FA on, off, replace)
   | 'MALFORMED_CODE' // what was typed cannot be a code of that kind (not counted as a guess)
@@ -167,6 +168,14 @@ export interface AccountService {
    * WEAK_PASSWORD only (what was typed, not who exists).
    */
   register(input: { email: string; password: string }): Promise<void>;
+  /**
+   * Replaces the address: the password, and a current code when 2FA is on (a stolen session must not move
+   * the account's mail, and with it the password reset, to its own mailbox). The new address gets a message
+   * to confirm it (until then codes by email stop and it cannot reset the password); the old one, if
+   * confirmed, is told. Throws INVALID_EMAIL, SAME_EMAIL, EMAIL_TAKEN, WRONG_PASSWORD, RATE_LIMITED and the
+   * second factor's errors.
+   */
+  changeEmail(input: { userId: string; password: string; code: string; newEmail: string }): Promise<void>;
   /** Creates the account and returns a full session for it (callers that may say an address is taken: tests,
    *  an operator). Throws INVALID_EMAIL, WEAK_PASSWORD, EMAIL_TAKEN. */
   signUp(input: { email: string; password: string }): Promise<IssuedSession>;

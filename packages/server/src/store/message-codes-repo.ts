@@ -84,3 +84,15 @@ export async function claimMessageCode(
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** Forgets the user's code for `purpose` (its sends count too: it was for another address). */
+export async function deleteMessageCode(
+  db: Kysely<Database>,
+  input: { userId: string; purposes: readonly MessageCodePurpose[] },
+): Promise<void> {
+  await db
+    .deleteFrom('message_codes')
+    .where('user_id', '=', input.userId)
+    .where('purpose', 'in', [...input.purposes])
+    .execute();
+}

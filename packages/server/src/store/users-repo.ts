@@ -85,3 +85,20 @@ export async function markPhoneVerified(
     .where('id', '=', input.id)
     .execute();
 }
+
+/** A new address, not confirmed yet: codes by email stop until it is. */
+export async function changeEmail(
+  db: Kysely<Database>,
+  input: { id: string; email: string; nowMs: number },
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({
+      email: input.email,
+      email_verified_at_ms: null,
+      email_factor_at_ms: null,
+      updated_at_ms: input.nowMs,
+    })
+    .where('id', '=', input.id)
+    .execute();
+}

@@ -27,6 +27,7 @@ export type SecurityForm =
   | 'recovery'
   | 'password'
   | 'email'
+  | 'email-change'
   | 'email-factor'
   | 'phone'
   | 'sms-factor';
@@ -83,7 +84,7 @@ export function securityPage(view: SecurityView): Html {
     html`<h1>Security</h1>
 ${notice('success', view.notice)}
 ${recoveryBanner(view, csrf)}
-${emailSection(view, csrf, errors.email)}
+${emailSection(view, csrf, errors.email, errors['email-change'])}
 <section aria-labelledby="totp-heading">
   <h2 id="totp-heading">Two-factor authentication</h2>
   ${
@@ -135,11 +136,28 @@ function recoveryBanner(view: SecurityView, csrf: string): Html | '' {
 }
 
 /** The address; until confirmed, the code from the message and a way to send it again. */
-function emailSection(view: SecurityView, csrf: string, error: FormError | undefined): Html {
+function emailSection(
+  view: SecurityView,
+  csrf: string,
+  error: FormError | undefined,
+  changeError: FormError | undefined,
+): Html {
+  const change = html`<details${changeError ? html` open` : ''}>
+  <summary>Change email address</summary>
+  ${formNotice(changeError)}
+  <form method="post" action="/security/email/change" class="stack">
+    ${csrfField(csrf)}
+    ${field({ id: 'new-email', name: 'newEmail', label: 'New email address', type: 'email', autocomplete: 'email', hint: 'We send it a message to confirm it; the current address is told.', error: errorFor(changeError, 'newEmail') })}
+    ${field({ id: 'email-change-password', name: 'password', label: 'Current password', type: 'password', autocomplete: 'current-password', error: errorFor(changeError, 'password') })}
+    ${secondFactorOn(view) ? codeField('email-change-code', { shape: reauthShape(view), error: errorFor(changeError, 'code') }) : ''}
+    ${submit('Change email address', 'secondary')}
+  </form>
+</details>`;
   if (view.emailVerified) {
     return html`<section aria-labelledby="email-heading">
   <h2 id="email-heading">Email address</h2>
   <p class="status status-on"><strong>${view.email}</strong> is confirmed: it can reset your password and receives a notice of every security change.</p>
+  ${change}
 </section>`;
   }
   return html`<section aria-labelledby="email-heading">
@@ -155,11 +173,13 @@ function emailSection(view: SecurityView, csrf: string, error: FormError | undef
     ${csrfField(csrf)}
     ${submit('Send a new message', 'secondary')}
   </form>
+  ${change}
 </section>`;
 }
 
 function visibleForms(view: SecurityView): Set<SecurityForm> {
   const forms = new Set<SecurityForm>(['password']);
+  forms.add('email-change');
   if (!view.emailVerified) forms.add('email');
   if (view.enrollment) forms.add('confirm');
   if (!view.totpEnabled) forms.add('begin');

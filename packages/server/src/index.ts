@@ -32,30 +32,31 @@ export interface RunningServer {
  */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const config = loadConfig(options.env);
+  // With TWOFA_PORT=0 the public URL names the port only once it is bound: links in messages read it then.
+  let publicUrl = config.publicUrl;
+  const services = await openServices(config, { log: options.log, publicUrl: () => publicUrl });
   let app: ReturnType<typeof createApp> | undefined;
   const server = createAdaptorServer({
-    // Until the services are open (migrations, master key) every request gets this 503.
+    // The app exists before 'listening' resolves, so this 503 is a guard, not a path taken.
     fetch: (request, env) => (app ? app.fetch(request, env) : new Response('starting', { status: 503 })),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
   const bound = (server.address() as AddressInfo).port;
   // loadConfig counts an empty variable as unset; so does this.
   const publicUrlGiven = Boolean(options.env.TWOFA_PUBLIC_URL?.trim());
-  // The services are opened with the bound port known: the links in messages name the public URL.
   const effective = withBoundPort(config, bound, publicUrlGiven);
-  let services: Awaited<ReturnType<typeof openServices>>;
-  try {
-    services = await openServices(effective, { log: options.log });
-  } catch (error) {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    throw error;
-  }
+  publicUrl = effective.publicUrl;
   app = createApp({ config: effective, services, log: options.log });
   options.log(
     JSON.stringify({ time: new Date().toISOString(), event: 'listening', url: effective.publicUrl }),

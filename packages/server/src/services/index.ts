@@ -46,17 +46,21 @@ export interface OpenServicesOptions {
   log?: (line: string) => void;
   /** How passwords are hashed. @default createPasswordHasher() (argon2id with OWASP's parameters) */
   passwordHasher?: PasswordHasher;
+  /** The public URL for links in messages, when it is known only later (port 0). @default config.publicUrl */
+  publicUrl?: () => string;
 }
 
 /** The settings the services read, from the whole configuration. */
-function settingsOf(config: Config): ServiceSettings {
+function settingsOf(config: Config, publicUrl: () => string = () => config.publicUrl): ServiceSettings {
   return {
     issuer: config.issuer,
     totpWindow: config.totpWindow,
     sessionIdleMs: config.sessionIdleMinutes * 60 * 1000,
     sessionAbsoluteMs: config.sessionAbsoluteHours * 60 * 60 * 1000,
     serviceName: config.issuer,
-    publicUrl: config.publicUrl,
+    get publicUrl() {
+      return publicUrl();
+    },
     recoveryDelayMs: config.recoveryDelayHours * 60 * 60 * 1000,
   };
 }
@@ -101,12 +105,17 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     const dummy = await passwords.hash(randomBytes(24).toString('base64'));
     const emailKey = deriveEmailKey(keyring);
     const messages = createMessenger({ transports: transportsOf(config, log), log });
-    const settings = settingsOf(config);
+    const settings = settingsOf(config, options.publicUrl);
     const notices = createNoticeDispatcher({
       db,
       nowMs,
       messenger: messages,
-      service: { name: settings.serviceName, url: settings.publicUrl },
+      service: {
+        name: settings.serviceName,
+        get url() {
+          return settings.publicUrl;
+        },
+      },
       phoneOf: (user) => phoneOf(ctx, user),
     });
     const ctx: ServiceContext = {

@@ -188,48 +188,47 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     return seeOther(c, '/security?done=email-sent');
   });
 
-  routes.post('/security/email-factor/enable', async (c) => {
-    const session = signedIn(c);
-    const form = await readForm(c, 'password');
-    const user = await services.accounts.getUser(session.userId);
-    if (!user) return seeOther(c, '/login');
-    let recoveryCodes: readonly string[] | null;
-    try {
-      ({ recoveryCodes } = await services.emailFactor.enable({
-        userId: session.userId,
-        password: form.password,
-      }));
-    } catch (error) {
-      return showFormError(c, session, 'email-factor', error);
-    }
-    if (recoveryCodes === null) return seeOther(c, '/security?done=email-factor-on');
-    return showRecoveryCodes(c, user.email, recoveryCodes, 'email-factor-on');
-  });
+  // Codes by email and by text message: the same three forms each.
+  for (const channel of ['email', 'sms'] as const) {
+    const factor = channel === 'email' ? services.emailFactor : services.smsFactor;
+    const form: SecurityForm = `${channel}-factor`;
 
-  routes.post('/security/email-factor/disable', async (c) => {
-    const session = signedIn(c);
-    const form = await readForm(c, 'password', 'code');
-    try {
-      await services.emailFactor.disable({
-        userId: session.userId,
-        password: form.password,
-        code: form.code,
-      });
-    } catch (error) {
-      return showFormError(c, session, 'email-factor', error);
-    }
-    return seeOther(c, '/security?done=email-factor-off');
-  });
+    routes.post(`/security/${channel}-factor/enable`, async (c) => {
+      const session = signedIn(c);
+      const { password } = await readForm(c, 'password');
+      const user = await services.accounts.getUser(session.userId);
+      if (!user) return seeOther(c, '/login');
+      let recoveryCodes: readonly string[] | null;
+      try {
+        ({ recoveryCodes } = await factor.enable({ userId: session.userId, password }));
+      } catch (error) {
+        return showFormError(c, session, form, error);
+      }
+      if (recoveryCodes === null) return seeOther(c, `/security?done=${channel}-factor-on`);
+      return showRecoveryCodes(c, user.email, recoveryCodes, `${channel}-factor-on`);
+    });
 
-  routes.post('/security/email-factor/send', async (c) => {
-    const session = signedIn(c);
-    try {
-      await services.emailFactor.sendCode(session.userId);
-    } catch (error) {
-      return showFormError(c, session, 'email-factor', error);
-    }
-    return seeOther(c, '/security?done=email-code-sent');
-  });
+    routes.post(`/security/${channel}-factor/disable`, async (c) => {
+      const session = signedIn(c);
+      const fields = await readForm(c, 'password', 'code');
+      try {
+        await factor.disable({ userId: session.userId, ...fields });
+      } catch (error) {
+        return showFormError(c, session, form, error);
+      }
+      return seeOther(c, `/security?done=${channel}-factor-off`);
+    });
+
+    routes.post(`/security/${channel}-factor/send`, async (c) => {
+      const session = signedIn(c);
+      try {
+        await factor.sendCode(session.userId);
+      } catch (error) {
+        return showFormError(c, session, form, error);
+      }
+      return seeOther(c, `/security?done=${channel}-code-sent`);
+    });
+  }
 
   routes.post('/security/phone', async (c) => {
     const session = signedIn(c);
@@ -261,45 +260,6 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       return showFormError(c, session, 'phone', error);
     }
     return seeOther(c, '/security?done=phone-sent');
-  });
-
-  routes.post('/security/sms-factor/enable', async (c) => {
-    const session = signedIn(c);
-    const form = await readForm(c, 'password');
-    const user = await services.accounts.getUser(session.userId);
-    if (!user) return seeOther(c, '/login');
-    let recoveryCodes: readonly string[] | null;
-    try {
-      ({ recoveryCodes } = await services.smsFactor.enable({
-        userId: session.userId,
-        password: form.password,
-      }));
-    } catch (error) {
-      return showFormError(c, session, 'sms-factor', error);
-    }
-    if (recoveryCodes === null) return seeOther(c, '/security?done=sms-factor-on');
-    return showRecoveryCodes(c, user.email, recoveryCodes, 'sms-factor-on');
-  });
-
-  routes.post('/security/sms-factor/disable', async (c) => {
-    const session = signedIn(c);
-    const form = await readForm(c, 'password', 'code');
-    try {
-      await services.smsFactor.disable({ userId: session.userId, ...form });
-    } catch (error) {
-      return showFormError(c, session, 'sms-factor', error);
-    }
-    return seeOther(c, '/security?done=sms-factor-off');
-  });
-
-  routes.post('/security/sms-factor/send', async (c) => {
-    const session = signedIn(c);
-    try {
-      await services.smsFactor.sendCode(session.userId);
-    } catch (error) {
-      return showFormError(c, session, 'sms-factor', error);
-    }
-    return seeOther(c, '/security?done=sms-code-sent');
   });
 
   routes.post('/security/password', async (c) => {

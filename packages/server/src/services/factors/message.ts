@@ -16,9 +16,8 @@ import { MessageNotSentError } from '../messages/messenger.ts';
 import { renderMessage } from '../messages/templates.ts';
 import { phoneOf, sendText } from '../phone.ts';
 import { currentRequestMeta } from '../request-meta.ts';
-import { acceptCode, codeWaitMs, rejectCode, reserveCodeCheck, secondFactorLocked } from '../throttle.ts';
 import { ServiceError } from '../types.ts';
-import { normalizeCode } from './totp.ts';
+import { normalizeCode, SIX_DIGIT_LIMIT } from './totp.ts';
 import type { SecondFactor } from './types.ts';
 
 export type MessageChannel = 'email' | 'sms';
@@ -43,17 +42,7 @@ function messageFactor(channel: MessageChannel): SecondFactor {
 
     normalize: normalizeCode,
 
-    waitMs: (ctx, userId) => codeWaitMs(ctx, userId),
-
-    limitedError: (waitMs) => secondFactorLocked(waitMs),
-
-    async reserve(ctx, userId) {
-      const check = await reserveCodeCheck(ctx, userId);
-      return {
-        accept: () => acceptCode(ctx, userId),
-        reject: () => rejectCode(ctx, userId, check),
-      };
-    },
+    ...SIX_DIGIT_LIMIT,
 
     async claim(ctx, trx, { userId, code }) {
       return (await matchMessageCode(ctx, trx, { userId, purpose: `sign_in_${channel}`, digits: code })).ok;

@@ -111,6 +111,27 @@ test('SMTP: a server that does not answer fails the send within bounded time (no
   await messenger.close();
 });
 
+test('a transport that hangs: send() gives up at the deadline; close() still waits for it', async () => {
+  let finish: () => void = () => {};
+  const hanging = { send: () => new Promise<void>((resolve) => (finish = resolve)) };
+  const lines: string[] = [];
+  const messenger = createMessenger({
+    transports: { email: hanging, sms: hanging },
+    log: (name, fields) => lines.push(JSON.stringify({ name, ...fields })),
+    deadlineMs: 50,
+  });
+  await assert.rejects(messenger.send(EMAIL), MessageNotSentError);
+  assert.match(lines.join('\n'), /"error":"SendDeadlineError"/);
+  let closed = false;
+  const closing = messenger.close().then(() => {
+    closed = true;
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(closed, false, 'the send is still in flight');
+  finish();
+  await closing;
+});
+
 test('outbox: one .eml file (mode 0600) per email, a text file per SMS; the log says where, never what', async () => {
   const config = await DIALECTS[0]!.makeConfig();
   const dir = join(config.dataDir, 'outbox');

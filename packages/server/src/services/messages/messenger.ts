@@ -25,15 +25,44 @@ export class MessageNotSentError extends Error {
   }
 }
 
+/**
+ * The longest a person waits for a message to leave (`send`); the transport may go on trying in the
+ * background (its own time-outs bound it), but the page answers by then.
+ */
+export const SEND_DEADLINE_MS = 15_000;
+
+export class SendDeadlineError extends Error {
+  constructor() {
+    super('the transport did not finish in time');
+    this.name = 'SendDeadlineError';
+  }
+}
+
 export function createMessenger(options: {
   readonly transports: Readonly<Record<Channel, Transport>>;
   readonly log: (name: string, fields?: Record<string, string | number | boolean>) => void;
+  /** @default SEND_DEADLINE_MS */
+  readonly deadlineMs?: number;
 }): Messenger {
   const inFlight = new Set<Promise<void>>();
+  const deadlineMs = options.deadlineMs ?? SEND_DEADLINE_MS;
+
+  /** The transport's send, tracked (so close() waits for it) and bounded for whoever awaits it. */
+  function transportSend(message: OutgoingMessage): Promise<void> {
+    const sending = options.transports[message.channel].send(message);
+    const tracked: Promise<void> = sending.catch(() => undefined).finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SendDeadlineError()), deadlineMs);
+      timer.unref();
+    });
+    return Promise.race([sending, deadline]).finally(() => clearTimeout(timer));
+  }
 
   async function send(message: OutgoingMessage): Promise<void> {
     try {
-      await options.transports[message.channel].send(message);
+      await transportSend(message);
     } catch (error) {
       // The error's name only: transport messages can quote the recipient.
       options.log('message.failed', {

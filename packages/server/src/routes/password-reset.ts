@@ -54,7 +54,30 @@ export function passwordResetRoutes(deps: AppDeps): Hono<AppEnv> {
         status,
       );
     }
-    return render(c, resetPasswordPage({ frame, token, needsCode: live.needsCode }));
+    return render(c, resetPasswordPage({ frame, token, ...live }));
+  });
+
+  routes.post('/password/reset/send', async (c) => {
+    const form = await readForm(c, 'token');
+    const frame = frameFor(c, deps, resetTitle);
+    try {
+      await services.passwordReset.sendCode(form.token);
+    } catch (error) {
+      const outcome = outcomeOf(error);
+      setRetryAfter(c, outcome);
+      const live = await services.passwordReset.check(form.token);
+      const page = resetPasswordPage({
+        frame,
+        token: live === null ? null : form.token,
+        needsCode: live?.needsCode ?? null,
+        smsAvailable: live?.smsAvailable ?? false,
+        error: { message: outcome.message },
+      });
+      return render(c, page, outcome.status);
+    }
+    const live = await services.passwordReset.check(form.token);
+    if (live === null) return render(c, resetPasswordPage({ frame, token: null, needsCode: null }), 400);
+    return render(c, resetPasswordPage({ frame, token: form.token, ...live, sent: true }));
   });
 
   routes.post('/password/reset', async (c) => {
@@ -74,6 +97,7 @@ export function passwordResetRoutes(deps: AppDeps): Hono<AppEnv> {
         frame,
         token: live === null ? null : form.token,
         needsCode: live?.needsCode ?? null,
+        smsAvailable: live?.smsAvailable ?? false,
         error: { message: outcome.message, field: outcome.field },
       });
       return render(c, page, outcome.status);

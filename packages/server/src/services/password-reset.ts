@@ -20,6 +20,7 @@ import {
   hasPrimaryFactor,
   nonEmailFactors,
 } from './factors/index.ts';
+import { hasMessageFactor, sendSignInCode } from './factors/message.ts';
 import { PASSWORD_RESET_MS } from './limits.ts';
 import { claimLink, findLiveLink, issueMessageCode } from './message-codes.ts';
 import { renderMessage } from './messages/templates.ts';
@@ -68,8 +69,19 @@ export function createPasswordResetService(ctx: ServiceContext): PasswordResetSe
       const row = await findLiveLink(ctx, token, 'password_reset');
       if (row === undefined) return null;
       const kinds = await enrolledFactors(ctx.db, row.user_id);
-      if (!hasPrimaryFactor(kinds)) return { needsCode: null };
-      return { needsCode: codeShapeOf(nonEmailFactors(kinds)) ?? 'totp' };
+      if (!hasPrimaryFactor(kinds)) return { needsCode: null, smsAvailable: false };
+      return {
+        needsCode: codeShapeOf(nonEmailFactors(kinds)) ?? 'totp',
+        smsAvailable: kinds.includes('sms'),
+      };
+    },
+
+    async sendCode(token) {
+      const row = await findLiveLink(ctx, token, 'password_reset');
+      if (row === undefined) throw new ServiceError('INVALID_LINK');
+      const user = await findUserById(ctx.db, row.user_id);
+      if (user === undefined || !hasMessageFactor(user, 'sms')) throw new ServiceError('FACTOR_NOT_ON');
+      await sendSignInCode(ctx, user, 'sms');
     },
 
     async reset({ token, newPassword, code }) {

@@ -273,6 +273,8 @@ export interface EmailVerificationService {
 export interface PasswordResetView {
   /** With 2FA on, the reset also takes a code from a factor that is not email; null: 2FA is off. */
   readonly needsCode: CodeShape | null;
+  /** A code by text message can be sent from the reset page (codes by text message are on). */
+  readonly smsAvailable: boolean;
 }
 
 export interface PasswordResetService {
@@ -284,6 +286,9 @@ export interface PasswordResetService {
   /** Sets the new password (and ends every session). Throws INVALID_LINK, WEAK_PASSWORD, and with 2FA on
    *  MALFORMED_CODE, INVALID_CODE, INVALID_RECOVERY_CODE, SECOND_FACTOR_LOCKED, RECOVERY_RATE_LIMITED. */
   reset(input: { token: string; newPassword: string; code: string }): Promise<void>;
+  /** Texts a code to confirm the reset with (codes by text message on). Throws INVALID_LINK, FACTOR_NOT_ON,
+   *  RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
+  sendCode(token: string): Promise<void>;
 }
 
 export interface MessageFactorService {

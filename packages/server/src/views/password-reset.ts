@@ -53,6 +53,10 @@ export interface ResetPasswordView {
   readonly token: string | null;
   /** With 2FA on: which codes the form takes. */
   readonly needsCode: CodeShape | null;
+  /** "Text me a code" is offered. */
+  readonly smsAvailable?: boolean;
+  /** A code was just texted. */
+  readonly sent?: boolean;
   readonly error?: FormError;
 }
 
@@ -69,6 +73,7 @@ ${notice('error', view.error?.message)}
     view.frame,
     html`<h1>Choose a new password</h1>
 ${view.needsCode ? html`<p>Two-factor authentication is on for this account: the link proves you can read its email, and a code from your authenticator app (or a recovery code) proves the rest.</p>` : ''}
+${view.sent ? notice('success', 'A code is on its way to your phone. It works once, within 10 minutes.') : ''}
 ${formNotice(view.error)}
 <form method="post" action="/password/reset" class="stack">
   ${csrfField(view.frame.csrf)}
@@ -76,7 +81,16 @@ ${formNotice(view.error)}
   ${field({ id: 'new-password', name: 'newPassword', label: 'New password', type: 'password', autocomplete: 'new-password', minlength: 8, autofocus: true, hint: 'At least 8 characters. Every device signed in to this account will be signed out.', error: errorFor(view.error, 'newPassword') })}
   ${view.needsCode ? codeField('reset-code', { shape: view.needsCode, error: errorFor(view.error, 'code') }) : ''}
   ${submit('Set the new password')}
-</form>`,
+</form>
+${
+  view.smsAvailable
+    ? html`<form method="post" action="/password/reset/send">
+  ${csrfField(view.frame.csrf)}
+  <input type="hidden" name="token" value="${view.token}">
+  ${submit('Text me a code', 'secondary')}
+</form>`
+    : ''
+}`,
   );
 }
 

@@ -21,6 +21,7 @@ import {
   uniqueEmail,
 } from '../support/dialects.ts';
 import { dumpTables } from '../support/dump.ts';
+import { codeIn, lastMail, linkIn } from '../support/outbox.ts';
 import { digitsIn, startGateway, type TestGateway } from '../support/sms.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -144,6 +145,38 @@ for (const dialect of DIALECTS) {
       const user = await services.accounts.getUser(clockUser.userId);
       assert.equal(user?.phone, second.e164);
       assert.equal(user?.phoneVerified, false);
+    });
+
+    test('a password reset takes a texted code (not email: the link came by email)', async () => {
+      const email = uniqueEmail('reset');
+      await services.accounts.register({ email, password: PASSWORD });
+      await services.messages.flush();
+      const userId = (await services.auth.login({ email, password: PASSWORD })).issued.session.userId;
+      await services.emailVerification.verifyCode({
+        userId,
+        code: codeIn(await lastMail(config, email, /confirm your email address/)),
+      });
+      const phone = newPhone();
+      await services.phone.set({ userId, password: PASSWORD, code: '', phone: phone.typed });
+      await services.phone.verify({
+        userId,
+        code: digitsIn(await gateway.last(phone.e164, /confirms this number/)),
+      });
+      await services.smsFactor.enable({ userId, password: PASSWORD });
+      await services.passwordReset.request(email);
+      await services.messages.flush();
+      const token = linkIn(await lastMail(config, email, /reset your password/), config.publicUrl)
+        .split('/')
+        .at(-1)!;
+      assert.deepEqual(await services.passwordReset.check(token), {
+        needsCode: 'message-or-recovery',
+        smsAvailable: true,
+      });
+      clock.advance(60_000);
+      await services.passwordReset.sendCode(token);
+      const code = digitsIn(await gateway.last(phone.e164, /sign-in code/));
+      await services.passwordReset.reset({ token, newPassword: 'a new passphrase', code });
+      assert.equal((await services.auth.login({ email, password: 'a new passphrase' })).kind, 'pending');
     });
 
     test('a dump holds no phone number in clear', async () => {

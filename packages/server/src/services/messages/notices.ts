@@ -125,7 +125,10 @@ export function createNoticeDispatcher(options: {
     const last = rows.at(-1);
     if (last === undefined) return 0;
     if (!(await advanceNoticeCursor(options.db, { fromSeq: cursor, toSeq: Number(last.seq) }))) return 0;
-    for (const row of noticeable(rows)) await notify(row);
+    for (const row of noticeable(rows)) {
+      // One row that cannot be told about (its details unreadable) must not silence the rest of the batch.
+      await notify(row).catch(() => undefined);
+    }
     return rows.length;
   }
 

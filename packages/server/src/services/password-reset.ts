@@ -7,6 +7,8 @@
  *   factor's limits, so whoever reads the mailbox cannot take the account;
  * - an address nobody proved: an unverified address gets no link.
  */
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
 import { findUserByEmail, findUserById, updatePasswordHash } from '../store/users-repo.ts';
 import { checkPasswordRules, normalizeEmail } from './accounts.ts';
@@ -90,7 +92,7 @@ export function createPasswordResetService(ctx: ServiceContext): PasswordResetSe
       const userId = row.user_id;
       const prepared = checkPasswordRules(newPassword, 'newPassword');
       const passwordHash = await ctx.passwords.hash(prepared);
-      const change = async (trx: Parameters<Parameters<typeof attemptFactor>[3]>[0]) => {
+      const change = async (trx: Kysely<Database>) => {
         if (!(await claimLink(ctx, trx, row))) return undefined;
         await updatePasswordHash(trx, { id: userId, passwordHash, nowMs: ctx.nowMs() });
         // Whoever is signed in (a thief's session too) is signed out.

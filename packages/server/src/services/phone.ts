@@ -5,8 +5,10 @@
  * its own phone), tells the old number and the address, and turns codes by text message off until the new
  * number is verified.
  */
+
+import type { Kysely } from 'kysely';
 import { openSecret, phoneContext, sealSecret } from '../crypto/secret-box.ts';
-import type { UserRow } from '../store/schema.ts';
+import type { Database, UserRow } from '../store/schema.ts';
 import { markPhoneVerified, setPhone } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
 import { MESSAGE_CODE_MS } from './limits.ts';
@@ -73,7 +75,7 @@ export function createPhoneService(ctx: ServiceContext): PhoneService {
       if (number === undefined) throw new ServiceError('INVALID_PHONE', { field: 'phone' });
       const previous = phoneOf(ctx, user);
       const sealed = sealSecret(ctx.keyring, Buffer.from(number, 'utf8'), phoneContext(userId));
-      const change = async (trx: Parameters<Parameters<typeof reauthenticate>[2]>[0]) => {
+      const change = async (trx: Kysely<Database>) => {
         await setPhone(trx, { id: userId, keyId: sealed.keyId, ciphertext: sealed.ciphertext });
         await ctx.events.record(trx, { type: 'phone.changed', userId });
       };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `twofa` executable: wires `run` to the real process and sets the exit code, nothing more. */
 import { type IO, systemClock } from './io.ts';
-import { readHiddenLine } from './prompt.ts';
+import { askAtTerminal, readHiddenLine } from './prompt.ts';
 import { run } from './run.ts';
 
 let stop: AbortController | undefined;
@@ -34,6 +34,7 @@ const io: IO = {
   cwd: process.cwd(),
   clock: systemClock,
   terminalColumns: () => process.stdout.columns,
+  ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askAtTerminal } : {}),
   stopSignal() {
     if (stop === undefined) {
       const controller = new AbortController();

@@ -7,6 +7,8 @@ export interface Command {
   summary: string;
   /** The full `twofa <name> --help` text, with at least one example. */
   help: string;
+  /** The help for `twofa <name> ARGS --help`, for a command with subcommands of its own (`admin`). */
+  helpFor?(args: string[]): string;
   run(args: string[], io: IO): Promise<number>;
 }
 

@@ -30,6 +30,11 @@ export interface IO {
    * to stop cleanly; other commands never do, so Ctrl-C kills them as usual.
    */
   stopSignal(): AbortSignal;
+  /**
+   * Asks a yes/no question at the terminal (on stderr) and reads the answer; absent when standard input is not
+   * a terminal (a pipe, a script, a test), and then destructive commands need --yes.
+   */
+  confirm?(question: string): Promise<boolean>;
   /** The terminal's width in characters, when stdout is a terminal and it is known (read at each redraw). */
   terminalColumns?(): number | undefined;
 }

@@ -2,7 +2,19 @@
  * Reading a secret typed at a terminal: `twofa code -` with no pipe. The input is not echoed (it would
  * stay on screen and in scrollback), and Enter ends it, as in `ssh` or `sudo` password prompts.
  */
+import { createInterface } from 'node:readline/promises';
 import type { ReadStream } from 'node:tty';
+
+/** A yes/no question on stderr, answered on the terminal: only "y" or "yes" (any case) is a yes. */
+export async function askAtTerminal(question: string): Promise<boolean> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await terminal.question(question);
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    terminal.close();
+  }
+}
 
 const ENTER = new Set(['\r', '\n', '\u0004']); // Enter, or Ctrl-D
 const CTRL_C = '\u0003';

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { OTPError } from '@twofa/otp';
 import type { Command } from './command.ts';
+import { admin } from './commands/admin/index.ts';
 import { audit } from './commands/audit.ts';
 import { code } from './commands/code.ts';
 import { exportCommand } from './commands/export.ts';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   importCommand,
   exportCommand,
   serve,
+  admin,
   audit,
 ];
 
@@ -84,7 +86,9 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     }
     const command = findCommand(name);
     if (help) {
-      io.stdout.write(command.help);
+      io.stdout.write(
+        command.helpFor?.(rest.filter((arg) => arg !== '--help' && arg !== '-h')) ?? command.help,
+      );
       return 0;
     }
     return await command.run(rest, io);

@@ -3,6 +3,7 @@
  * `serve()` in ./index.ts puts it behind @hono/node-server.
  */
 import { Hono } from 'hono';
+import { createApiApp } from './api.ts';
 import type { Config } from './config.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { requestLog } from './middleware/request-log/index.ts';
@@ -41,6 +42,9 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
   // never read the session cookie (nor touch its idle timeout). Order matters here.
   app.route('/', staticRoutes());
   app.route('/', healthRoutes(deps));
+  // The JSON API answers every /api path itself (a JSON 404 included), so the pages' middleware (session
+  // cookie, CSRF, HTML errors), registered after it, never runs for one.
+  app.route('/', createApiApp(deps));
   app.route('/', createPagesApp(deps));
 
   app.notFound((c) => showErrorPage(c, deps, 404, 'Not found', 'There is no page at this address.'));

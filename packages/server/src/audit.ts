@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from './config.ts';
 import { type AuditVerification, verifyAuditChain } from './services/audit-log.ts';
-import { isUndefinedTable } from './store/errors.ts';
+import { describeUnreachable, isUndefinedTable } from './store/errors.ts';
 import { openDatabase, sqlitePath } from './store/open.ts';
 
 export type { AuditVerification } from './services/audit-log.ts';
@@ -43,15 +43,9 @@ export async function verifyAuditLog(options: {
         cause: error,
       });
     }
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(E[A-Z]+|28\w{3}|3D000|08\w{3})$/.test(code)) {
-      // Network errors (ECONNREFUSED, ENOTFOUND...), refused logins (28xxx), unknown database (3D000),
-      // broken connections (08xxx): pg's messages name the host or user, never the password.
-      // An AggregateError (every address of a host refused) has an empty message; its code still says why.
-      const detail = (error as Error).message || code;
-      throw new AuditLogUnavailableError(`cannot read the database: ${detail}`, {
-        cause: error,
-      });
+    const detail = describeUnreachable(error);
+    if (detail !== undefined) {
+      throw new AuditLogUnavailableError(`cannot read the database: ${detail}`, { cause: error });
     }
     throw error;
   } finally {

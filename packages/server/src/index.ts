@@ -11,6 +11,32 @@ import { openServices } from './services/index.ts';
 export { type CreateAppOptions, createApp } from './app.ts';
 export { AuditLogUnavailableError, type AuditVerification, verifyAuditLog } from './audit.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
+export { operatorMessage } from './outcomes.ts';
+export { DEFAULT_API_REQUESTS_PER_MINUTE } from './services/limits.ts';
+export {
+  DEFAULT_USERS_PAGE,
+  type KeyStatus,
+  MAX_USERS_PAGE,
+  type OpenOperatorOptions,
+  type OperatorAuditEvent,
+  type OperatorServices,
+  OperatorUnavailableError,
+  type OperatorUser,
+  type OperatorUserDetail,
+  openOperator,
+  type RotationOptions,
+  type RotationReport,
+  type SecondFactorReset,
+  type Unlocked,
+  type UserLocks,
+} from './services/operator.ts';
+export {
+  API_SCOPES,
+  type ApiKeyView,
+  type ApiScope,
+  ServiceError,
+  type ServiceErrorCode,
+} from './services/types.ts';
 
 export interface ServeOptions {
   /** The environment to read `TWOFA_*` from (usually process.env). */

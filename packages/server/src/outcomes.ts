@@ -1,12 +1,12 @@
 /**
  * The one table of outcomes: each service error code with its HTTP status and the words a person reads. The
- * pages read it (and a JSON API beside them will read the same table). Services carry codes and details,
+ * pages read it, and so does the JSON API beside them (src/api/), which answers `{"error": {"code", "message"}}`. Services carry codes and details,
  * never sentences. Messages never echo what was typed (a password or code) and are the same for an unknown
  * email and a wrong password.
  */
 import { ServiceError, type ServiceErrorCode } from './services/types.ts';
 
-export type OutcomeStatus = 400 | 401 | 403 | 409 | 429 | 503;
+export type OutcomeStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 503;
 
 export interface Outcome {
   readonly status: OutcomeStatus;
@@ -86,7 +86,58 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
     status: 409,
     message: 'There is no phone number waiting to be verified. Add one first.',
   },
+  // The JSON API. A field named by the service is added by outcomeOf.
+  MALFORMED_JSON: { status: 400, message: 'Send the body as JSON, with Content-Type: application/json.' },
+  INVALID_REQUEST: { status: 422, message: 'The request does not match the API description.' },
+  NOT_FOUND: { status: 404, message: 'There is no API operation at this path with this method.' },
+  // The same words for a missing, malformed, unknown and revoked key.
+  API_KEY_INVALID: {
+    status: 401,
+    message:
+      'Send a valid API key as "Authorization: Bearer twofa_...". This one is missing, unknown or revoked.',
+  },
+  API_KEY_SCOPE: { status: 403, message: 'This API key does not have the scope this operation needs.' },
+  API_RATE_LIMITED: { status: 429, message: 'This API key has used its requests for this minute.' },
+  // The same words for an id never used and one of another tenant.
+  SUBJECT_NOT_FOUND: { status: 404, message: 'There is no subject with this id for this API key.' },
+  ENROLLMENT_NOT_FOUND: {
+    status: 404,
+    message: 'There is no set-up with this id waiting for this subject (set-ups expire after 15 minutes).',
+  },
+  ENROLLMENT_CLOSED: {
+    status: 409,
+    message: 'The set-up made with this Idempotency-Key was confirmed, replaced or expired. Use a new key.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message: 'This Idempotency-Key was used with a different request. Use a new key for a new request.',
+  },
+  NO_SECOND_FACTOR: { status: 409, message: 'This subject has no authenticator app set up.' },
+  FACTOR_NOT_ENROLLED: { status: 409, message: 'This subject has no factor of that kind.' },
+  // Operators only (twofa admin): the public pages never say whether an account exists.
+  USER_NOT_FOUND: { status: 404, message: 'There is no account with this email.' },
+  // Master key rotation (twofa admin rotate-key): operators only.
+  UNKNOWN_KEY: {
+    status: 400,
+    message: 'The master key list (TWOFA_MASTER_KEY or the key file) has no key with this id.',
+  },
+  KEY_IS_CURRENT: { status: 409, message: 'That key is the current master key.' },
+  KEY_IN_USE: { status: 409, message: 'Stored secrets or unused recovery codes still need that key.' },
+  KEY_NOT_ON_EVERY_INSTANCE: {
+    status: 409,
+    message:
+      'Running instances lack the new key: add it to their TWOFA_MASTER_KEY (after the current key) and ' +
+      'restart them one at a time, then run rotate-key again.',
+  },
+  ROTATION_UNFINISHED: {
+    status: 409,
+    message:
+      'A rotation to another key is unfinished: run twofa admin rotate-key (without --to) to finish it.',
+  },
 };
+
+/** API outcomes whose message ends by naming the field at fault (`...: accountName.`). */
+const API_FIELD_MESSAGES: ReadonlySet<ServiceErrorCode> = new Set(['INVALID_REQUEST', 'API_KEY_SCOPE']);
 
 /** MALFORMED_CODE by what would have been accepted. */
 const MALFORMED_CODE_MESSAGES: Record<NonNullable<ServiceError['expected']>, string> = {
@@ -111,6 +162,9 @@ export function outcomeOf(error: unknown): OutcomeOf {
   const known = OUTCOMES[error.code];
   let message = known.message;
   if (error.code === 'INVALID_INPUT' && error.field !== undefined) message = `Please fill in ${error.field}.`;
+  if (error.field !== undefined && API_FIELD_MESSAGES.has(error.code)) {
+    message = `${message.slice(0, -1)}: ${error.field}.`;
+  }
   if (error.code === 'MALFORMED_CODE' && error.expected !== undefined) {
     message = MALFORMED_CODE_MESSAGES[error.expected];
   }
@@ -140,4 +194,21 @@ export function waitOutcome(
 export function waitText(ms: number): string {
   const n = Math.max(1, Math.ceil(ms / 60_000));
   return `Wait ${n} ${n === 1 ? 'minute' : 'minutes'}, then try again.`;
+}
+
+/**
+ * A ServiceError as one line for an operator (`twofa admin`): the table's words, the field at fault and the
+ * code, e.g. `There is no account with this email. (email; USER_NOT_FOUND)`.
+ */
+export function operatorMessage(error: ServiceError): string {
+  let { message } = outcomeOf(error);
+  if (error.instances !== undefined) message = `${message} Lacking it: ${error.instances.join(', ')}.`;
+  if (error.inUse !== undefined) {
+    const { totpSecrets, recoveryCodes } = error.inUse;
+    message =
+      `${message} Under it: ${totpSecrets} TOTP secrets (rotate-key re-seals them), ${recoveryCodes} unused ` +
+      'recovery codes (one-way hashes: they need the key until used or replaced).';
+  }
+  const field = error.field === undefined ? '' : `${error.field}; `;
+  return `${message} (${field}${error.code})`;
 }

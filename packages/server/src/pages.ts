@@ -110,7 +110,7 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
 export function showErrorPage(
   c: PageContext,
   deps: AppDeps,
-  status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503,
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503,
   heading: string,
   message: string,
   extra: { requestId?: boolean; next?: { href: string; label: string } } = {},

@@ -68,6 +68,29 @@ for (const dialect of DIALECTS) {
       assert.equal((await services.accounts.getUser(userId))?.totpEnabled, false, 'not on before a code');
     });
 
+    // Threat: two tabs (or a double click) starting the set-up at once. Each request must get a clean
+    // answer, never a 500 from the unique (user, state) index, and one pending set-up must remain.
+    test('16 set-ups started at once: every one answered, one pending set-up left, one that was shown', async () => {
+      const { userId } = await newUser();
+      const results = await Promise.allSettled(
+        Array.from({ length: 16 }, () => services.totp.beginEnrollment(userId)),
+      );
+      const failed = results.filter((result) => result.status === 'rejected');
+      assert.deepEqual(failed, [], 'no set-up request fails');
+      assert.equal((await pendingRows(userId)).length, 1);
+      const pending = await services.totp.getPendingEnrollment(userId);
+      assert.ok(pending !== null);
+      const shown = results.map((result) =>
+        result.status === 'fulfilled' ? result.value.secret : undefined,
+      );
+      assert.ok(
+        shown.some(
+          (secret) => secret !== undefined && Buffer.from(secret).equals(Buffer.from(pending.secret)),
+        ),
+        'the stored secret is one that a request showed',
+      );
+    });
+
     test('starting again replaces the pending secret', async () => {
       const { userId } = await newUser();
       const first = await services.totp.beginEnrollment(userId);

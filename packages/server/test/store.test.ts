@@ -68,6 +68,8 @@ const ALL_MIGRATIONS = [
   '0002-throttle',
   '0003-audit',
   '0004-recovery-codes',
+  '0006-api',
+  '0007-key-rotation',
   '0008-messages',
   '0009-email-factor',
   '0010-phone',

@@ -1,5 +1,6 @@
 /**
- * Reference tools the tests cross-check against (oathtool, pyotp, zbarimg, chromium). On a user's machine a
+ * Reference tools the tests cross-check against (oathtool, pyotp, zbarimg, chromium), and util-linux `script`
+ * (a pseudo-terminal for the CLI's prompts). On a user's machine a
  * missing tool skips the test with a one-line reason; in CI (`TWOFA_REQUIRE_TOOLS=1`, set by .ci/run) a
  * missing tool fails instead, so a broken install step cannot hide behind skips.
  */
@@ -13,6 +14,7 @@ const probes: Record<string, () => boolean> = {
   pyotp: () => spawnSync(SYSTEM_PYTHON, ['-c', 'import pyotp']).status === 0,
   zbarimg: () => spawnSync('zbarimg', ['--version']).status === 0,
   chromium: () => spawnSync('/usr/bin/chromium', ['--version']).status === 0,
+  script: () => spawnSync('script', ['--version']).status === 0,
 };
 
 const debianPackage: Record<string, string> = {
@@ -20,6 +22,7 @@ const debianPackage: Record<string, string> = {
   pyotp: 'python3-pyotp',
   zbarimg: 'zbar-tools',
   chromium: 'chromium',
+  script: 'bsdutils',
 };
 
 const cache = new Map<string, boolean>();

@@ -11,9 +11,9 @@ import { deriveSubkey } from './subkeys.ts';
 /** RFC 5869 s3.2: the `info` label that makes this subkey independent of any other use of the master key. */
 const INFO = 'twofa:login-throttle:email';
 
-/** The HMAC key for email keys, from the keyring's current master key (the one every instance shares). */
-export function deriveEmailKey(keyring: Keyring): KeyObject {
-  return deriveSubkey(keyring, INFO);
+/** The HMAC key for email keys, from the keyring's current master key (or the key `keyId`). */
+export function deriveEmailKey(keyring: Keyring, keyId = keyring.currentKeyId): KeyObject {
+  return deriveSubkey(keyring, INFO, keyId);
 }
 
 /** The stored key of an (already normalised) email: base64url HMAC-SHA256. */

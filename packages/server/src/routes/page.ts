@@ -28,7 +28,7 @@ export function frameFor(
 export async function render(
   c: PageContext,
   page: Html,
-  status: 200 | 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503 = 200,
+  status: 200 | 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503 = 200,
 ): Promise<Response> {
   return c.html(await page, status);
 }

@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import encodeQR from 'qr';
 import type { AppDeps, AppEnv } from '../context.ts';
 import { setSessionCookie } from '../middleware/session/index.ts';
-import { outcomeOf } from '../outcomes.ts';
+import { type OutcomeStatus, outcomeOf } from '../outcomes.ts';
 import { RECOVERY_CODES_LOW } from '../services/limits.ts';
 import type { EnrollmentView, SessionView } from '../services/types.ts';
 import { recoveryCodesPage } from '../views/recovery-codes.ts';
@@ -287,7 +287,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     options: {
       notice?: string | undefined;
       errors?: Partial<Record<SecurityForm, { message: string; field?: string | undefined }>>;
-      status?: 400 | 401 | 403 | 409 | 429 | 503;
+      status?: OutcomeStatus;
     },
   ): Promise<Response> {
     const user = await services.accounts.getUser(session.userId);

@@ -10,6 +10,7 @@ import {
   insertAuditEvent,
   isAuditMigrationRecorded,
   listAuditEventsOfUser,
+  listLatestAuditEvents,
   readAuditEvents,
   readAuditHead,
   setAuditHeadHash,
@@ -283,14 +284,36 @@ export async function listUserAuditEvents(
   limit = 20,
 ): Promise<UserAuditEvent[]> {
   const rows = await listAuditEventsOfUser(db, { userId, limit });
-  return rows.map((row) => ({
+  return rows.map(viewOf);
+}
+
+/** An event as an operator reads it: whose it is, and the request it came with. */
+export interface OperatorAuditEvent extends UserAuditEvent {
+  userId: string | null;
+  requestId: string | null;
+}
+
+/** The latest events, newest first: the user's (`userId`), or everyone's. */
+export async function listAuditEvents(
+  db: Kysely<Database>,
+  input: { userId?: string; limit: number },
+): Promise<OperatorAuditEvent[]> {
+  const rows =
+    input.userId === undefined
+      ? await listLatestAuditEvents(db, { limit: input.limit })
+      : await listAuditEventsOfUser(db, { userId: input.userId, limit: input.limit });
+  return rows.map((row) => ({ ...viewOf(row), userId: row.user_id, requestId: row.request_id }));
+}
+
+function viewOf(row: AuditEventRow): UserAuditEvent {
+  return {
     seq: row.seq,
     atMs: row.at_ms,
     type: row.type,
     ip: row.ip,
     userAgent: row.user_agent,
     details: parseDetails(row.details),
-  }));
+  };
 }
 
 /** Details as stored; a row damaged by hand shows none rather than breaking the page (verify names it). */

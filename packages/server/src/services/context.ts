@@ -44,4 +44,6 @@ export interface ServiceContext {
   readonly emailKey: (normalizedEmail: string) => string;
   /** Sends email and text messages (services/messages/). */
   readonly messages: Messenger;
+  /** Re-reads the current key from the database, and the key file when `keyId` is a key the keyring lacks. */
+  readonly refreshKeyring: (keyId?: string) => Promise<void>;
 }

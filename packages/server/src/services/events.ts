@@ -62,12 +62,50 @@ export type DomainEvent =
   /** The owner proved the account's email address is theirs. */
   | { readonly type: 'email.verified'; readonly userId: string; readonly by: 'code' | 'link' }
   | {
+      /** An operator removed every second factor of the user (twofa admin reset-2fa). */
+      readonly type: 'second_factor.reset';
+      readonly userId: string;
+      /** The kinds removed, comma-separated. */
+      readonly factors: string;
+      readonly by: 'operator';
+    }
+  | {
+      /** An operator lifted the user's guess limits (twofa admin unlock). */
+      readonly type: 'account.unlocked';
+      readonly userId: string;
+      /** The limits that were closed and are now open, comma-separated (may be empty). */
+      readonly cleared: string;
+      readonly by: 'operator';
+    }
+  | {
+      /** twofa admin rotate-key made `keyId` current; secrets are being re-sealed under it. */
+      readonly type: 'master_key.rotation_started';
+      readonly keyId: string;
+      readonly previousKeyId: string;
+      readonly by: 'operator';
+    }
+  | {
+      readonly type: 'master_key.rotation_finished';
+      readonly keyId: string;
+      /** Secrets re-sealed by this rotation, over every run of it. */
+      readonly resealed: number;
+      readonly by: 'operator';
+    }
+  | { readonly type: 'master_key.retired'; readonly keyId: string; readonly by: 'operator' }
+  | {
       readonly type: 'lock.started';
       readonly userId: string;
       /** The guess limit that closed: 6-digit codes, or recovery codes. */
       readonly limit: 'codes' | 'recovery_codes';
       readonly minutes: number;
-    };
+    }
+  | {
+      readonly type: 'api_key.created';
+      readonly keyId: string;
+      readonly tenant: string;
+      readonly scopes: string;
+    }
+  | { readonly type: 'api_key.revoked'; readonly keyId: string; readonly tenant: string };
 
 export type DomainEventType = DomainEvent['type'];
 

@@ -12,6 +12,7 @@ import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../store/open.ts';
 import { createAccountRecoveryService } from './account-recovery.ts';
 import { createAccountService } from './accounts.ts';
+import { createApiKeyService } from './api-keys.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
@@ -19,6 +20,7 @@ import { createEmailVerificationService } from './email-verification.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
+import { KEY_STATE_POLL_MS } from './limits.ts';
 import { createMessageFactorService } from './message-factor.ts';
 import { createMessenger } from './messages/messenger.ts';
 import { createNoticeDispatcher } from './messages/notices.ts';
@@ -32,6 +34,7 @@ import { createPasswordResetService } from './password-reset.ts';
 import { createPhoneService, phoneOf } from './phone.ts';
 import { createRecoveryService } from './recovery-codes.ts';
 import { runWithRequestMeta } from './request-meta.ts';
+import { createSubjectService } from './subjects.ts';
 import { createTotpService } from './totp.ts';
 import type { Services } from './types.ts';
 
@@ -48,6 +51,9 @@ export interface OpenServicesOptions {
   passwordHasher?: PasswordHasher;
   /** The public URL for links in messages, when it is known only later (port 0). @default config.publicUrl */
   publicUrl?: () => string;
+  /** How often the current master key is re-read from the database (0: never on a timer). @default
+   *  KEY_STATE_POLL_MS */
+  keyStatePollMs?: number;
 }
 
 /** The settings the services read, from the whole configuration. */
@@ -100,10 +106,12 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   try {
     const applied = await migrateToLatest(db, kind);
     if (applied.length > 0) log('database.migrated', { database: kind, migrations: applied.join(',') });
-    const keyring = await openKeyring(config, db, log);
+    const keyring = await openKeyring(config, db, log, {
+      nowMs,
+      pollMs: options.keyStatePollMs ?? KEY_STATE_POLL_MS,
+    });
     // Computed once, up front, so the first unknown-email login costs the same as any other.
     const dummy = await passwords.hash(randomBytes(24).toString('base64'));
-    const emailKey = deriveEmailKey(keyring);
     const messages = createMessenger({ transports: transportsOf(config, log), log });
     const settings = settingsOf(config, options.publicUrl);
     const notices = createNoticeDispatcher({
@@ -118,6 +126,14 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       },
       phoneOf: (user) => phoneOf(ctx, user),
     });
+    // Derived again only when the current key changes (a rotation).
+    let emailKey = { keyId: keyring.currentKeyId, key: deriveEmailKey(keyring) };
+    const currentEmailKey = () => {
+      if (emailKey.keyId !== keyring.currentKeyId) {
+        emailKey = { keyId: keyring.currentKeyId, key: deriveEmailKey(keyring) };
+      }
+      return emailKey.key;
+    };
     const ctx: ServiceContext = {
       db,
       kind,
@@ -128,12 +144,15 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       log,
       events: createEventSink({ nowMs, log: logLine, afterRecord: () => notices.kick() }),
       dummyHash: async () => dummy,
-      emailKey: (normalizedEmail) => emailKeyOf(emailKey, normalizedEmail),
+      emailKey: (normalizedEmail) => emailKeyOf(currentEmailKey(), normalizedEmail),
       messages,
+      refreshKeyring: (keyId) => keyring.refresh(keyId),
     };
     notices.start();
     return {
       accounts: createAccountService(ctx),
+      apiKeys: createApiKeyService(ctx),
+      subjects: createSubjectService(ctx),
       auth: createAuthService(ctx),
       totp: createTotpService(ctx),
       recovery: createRecoveryService(ctx),
@@ -151,6 +170,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
         // Notices already due go out first; then the database closes.
         await notices.stop();
         await messages.close();
+        await keyring.close();
         await db.destroy();
       },
     };

@@ -70,3 +70,25 @@ export const MAX_MESSAGES_PER_DAY = 10;
 export const VERIFY_EMAIL_MS = 24 * 60 * 60 * 1000;
 /** A password-reset link works 30 minutes (OWASP Forgot Password Cheat Sheet: short-lived, single use). */
 export const PASSWORD_RESET_MS = 30 * 60 * 1000;
+
+/**
+ * Requests per minute an API key may make unless it was created with its own budget (a fixed window of a
+ * minute, counted in the database so every instance shares it); beyond it, 429 with Retry-After.
+ */
+export const DEFAULT_API_REQUESTS_PER_MINUTE = 600;
+export const API_BUDGET_WINDOW_MS = 60 * 1000;
+/** An API key's last-used time is written at most once a minute, saving a write per request. */
+export const API_KEY_TOUCH_INTERVAL_MS = 60 * 1000;
+/** The most audit events one API call lists. */
+export const API_EVENTS_LISTED = 100;
+
+/**
+ * How often a running instance re-reads which master key is current (and records the key ids it holds), so a
+ * rotation reaches every instance without a restart. `twofa admin rotate-key` waits twice this long after
+ * making a key current before re-sealing, so no instance still seals under the old one.
+ */
+export const KEY_STATE_POLL_MS = 5_000;
+/** An instance whose heartbeat is older than this is taken to have stopped (rotate-key ignores it). */
+export const INSTANCE_ALIVE_MS = 3 * KEY_STATE_POLL_MS;
+/** Secrets re-sealed per transaction by a rotation. */
+export const ROTATION_BATCH_SIZE = 100;

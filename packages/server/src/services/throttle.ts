@@ -187,3 +187,58 @@ export function secondFactorLocked(retryAfterMs: number): ServiceError {
 export function recoveryRateLimited(retryAfterMs: number): ServiceError {
   return new ServiceError('RECOVERY_RATE_LIMITED', { retryAfterMs: Math.max(1000, retryAfterMs) });
 }
+
+/** Which of a user's guess limits are closed now, and until when (0: open). */
+export interface UserLocks {
+  /** 6-digit codes refused until (the user's code lock). */
+  readonly codesLockedUntilMs: number;
+  /** Passwords for the user's email refused until (the email's window is full). */
+  readonly passwordsLockedUntilMs: number;
+  /** Wrong recovery codes answered with a wait until. */
+  readonly recoveryCodesSlowedUntilMs: number;
+}
+
+/**
+ * The user's locks as an operator sees them. `emailKeys`: the email's throttle keys under every master key the
+ * keyring holds (a rotation changes the key, and a window under the old one may still be open).
+ */
+export async function findUserLocks(
+  ctx: Pick<ServiceContext, 'db' | 'nowMs'>,
+  input: { userId: string; emailKeys: readonly string[] },
+): Promise<UserLocks> {
+  const nowMs = ctx.nowMs();
+  const until = (ms: number) => (ms > nowMs ? ms : 0);
+  const windowEnd = async (key: string, max: number, windowMs: number) => {
+    const window = await findLoginWindow(ctx.db, key);
+    return window === undefined || window.failures < max ? 0 : until(window.windowStartMs + windowMs);
+  };
+  let passwordsLockedUntilMs = 0;
+  for (const key of input.emailKeys) {
+    passwordsLockedUntilMs = Math.max(
+      passwordsLockedUntilMs,
+      await windowEnd(key, MAX_PASSWORD_FAILURES, PASSWORD_WINDOW_MS),
+    );
+  }
+  return {
+    codesLockedUntilMs: until(await findCodeLockedUntil(ctx.db, input.userId)),
+    passwordsLockedUntilMs,
+    recoveryCodesSlowedUntilMs: await windowEnd(
+      recoveryKey(input.userId),
+      MAX_RECOVERY_FAILURES,
+      RECOVERY_WINDOW_MS,
+    ),
+  };
+}
+
+/**
+ * Lifts every guess limit of the user (an operator's unlock): the code lock and its growth, the email's
+ * password windows (under every key in `emailKeys`) and the recovery-code window. Call inside a transaction.
+ */
+export async function clearUserLocks(
+  ctx: Pick<ServiceContext, 'db'>,
+  input: { userId: string; emailKeys: readonly string[] },
+): Promise<void> {
+  await clearCodeFailures(ctx.db, input.userId);
+  for (const key of input.emailKeys) await clearLoginFailures(ctx.db, key);
+  await clearLoginFailures(ctx.db, recoveryKey(input.userId));
+}

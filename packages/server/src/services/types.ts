@@ -45,7 +45,26 @@ export type ServiceErrorCode =
   | 'FACTOR_ALREADY_ON'
   | 'FACTOR_NOT_ON'
   | 'INVALID_PHONE'
-  | 'NO_PHONE_TO_VERIFY';
+  | 'NO_PHONE_TO_VERIFY'
+  // The JSON API (src/api/):
+  | 'MALFORMED_JSON' // the body is not JSON
+  | 'INVALID_REQUEST' // the JSON does not match the operation's schema (details.field names the first fault)
+  | 'NOT_FOUND' // no API operation at that path and method
+  | 'API_KEY_INVALID' // no key, an unknown, malformed or revoked key: the same code for each
+  | 'API_KEY_SCOPE' // the key lacks the scope the operation needs (details.field names the scope)
+  | 'API_RATE_LIMITED' // the key used its requests of the current minute (retryAfterMs)
+  | 'SUBJECT_NOT_FOUND' // no subject with that id in the key's tenant
+  | 'ENROLLMENT_NOT_FOUND' // no live set-up with that id for the subject
+  | 'ENROLLMENT_CLOSED' // an Idempotency-Key whose set-up was confirmed or replaced
+  | 'IDEMPOTENCY_KEY_REUSED' // the same Idempotency-Key with a different request
+  | 'NO_SECOND_FACTOR' // the subject has no factor to verify a code against
+  | 'FACTOR_NOT_ENROLLED' // the subject has no factor of that kind
+  | 'USER_NOT_FOUND' // an operator named an account that does not exist (never said to the public)
+  | 'UNKNOWN_KEY' // rotate-key: the master key list has no key with that id
+  | 'KEY_IS_CURRENT' // rotate-key: that key is already the current one (nothing to rotate to, or to retire)
+  | 'KEY_IN_USE' // rotate-key --retire: secrets or unused recovery codes still need that key (inUse)
+  | 'KEY_NOT_ON_EVERY_INSTANCE' // rotate-key: running instances lack the new key (instances)
+  | 'ROTATION_UNFINISHED'; // rotate-key: an interrupted rotation to another key must be finished first
 
 export interface ServiceErrorDetails {
   /** The input at fault, by the name the service method takes it under (`password`, `code`, ...). */
@@ -55,6 +74,10 @@ export interface ServiceErrorDetails {
   /** For SECOND_FACTOR_LOCKED and the rate limits: how long until another attempt is taken. */
   readonly retryAfterMs?: number;
   /** For MALFORMED_CODE: which kinds of code would have been accepted. */
+  /** For KEY_NOT_ON_EVERY_INSTANCE: the running instances that lack the key (`host (pid N)`). */
+  readonly instances?: readonly string[];
+  /** For KEY_IN_USE: what still needs the key. */
+  readonly inUse?: { readonly totpSecrets: number; readonly recoveryCodes: number };
   readonly expected?: CodeShape;
 }
 
@@ -69,6 +92,8 @@ export class ServiceError extends Error {
   /** For SECOND_FACTOR_LOCKED and the rate limits: how long until another attempt is taken. */
   readonly retryAfterMs: number | undefined;
   readonly expected: ServiceErrorDetails['expected'];
+  readonly instances: ServiceErrorDetails['instances'];
+  readonly inUse: ServiceErrorDetails['inUse'];
   constructor(code: ServiceErrorCode, details: ServiceErrorDetails = {}) {
     // The code is the message: a service says what happened, the edge says it in words.
     super(details.field === undefined ? code : `${code} (${details.field})`);
@@ -78,6 +103,8 @@ export class ServiceError extends Error {
     this.attemptsLeft = details.attemptsLeft;
     this.retryAfterMs = details.retryAfterMs;
     this.expected = details.expected;
+    this.instances = details.instances;
+    this.inUse = details.inUse;
   }
 }
 
@@ -345,9 +372,125 @@ export interface HealthService {
   check(): Promise<{ ok: boolean; database: 'sqlite' | 'postgres'; error?: string }>;
 }
 
+/** What an API key may do. */
+export type ApiScope = 'enroll' | 'verify' | 'manage';
+export const API_SCOPES: readonly ApiScope[] = ['enroll', 'verify', 'manage'];
+
+/** An API key as an operator sees it: never its secret. */
+export interface ApiKeyView {
+  readonly id: string;
+  /** The public part of the token (`twofa_<prefix>_...`). */
+  readonly prefix: string;
+  readonly name: string;
+  readonly tenant: string;
+  readonly scopes: readonly ApiScope[];
+  readonly requestsPerMinute: number;
+  readonly createdAtMs: number;
+  readonly lastUsedAtMs: number | null;
+  readonly revokedAtMs: number | null;
+}
+
+/** The key behind an authenticated API request. */
+export interface ApiCaller {
+  readonly keyId: string;
+  readonly tenant: string;
+  readonly scopes: readonly ApiScope[];
+}
+
+export interface ApiKeyService {
+  /** Makes a key; `token` is returned here only (stored as a keyed hash). Throws INVALID_INPUT (field). */
+  create(input: {
+    readonly name: string;
+    readonly tenant: string;
+    readonly scopes: readonly string[];
+    /** @default DEFAULT_API_REQUESTS_PER_MINUTE */
+    readonly requestsPerMinute?: number;
+  }): Promise<{ readonly key: ApiKeyView; readonly token: string }>;
+  list(): Promise<readonly ApiKeyView[]>;
+  /** Revokes by id or prefix; null when no unrevoked key has it. */
+  revoke(idOrPrefix: string): Promise<ApiKeyView | null>;
+  /** The caller behind a bearer token. Throws API_KEY_INVALID, API_RATE_LIMITED (the key's budget). */
+  authenticate(token: string | undefined): Promise<ApiCaller>;
+}
+
+/**
+ * The factors the JSON API offers. A subject has no address (its email is a placeholder), so codes by email
+ * or text message are never set up, sent or accepted through the API.
+ */
+export type ApiFactorKind = Extract<FactorKind, 'totp' | 'recovery'>;
+
+/** A subject's factor, as the API lists it. */
+export interface SubjectFactorView {
+  readonly kind: ApiFactorKind;
+  /** When it was set up (totp only). */
+  readonly createdAtMs?: number;
+  /** Unused recovery codes (recovery only). */
+  readonly remaining?: number;
+}
+
+export interface SubjectEnrollmentView {
+  readonly enrollmentId: string;
+  readonly uri: string;
+  readonly expiresAtMs: number;
+  /** A replay of an earlier request with the same Idempotency-Key. */
+  readonly replayed: boolean;
+}
+
+export interface SubjectVerification {
+  readonly valid: boolean;
+  /** The factor the code was checked against. */
+  readonly factor: ApiFactorKind;
+  readonly remainingRecoveryCodes: number;
+  /** Wrong 6-digit codes (or recovery codes) left before the subject's limit closes; wrong codes only. */
+  readonly attemptsLeft?: number;
+}
+
+/** The rules of the JSON API: the same factor seam, limits and audit sink as the pages, per subject. */
+export interface SubjectService {
+  /** Starts (or restarts) TOTP set-up, creating the subject on first use. Throws TOTP_ALREADY_ENABLED,
+   *  IDEMPOTENCY_KEY_REUSED, ENROLLMENT_CLOSED. */
+  beginEnrollment(input: {
+    caller: ApiCaller;
+    subject: string;
+    accountName?: string;
+    issuer?: string;
+    idempotencyKey?: string;
+  }): Promise<SubjectEnrollmentView>;
+  /** Throws SUBJECT_NOT_FOUND, ENROLLMENT_NOT_FOUND, MALFORMED_CODE, INVALID_SETUP_CODE. */
+  confirmEnrollment(input: {
+    caller: ApiCaller;
+    subject: string;
+    enrollmentId: string;
+    code: string;
+  }): Promise<ConfirmedEnrollment>;
+  /** A wrong code is `valid: false`. Throws SUBJECT_NOT_FOUND, NO_SECOND_FACTOR, FACTOR_NOT_ENROLLED,
+   *  MALFORMED_CODE, SECOND_FACTOR_LOCKED, RECOVERY_RATE_LIMITED. */
+  verify(input: {
+    caller: ApiCaller;
+    subject: string;
+    code: string;
+    factor?: ApiFactorKind;
+  }): Promise<SubjectVerification>;
+  listFactors(input: { caller: ApiCaller; subject: string }): Promise<readonly SubjectFactorView[]>;
+  /** Removing TOTP removes the recovery codes too (they stand in for it). Throws FACTOR_NOT_ENROLLED. */
+  removeFactor(input: { caller: ApiCaller; subject: string; factor: ApiFactorKind }): Promise<void>;
+  /** A new set replacing the old; returned once. Throws NO_SECOND_FACTOR without a primary factor. */
+  generateRecoveryCodes(input: { caller: ApiCaller; subject: string }): Promise<readonly string[]>;
+  /** The subject's latest audit events, newest first. */
+  listEvents(input: {
+    caller: ApiCaller;
+    subject: string;
+    limit?: number;
+  }): Promise<readonly AuditEventView[]>;
+}
+
 /** Everything the HTTP layer needs, built by `openServices(config)` in ./index.ts. */
 export interface Services {
   readonly accounts: AccountService;
+  /** API keys (made by `twofa admin api-key`, checked on every API request). */
+  readonly apiKeys: ApiKeyService;
+  /** The calling apps' subjects and their factors (the JSON API). */
+  readonly subjects: SubjectService;
   readonly auth: AuthService;
   readonly totp: TotpService;
   readonly recovery: RecoveryService;

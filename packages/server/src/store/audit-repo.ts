@@ -63,6 +63,14 @@ export async function listAuditEventsOfUser(
     .execute();
 }
 
+/** The latest events of everyone, newest first. */
+export async function listLatestAuditEvents(
+  db: Kysely<Database>,
+  input: { limit: number },
+): Promise<AuditEventRow[]> {
+  return db.selectFrom('audit_events').selectAll().orderBy('seq', 'desc').limit(input.limit).execute();
+}
+
 /** Up to `limit` events numbered after `afterSeq`, in order (for walking the log in batches). */
 export async function readAuditEvents(
   db: Kysely<Database>,

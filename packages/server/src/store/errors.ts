@@ -18,3 +18,17 @@ export function isUndefinedTable(error: unknown): boolean {
   // SQLite reports it as the generic SQLITE_ERROR (1); only the message tells.
   return errcode === 1 && typeof message === 'string' && message.startsWith('no such table:');
 }
+
+/**
+ * Why the database cannot be reached, from the driver's error: network errors (ECONNREFUSED, ENOTFOUND...),
+ * refused logins (28xxx), an unknown database (3D000), broken connections (08xxx). Undefined for any other
+ * error. pg's messages name the host or user, never the password; an AggregateError (every address of a host
+ * refused) has an empty message, and then its code says why.
+ */
+export function describeUnreachable(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^(E[A-Z]+|28\w{3}|3D000|08\w{3})$/.test(code)) return undefined;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && message !== '' ? message : code;
+}

@@ -9,6 +9,8 @@ import * as initial from './migrations/0001-initial.ts';
 import * as throttle from './migrations/0002-throttle.ts';
 import * as audit from './migrations/0003-audit.ts';
 import * as recoveryCodes from './migrations/0004-recovery-codes.ts';
+import * as api from './migrations/0006-api.ts';
+import * as keyRotation from './migrations/0007-key-rotation.ts';
 import * as messages from './migrations/0008-messages.ts';
 import * as emailFactor from './migrations/0009-email-factor.ts';
 import * as phone from './migrations/0010-phone.ts';
@@ -22,7 +24,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-throttle': throttle,
   '0003-audit': audit,
   '0004-recovery-codes': recoveryCodes,
-  // 0005 to 0007 are reserved for work in progress beside this one.
+  '0006-api': api,
+  '0007-key-rotation': keyRotation,
   '0008-messages': messages,
   '0009-email-factor': emailFactor,
   '0010-phone': phone,

@@ -176,6 +176,77 @@ export interface AccountRecoveriesTable {
   ready_at_ms: number | null;
 }
 
+/** An API key: its public prefix and a keyed hash of its secret part (crypto/api-key-hash.ts). */
+export interface ApiKeysTable {
+  id: string;
+  /** The public part of the token, for lookup. Unique. */
+  prefix: string;
+  /** base64url HMAC-SHA256 of the secret part under a subkey of the master key `hash_key_id`. */
+  secret_hash: string;
+  hash_key_id: string;
+  name: string;
+  /** Whose subjects the key reaches: one calling app's namespace of user ids. */
+  tenant: string;
+  /** Comma-separated: enroll, verify, manage. */
+  scopes: string;
+  requests_per_minute: number;
+  created_at_ms: number;
+  /** Written at most once a minute. */
+  last_used_at_ms: number | null;
+  revoked_at_ms: number | null;
+}
+
+/** A calling app's user (opaque `external_id` within `tenant`), mapped to the `users` row factors key on. */
+export interface ApiSubjectsTable {
+  user_id: string;
+  tenant: string;
+  external_id: string;
+  created_at_ms: number;
+}
+
+/** A TOTP set-up started through the API (its id is the pending credential's). */
+export interface ApiEnrollmentsTable {
+  id: string;
+  user_id: string;
+  api_key_id: string;
+  /** The label and issuer the authenticator app shows. */
+  account_name: string;
+  issuer: string;
+  /** The client's Idempotency-Key (unique per API key), and a hash of the request it came with. */
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at_ms: number;
+}
+
+/** The master key every instance seals under, and a rotation's progress: one row (id 1) once rotated. */
+export interface MasterKeyStateTable {
+  id: number;
+  /** New secrets are sealed (and recovery codes hashed) under this key id. */
+  current_key_id: string;
+  /** The key the last rotation moved away from, until it is retired. */
+  previous_key_id: string | null;
+  rotation_started_at_ms: number | null;
+  /** Null while a rotation is under way (or was interrupted: `rotate-key` resumes it). */
+  rotation_finished_at_ms: number | null;
+  /** Secrets re-sealed by the last rotation so far. */
+  resealed: Generated<number>;
+}
+
+/** A running instance's heartbeat: which master key ids it holds (never the keys). */
+export interface KeyringInstancesTable {
+  /** Random per process. */
+  id: string;
+  host: string;
+  pid: number;
+  /** Comma-separated key ids. */
+  key_ids: string;
+  /** The key id it seals under. */
+  current_key_id: string;
+  /** The key file it reads its keys from (re-read when it meets a key id it lacks); null: TWOFA_MASTER_KEY. */
+  key_file: string | null;
+  seen_at_ms: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -188,6 +259,11 @@ export interface Database {
   message_codes: MessageCodesTable;
   notice_cursor: NoticeCursorTable;
   account_recoveries: AccountRecoveriesTable;
+  api_keys: ApiKeysTable;
+  api_subjects: ApiSubjectsTable;
+  api_enrollments: ApiEnrollmentsTable;
+  master_key_state: MasterKeyStateTable;
+  keyring_instances: KeyringInstancesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -204,3 +280,10 @@ export type AuditHeadRow = Selectable<AuditHeadTable>;
 export type MessageCodeRow = Selectable<MessageCodesTable>;
 export type NewMessageCode = Insertable<MessageCodesTable>;
 export type AccountRecoveryRow = Selectable<AccountRecoveriesTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type NewApiKey = Insertable<ApiKeysTable>;
+export type ApiSubjectRow = Selectable<ApiSubjectsTable>;
+export type ApiEnrollmentRow = Selectable<ApiEnrollmentsTable>;
+export type NewApiEnrollment = Insertable<ApiEnrollmentsTable>;
+export type MasterKeyStateRow = Selectable<MasterKeyStateTable>;
+export type KeyringInstanceRow = Selectable<KeyringInstancesTable>;

@@ -77,17 +77,25 @@ export async function activateCredential(
   return result.numUpdatedRows === 1n;
 }
 
-/** Re-seals a secret under another key (rotation), unless someone else re-sealed it first. */
+/**
+ * Re-seals a secret under another key (rotation), unless someone else re-sealed it first, and only under the
+ * key the database names current (when it names one): an instance that has not yet seen a rotation never
+ * seals a secret back under the old key. True when the row changed.
+ */
 export async function updateSealedSecret(
   db: Kysely<Database>,
   input: { id: string; fromKeyId: string; keyId: string; ciphertext: string },
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const result = await db
     .updateTable('totp_credentials')
     .set({ secret_key_id: input.keyId, secret_ciphertext: input.ciphertext })
     .where('id', '=', input.id)
     .where('secret_key_id', '=', input.fromKeyId)
-    .execute();
+    .where(({ exists, not, selectFrom }) =>
+      not(exists(selectFrom('master_key_state').select('id').where('current_key_id', '<>', input.keyId))),
+    )
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }
 
 /** The key ids in use, to refuse a start whose master key list cannot open them. */

@@ -10,6 +10,19 @@ export async function findUserById(db: Kysely<Database>, id: string): Promise<Us
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/**
+ * Serialises changes to one user's rows for the rest of the transaction: an UPDATE that changes nothing
+ * still takes the row's write lock on PostgreSQL (SQLite's read-write transactions already hold the database's
+ * write lock). Use it where two requests of one user would otherwise race on a unique index.
+ */
+export async function lockUserRow(db: Kysely<Database>, id: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set((eb) => ({ id: eb.ref('id') }))
+    .where('id', '=', id)
+    .execute();
+}
+
 /** `email` must already be normalised. */
 export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
@@ -101,4 +114,19 @@ export async function changeEmail(
     })
     .where('id', '=', input.id)
     .execute();
+}
+
+/** Users in email order, after `afterEmail` (normalised) when given. API subjects (api_subjects) are not users. */
+export async function listUsersPage(
+  db: Kysely<Database>,
+  input: { limit: number; afterEmail?: string },
+): Promise<UserRow[]> {
+  let query = db
+    .selectFrom('users')
+    .selectAll()
+    .where('id', 'not in', (eb) => eb.selectFrom('api_subjects').select('user_id'))
+    .orderBy('email')
+    .limit(input.limit);
+  if (input.afterEmail !== undefined) query = query.where('email', '>', input.afterEmail);
+  return query.execute();
 }

@@ -64,6 +64,10 @@ export function describeEvent(event: AuditEventView): string {
       return 'Account recovery cancelled';
     case 'account_recovery.completed':
       return 'Account recovery completed: second factors removed';
+    case 'second_factor.reset':
+      return 'Two-factor authentication removed by an administrator';
+    case 'account.unlocked':
+      return 'Sign-in limits lifted by an administrator';
     case 'lock.started':
       return d.limit === 'recovery_codes'
         ? `Too many wrong recovery codes: wrong ones slowed for ${minutes(d.minutes)}`

@@ -36,6 +36,8 @@ export async function openCredentialSecret(
 ): Promise<Uint8Array> {
   const context = totpSecretContext(row.user_id, row.id);
   const sealed = { keyId: row.secret_key_id, ciphertext: row.secret_ciphertext };
+  // Sealed by another instance under a key this one has not loaded yet (a rotation): look again first.
+  if (!ctx.keyring.keys.has(sealed.keyId)) await ctx.refreshKeyring(sealed.keyId);
   const secret = openSecret(ctx.keyring, sealed, context);
   if (needsReseal(ctx.keyring, sealed)) {
     const resealed = sealSecret(ctx.keyring, secret, context);

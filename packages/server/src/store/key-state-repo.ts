@@ -1,0 +1,135 @@
+/**
+ * The master key's state (master_key_state, one row once a rotation has run), the running instances'
+ * heartbeats (keyring_instances), and the statements a rotation walks the sealed secrets with.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, KeyringInstanceRow, MasterKeyStateRow, TotpCredentialRow } from './schema.ts';
+
+/** The state is one row with this id. */
+const STATE_ID = 1;
+
+export async function readKeyState(db: Kysely<Database>): Promise<MasterKeyStateRow | undefined> {
+  return db.selectFrom('master_key_state').selectAll().where('id', '=', STATE_ID).executeTakeFirst();
+}
+
+/** Makes `keyId` current and starts a rotation away from `previousKeyId` (progress back to 0). */
+export async function startRotation(
+  db: Kysely<Database>,
+  input: { keyId: string; previousKeyId: string; nowMs: number },
+): Promise<void> {
+  const values = {
+    current_key_id: input.keyId,
+    previous_key_id: input.previousKeyId,
+    rotation_started_at_ms: input.nowMs,
+    rotation_finished_at_ms: null,
+    resealed: 0,
+  };
+  await db
+    .insertInto('master_key_state')
+    .values({ id: STATE_ID, ...values })
+    .onConflict((oc) => oc.column('id').doUpdateSet(values))
+    .execute();
+}
+
+export async function addResealed(db: Kysely<Database>, count: number): Promise<void> {
+  await db
+    .updateTable('master_key_state')
+    .set((eb) => ({ resealed: eb('resealed', '+', count) }))
+    .where('id', '=', STATE_ID)
+    .execute();
+}
+
+export async function finishRotation(db: Kysely<Database>, nowMs: number): Promise<void> {
+  await db
+    .updateTable('master_key_state')
+    .set({ rotation_finished_at_ms: nowMs })
+    .where('id', '=', STATE_ID)
+    .execute();
+}
+
+/** The retired key is no longer the previous one. */
+export async function clearPreviousKey(db: Kysely<Database>, keyId: string): Promise<void> {
+  await db
+    .updateTable('master_key_state')
+    .set({ previous_key_id: null })
+    .where('id', '=', STATE_ID)
+    .where('previous_key_id', '=', keyId)
+    .execute();
+}
+
+/** Up to `limit` sealed TOTP secrets not under `keyId`, with ids after `afterId`, in id order. */
+export async function listSecretsNotUnder(
+  db: Kysely<Database>,
+  input: { keyId: string; afterId: string; limit: number },
+): Promise<Pick<TotpCredentialRow, 'id' | 'user_id' | 'secret_key_id' | 'secret_ciphertext'>[]> {
+  return db
+    .selectFrom('totp_credentials')
+    .select(['id', 'user_id', 'secret_key_id', 'secret_ciphertext'])
+    .where('secret_key_id', '<>', input.keyId)
+    .where('id', '>', input.afterId)
+    .orderBy('id')
+    .limit(input.limit)
+    .execute();
+}
+
+/** How many TOTP secrets and unused recovery codes each key id holds. */
+export async function countByKeyId(
+  db: Kysely<Database>,
+): Promise<{ keyId: string; totpSecrets: number; recoveryCodes: number }[]> {
+  const secrets = await db
+    .selectFrom('totp_credentials')
+    .select((eb) => ['secret_key_id as key_id', eb.fn.countAll<number>().as('n')])
+    .groupBy('secret_key_id')
+    .execute();
+  const codes = await db
+    .selectFrom('recovery_codes')
+    .select((eb) => ['key_id', eb.fn.countAll<number>().as('n')])
+    .where('used_at_ms', 'is', null)
+    .groupBy('key_id')
+    .execute();
+  const byId = new Map<string, { keyId: string; totpSecrets: number; recoveryCodes: number }>();
+  const entry = (keyId: string) => {
+    let found = byId.get(keyId);
+    if (found === undefined) {
+      found = { keyId, totpSecrets: 0, recoveryCodes: 0 };
+      byId.set(keyId, found);
+    }
+    return found;
+  };
+  for (const row of secrets) entry(row.key_id).totpSecrets = Number(row.n);
+  for (const row of codes) entry(row.key_id).recoveryCodes = Number(row.n);
+  return [...byId.values()].sort((a, b) => a.keyId.localeCompare(b.keyId));
+}
+
+/** Records (or refreshes) an instance's heartbeat. */
+export async function upsertInstance(db: Kysely<Database>, row: KeyringInstanceRow): Promise<void> {
+  const { id: _id, ...changes } = row;
+  await db
+    .insertInto('keyring_instances')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doUpdateSet(changes))
+    .execute();
+}
+
+export async function deleteInstance(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('keyring_instances').where('id', '=', id).execute();
+}
+
+/** Instances seen since `seenAfterMs` (the others have stopped, or crashed). */
+export async function listLiveInstances(
+  db: Kysely<Database>,
+  seenAfterMs: number,
+): Promise<KeyringInstanceRow[]> {
+  return db
+    .selectFrom('keyring_instances')
+    .selectAll()
+    .where('seen_at_ms', '>', seenAfterMs)
+    .orderBy('host')
+    .orderBy('pid')
+    .execute();
+}
+
+/** Forgets heartbeats older than `seenBeforeMs`. */
+export async function purgeInstances(db: Kysely<Database>, seenBeforeMs: number): Promise<void> {
+  await db.deleteFrom('keyring_instances').where('seen_at_ms', '<', seenBeforeMs).execute();
+}

@@ -1,0 +1,118 @@
+/**
+ * Threat: a key rotation that locks users out or quietly undoes itself. While `rotate-key` runs, instances
+ * that have not yet seen the new current key must still open secrets another instance sealed under it, and
+ * must never seal one back under the old key (which would keep the old key needed for ever); an instance
+ * started without the key the database names current must refuse to start rather than fail sign-ins.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import { ConfigError } from '../../src/config.ts';
+import { openServices } from '../../src/services/index.ts';
+import { openOperator } from '../../src/services/operator.ts';
+import type { Services } from '../../src/services/types.ts';
+import { openDatabase } from '../../src/store/open.ts';
+import { updateSealedSecret } from '../../src/store/totp-credentials-repo.ts';
+import {
+  codeAt,
+  DIALECTS,
+  makeClock,
+  randomMasterKey,
+  signUpWithTotp,
+  type TestClock,
+} from '../support/dialects.ts';
+import { TEST_PASSWORD_HASHER } from '../support/passwords.ts';
+
+const toClose: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const item of toClose.splice(0).reverse()) await item.close();
+});
+
+for (const dialect of DIALECTS) {
+  describe(`master key rotation on ${dialect.name}`, () => {
+    test('an instance that has not seen the rotation opens new-key secrets and never seals back under the old key', async () => {
+      const keys = `${randomMasterKey('old')},${randomMasterKey('new')}`;
+      const config = await dialect.makeConfig({ TWOFA_MASTER_KEY: keys });
+      const clock = makeClock(Math.floor(Date.now() / 30_000) * 30_000 + 1_000);
+      // keyStatePollMs 0: these instances never re-read the current key on their own (a stale instance).
+      const open = async (): Promise<Services> => {
+        const services = await openServices(config, {
+          nowMs: clock.nowMs,
+          passwordHasher: TEST_PASSWORD_HASHER,
+          log: () => {},
+          keyStatePollMs: 0,
+        });
+        toClose.push(services);
+        return services;
+      };
+      const stale = await open();
+      const user = await signUpWithTotp(stale, clock);
+      const env = {
+        TWOFA_DATA_DIR: config.dataDir,
+        TWOFA_MASTER_KEY: keys,
+        ...(config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: config.databaseUrl }),
+      };
+      const operator = await openOperator({ env });
+      toClose.push(operator);
+      const report = await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
+      assert.equal(report.resealed, 1);
+
+      await signIn(stale, clock, user);
+      const inUse = (await operator.keyStatus()).keysInUse;
+      assert.deepEqual(
+        inUse.map((entry) => [entry.keyId, entry.totpSecrets]),
+        [
+          ['new', 1],
+          ['old', 0],
+        ],
+        'the stale instance read the secret and left it under the new key',
+      );
+
+      // The store refuses it outright too: a re-seal under any key but the database's current one changes nothing.
+      const { db } = openDatabase(config);
+      toClose.push({ close: () => db.destroy() });
+      const row = await db.selectFrom('totp_credentials').selectAll().executeTakeFirstOrThrow();
+      assert.equal(
+        await updateSealedSecret(db, { id: row.id, fromKeyId: 'new', keyId: 'old', ciphertext: 'x' }),
+        false,
+      );
+    });
+
+    test('an instance without the key the database names current refuses to start', async () => {
+      const oldKey = randomMasterKey('old');
+      const config = await dialect.makeConfig({ TWOFA_MASTER_KEY: `${oldKey},${randomMasterKey('new')}` });
+      const first = await openServices(config, { passwordHasher: TEST_PASSWORD_HASHER, log: () => {} });
+      await first.close();
+      const env = {
+        TWOFA_DATA_DIR: config.dataDir,
+        TWOFA_MASTER_KEY: config.masterKey!,
+        ...(config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: config.databaseUrl }),
+      };
+      const operator = await openOperator({ env });
+      await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
+      await operator.close();
+      await assert.rejects(
+        openServices(
+          { ...config, masterKey: oldKey },
+          { passwordHasher: TEST_PASSWORD_HASHER, log: () => {} },
+        ),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          /lacks key id 'new'.*rotate-key made the current key/.test(error.message),
+      );
+    });
+  });
+}
+
+async function signIn(
+  services: Services,
+  clock: TestClock,
+  user: { email: string; password: string; secret: Uint8Array },
+): Promise<void> {
+  const login = await services.auth.login({ email: user.email, password: user.password });
+  assert.equal(login.kind, 'pending');
+  await services.auth.verifySecondFactor({
+    pendingToken: login.issued.token,
+    code: codeAt(user.secret, clock.nowMs()),
+  });
+  clock.advance(30_000);
+}

@@ -203,8 +203,12 @@ export interface AccountService {
    * second factor's errors.
    */
   changeEmail(input: { userId: string; password: string; code: string; newEmail: string }): Promise<void>;
-  /** Creates the account and returns a full session for it (callers that may say an address is taken: tests,
-   *  an operator). Throws INVALID_EMAIL, WEAK_PASSWORD, EMAIL_TAKEN. */
+  /**
+   * Creates the account and returns a full session for it, saying when an address is taken. No route or
+   * command calls it (the sign-up page and the benchmark use `register`, which tells nobody who has an
+   * account); test fixtures do, to make a signed-in account in one step. Throws INVALID_EMAIL,
+   * WEAK_PASSWORD, EMAIL_TAKEN.
+   */
   signUp(input: { email: string; password: string }): Promise<IssuedSession>;
   getUser(userId: string): Promise<UserView | null>;
   /** Re-checks the current password, stores the new hash, revokes every other session of the user and

@@ -4,6 +4,7 @@
  * the background for what must not change the answer (sign-up, "forgot password": the answer never tells
  * whether an address has an account) and for notices. `idle()` waits for the background (tests, shutdown).
  */
+import { SUBJECT_EMAIL_PREFIX } from '../../store/api-subjects-repo.ts';
 import type { Channel, OutgoingMessage, Transport } from './transports.ts';
 
 export interface Messenger {
@@ -61,6 +62,11 @@ export function createMessenger(options: {
   }
 
   async function send(message: OutgoingMessage): Promise<void> {
+    // An API subject's placeholder is not an address: whatever asked (a notice, a code), nothing is sent.
+    if (message.channel === 'email' && message.to.startsWith(SUBJECT_EMAIL_PREFIX)) {
+      options.log('message.no_address', { channel: message.channel, purpose: message.purpose });
+      return;
+    }
     try {
       await transportSend(message);
     } catch (error) {

@@ -67,6 +67,8 @@ export type DomainEvent =
       readonly userId: string;
       /** The kinds removed, comma-separated. */
       readonly factors: string;
+      /** A pending account recovery was cancelled with them. */
+      readonly accountRecovery?: 'cancelled';
       readonly by: 'operator';
     }
   | {

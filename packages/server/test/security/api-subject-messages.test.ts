@@ -12,7 +12,7 @@ import type { OutgoingMessage, Transport } from '../../src/services/messages/tra
 import { openOperator } from '../../src/services/operator.ts';
 import { SUBJECT_EMAIL_PREFIX } from '../../src/store/api-subjects-repo.ts';
 import { type ApiTestApp, makeApiTestApp, secretOfUri } from '../support/api.ts';
-import { codeAt, DIALECTS, rejectsCode } from '../support/dialects.ts';
+import { codeAt, DIALECTS, rejectsCode, serveEnv } from '../support/dialects.ts';
 import { readOutbox } from '../support/outbox.ts';
 
 test('the messenger sends nothing to a placeholder address, and says so without the address', async () => {
@@ -88,13 +88,7 @@ for (const dialect of DIALECTS) {
 
     test('twofa admin users list leaves subjects out', async () => {
       await t.call('POST', '/api/v1/subjects/mail-2/enrollments/totp', { body: {} });
-      const operator = await openOperator({
-        env: {
-          TWOFA_DATA_DIR: t.config.dataDir,
-          ...(t.config.masterKey === undefined ? {} : { TWOFA_MASTER_KEY: t.config.masterKey }),
-          ...(t.config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: t.config.databaseUrl }),
-        },
-      });
+      const operator = await openOperator({ env: serveEnv(t.config) });
       try {
         const users = await operator.listUsers({ limit: 500 });
         assert.ok(users.every((user) => !user.email.startsWith(SUBJECT_EMAIL_PREFIX)));

@@ -199,3 +199,12 @@ export async function rejectsCode(promise: Promise<unknown>, code: ServiceErrorC
   }
   assert.fail(`expected ServiceError ${code}, but it succeeded`);
 }
+
+/** The TWOFA_* settings `twofa serve` (and `twofa admin`) would be given for `config`. */
+export function serveEnv(config: Config): Record<string, string> {
+  return {
+    TWOFA_DATA_DIR: config.dataDir,
+    ...(config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: config.databaseUrl }),
+    ...(config.masterKey === undefined ? {} : { TWOFA_MASTER_KEY: config.masterKey }),
+  };
+}

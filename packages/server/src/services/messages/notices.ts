@@ -69,6 +69,18 @@ export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
     subject: 'account recovery completed',
     what: 'Account recovery completed: the second factors of your account were removed and it was signed in with the password. Set up new ones on the Security page.',
   }),
+  'second_factor.reset': (e) => ({
+    subject: 'two-factor authentication was removed',
+    what: `An administrator removed every second factor of your account (${e.factors || 'a set-up in progress'}) and its recovery codes${e.accountRecovery === 'cancelled' ? ', and cancelled its account recovery request' : ''}, and signed out every device. Your password alone now signs you in: turn two-factor authentication on again from the Security page.`,
+    ifNotYou:
+      'If you did not ask for this, someone may have talked their way past the administrator: reset your password now ("Forgot password" on the log-in page) and contact the administrator.',
+  }),
+  'account.unlocked': () => ({
+    subject: 'sign-in limits lifted',
+    what: 'An administrator lifted the limits on wrong passwords and codes for your account, so sign-in attempts are taken again at once.',
+    ifNotYou:
+      'If you did not ask for this, someone may be guessing your password or codes: change your password and contact the administrator.',
+  }),
   'lock.started': (e) => ({
     subject: 'sign-in codes locked',
     what:

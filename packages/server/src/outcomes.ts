@@ -122,7 +122,10 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
     message: 'The master key list (TWOFA_MASTER_KEY or the key file) has no key with this id.',
   },
   KEY_IS_CURRENT: { status: 409, message: 'That key is the current master key.' },
-  KEY_IN_USE: { status: 409, message: 'Stored secrets or unused recovery codes still need that key.' },
+  KEY_IN_USE: {
+    status: 409,
+    message: 'Stored secrets, phone numbers or unused recovery codes still need that key.',
+  },
   KEY_NOT_ON_EVERY_INSTANCE: {
     status: 409,
     message:
@@ -204,10 +207,11 @@ export function operatorMessage(error: ServiceError): string {
   let { message } = outcomeOf(error);
   if (error.instances !== undefined) message = `${message} Lacking it: ${error.instances.join(', ')}.`;
   if (error.inUse !== undefined) {
-    const { totpSecrets, recoveryCodes } = error.inUse;
+    const { totpSecrets, phoneNumbers, recoveryCodes } = error.inUse;
     message =
-      `${message} Under it: ${totpSecrets} TOTP secrets (rotate-key re-seals them), ${recoveryCodes} unused ` +
-      'recovery codes (one-way hashes: they need the key until used or replaced).';
+      `${message} Under it: ${totpSecrets} TOTP secrets and ${phoneNumbers} phone numbers (rotate-key ` +
+      `re-seals them), ${recoveryCodes} unused recovery codes (one-way hashes: they need the key until used ` +
+      'or replaced).';
   }
   const field = error.field === undefined ? '' : `${error.field}; `;
   return `${message} (${field}${error.code})`;

@@ -1,5 +1,6 @@
 /** The users table. */
 import type { Kysely } from 'kysely';
+import { keyIsCurrent } from './key-state-repo.ts';
 import type { Database, NewUser, UserRow } from './schema.ts';
 
 export async function insertUser(db: Kysely<Database>, user: NewUser): Promise<void> {
@@ -86,6 +87,24 @@ export async function setPhone(
     })
     .where('id', '=', input.id)
     .execute();
+}
+
+/**
+ * Re-seals a phone number under `keyId` (a master key rotation), only if it is still under `fromKeyId` and
+ * `keyId` is the database's current key (as updateSealedSecret for TOTP secrets).
+ */
+export async function updateSealedPhone(
+  db: Kysely<Database>,
+  input: { id: string; fromKeyId: string; keyId: string; ciphertext: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ phone_key_id: input.keyId, phone_ciphertext: input.ciphertext })
+    .where('id', '=', input.id)
+    .where('phone_key_id', '=', input.fromKeyId)
+    .where(keyIsCurrent(input.keyId))
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }
 
 export async function markPhoneVerified(

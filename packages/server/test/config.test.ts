@@ -37,6 +37,11 @@ test('defaults', () => {
     logRequests: true,
     workers: availableParallelism(),
     databasePoolSize: defaultPoolSize(availableParallelism()),
+    smtpUrl: undefined,
+    mailFrom: 'twofa <no-reply@127.0.0.1>',
+    smsWebhookUrl: undefined,
+    smsWebhookSecret: undefined,
+    recoveryDelayHours: 72,
   });
 });
 
@@ -59,6 +64,11 @@ test('every variable is read', () => {
       TWOFA_LOG: '0',
       TWOFA_WORKERS: '3',
       TWOFA_DATABASE_POOL_SIZE: '7',
+      TWOFA_SMTP_URL: 'smtps://mailer:pw@smtp.example.com:465',
+      TWOFA_MAIL_FROM: 'Example <security@example.com>',
+      TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com/hook',
+      TWOFA_SMS_WEBHOOK_SECRET: 'x'.repeat(32),
+      TWOFA_RECOVERY_DELAY_HOURS: '24',
     },
     '/srv/twofa',
   );
@@ -79,6 +89,11 @@ test('every variable is read', () => {
     logRequests: false,
     workers: 3,
     databasePoolSize: 7,
+    smtpUrl: 'smtps://mailer:pw@smtp.example.com:465',
+    mailFrom: 'Example <security@example.com>',
+    smsWebhookUrl: 'https://sms.example.com/hook',
+    smsWebhookSecret: 'x'.repeat(32),
+    recoveryDelayHours: 24,
   });
 });
 
@@ -146,6 +161,16 @@ test('bad values name the variable', () => {
   configError({ TWOFA_LOG: '2' }, 'TWOFA_LOG');
   // OFF is a real SQLite level, and not offered: a crash of the process could corrupt the database.
   configError({ TWOFA_SQLITE_SYNCHRONOUS: 'off' }, 'TWOFA_SQLITE_SYNCHRONOUS');
+  configError({ TWOFA_RECOVERY_DELAY_HOURS: '0' }, 'TWOFA_RECOVERY_DELAY_HOURS');
+  configError({ TWOFA_SMTP_URL: 'http://mail.example.com' }, 'TWOFA_SMTP_URL');
+  configError({ TWOFA_SMTP_URL: 'smtp://' }, 'TWOFA_SMTP_URL');
+  configError({ TWOFA_MAIL_FROM: 'nobody' }, 'TWOFA_MAIL_FROM');
+  configError({ TWOFA_SMS_WEBHOOK_URL: 'ftp://sms.example.com' }, 'TWOFA_SMS_WEBHOOK_URL');
+  configError({ TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com' }, 'TWOFA_SMS_WEBHOOK_SECRET');
+  configError(
+    { TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com', TWOFA_SMS_WEBHOOK_SECRET: 'short' },
+    'TWOFA_SMS_WEBHOOK_SECRET',
+  );
 });
 
 test('a bad master key is refused without echoing it', () => {

@@ -137,7 +137,11 @@ async function showStatus(ctx: AdminContext): Promise<number> {
   const status = await operator.keyStatus();
   const rotation = status.rotation;
   const retirable = status.keysInUse
-    .filter((entry) => entry.keyId !== status.currentKeyId && entry.totpSecrets + entry.recoveryCodes === 0)
+    .filter(
+      (entry) =>
+        entry.keyId !== status.currentKeyId &&
+        entry.totpSecrets + entry.recoveryCodes + entry.phoneNumbers === 0,
+    )
     .map((entry) => entry.keyId);
   const unused = (status.keyringKeyIds ?? []).filter(
     (keyId) => keyId !== status.currentKeyId && !status.keysInUse.some((entry) => entry.keyId === keyId),
@@ -172,7 +176,7 @@ async function showStatus(ctx: AdminContext): Promise<number> {
       ? ['  nothing is stored under any key']
       : status.keysInUse.map(
           (entry) =>
-            `  ${entry.keyId.padEnd(20)} ${entry.totpSecrets} TOTP secrets, ${entry.recoveryCodes} unused recovery codes`,
+            `  ${entry.keyId.padEnd(20)} ${entry.totpSecrets} TOTP secrets, ${entry.phoneNumbers} phone numbers, ${entry.recoveryCodes} unused recovery codes`,
         )),
     `keys here:      ${status.keyringKeyIds === null ? 'unreadable' : status.keyringKeyIds.join(', ')} (from ${source})`,
     'instances:',

@@ -1,0 +1,71 @@
+/**
+ * Threat: an old master key retired while API keys are still hashed under it. An API key's secret is stored
+ * only as an HMAC under a subkey of the master key current when it was made (or last used): it cannot be
+ * re-hashed by a rotation, only on the key's next use. Retiring that master key would make every API key
+ * not used since the rotation stop working, silently, for the apps that call with it. Retirement must refuse
+ * while an unrevoked API key needs the key, name how many, and say what the operator can do.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import { operatorMessage } from '../../src/outcomes.ts';
+import { openOperator } from '../../src/services/operator.ts';
+import { ServiceError } from '../../src/services/types.ts';
+import { makeApiTestApp } from '../support/api.ts';
+import { DIALECTS, randomMasterKey } from '../support/dialects.ts';
+
+const toClose: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const item of toClose.splice(0).reverse()) await item.close();
+});
+
+for (const dialect of DIALECTS) {
+  describe(`retiring a master key API keys are hashed under (${dialect.name})`, () => {
+    test('refused while an unrevoked API key needs it; allowed once the key has been used (or revoked)', async () => {
+      const keys = `${randomMasterKey('old')},${randomMasterKey('new')}`;
+      const first = await makeApiTestApp({ dialect, env: { TWOFA_MASTER_KEY: keys } });
+      const unused = first.key;
+      const revoked = await first.makeKey();
+      await first.services.apiKeys.revoke(revoked.split('_')[1]!);
+      await first.close();
+      const env = {
+        TWOFA_DATA_DIR: first.config.dataDir,
+        TWOFA_MASTER_KEY: keys,
+        ...(first.config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: first.config.databaseUrl }),
+      };
+      const operator = await openOperator({ env });
+      toClose.push(operator);
+      const report = await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
+      assert.equal(report.finished, true);
+      assert.equal(report.apiKeysUnderOtherKeys, 1, 'the rotation says an API key still needs the old key');
+      const inUse = (await operator.keyStatus()).keysInUse.find((entry) => entry.keyId === 'old');
+      assert.equal(inUse?.apiKeys, 1, 'status counts the unrevoked API key, not the revoked one');
+
+      const refused = await assert.rejects(operator.retireKey('old'), (error: unknown) => {
+        assert.ok(error instanceof ServiceError);
+        assert.equal(error.code, 'KEY_IN_USE');
+        assert.equal(error.inUse?.apiKeys, 1);
+        const message = operatorMessage(error);
+        assert.match(message, /1 API keys?/);
+        assert.match(message, /revoke/);
+        return true;
+      });
+      assert.equal(refused, undefined);
+
+      // The key's next use moves it to the new master key: then nothing needs the old one.
+      const app = await makeApiTestApp({ config: first.config });
+      toClose.push(app);
+      assert.equal((await app.call('GET', '/api/v1/subjects/x/factors', { key: unused })).status, 404);
+      await app.close();
+      toClose.pop();
+      await operator.retireKey('old');
+
+      const after = await makeApiTestApp({ config: { ...first.config, masterKey: keys.split(',')[1]! } });
+      toClose.push(after);
+      assert.equal(
+        (await after.call('GET', '/api/v1/subjects/x/factors', { key: unused })).status,
+        404,
+        'the API key works without the retired key',
+      );
+    });
+  });
+}

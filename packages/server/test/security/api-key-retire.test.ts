@@ -3,7 +3,9 @@
  * only as an HMAC under a subkey of the master key current when it was made (or last used): it cannot be
  * re-hashed by a rotation, only on the key's next use. Retiring that master key would make every API key
  * not used since the rotation stop working, silently, for the apps that call with it. Retirement must refuse
- * while an unrevoked API key needs the key, name how many, and say what the operator can do.
+ * while an unrevoked API key needs the key, name how many, and say what the operator can do. And an instance
+ * that has not yet seen the rotation must not move a key back under the old master key (which would keep
+ * the old key needed, or, retired meanwhile, lock the app out).
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
@@ -11,7 +13,7 @@ import { operatorMessage } from '../../src/outcomes.ts';
 import { openOperator } from '../../src/services/operator.ts';
 import { ServiceError } from '../../src/services/types.ts';
 import { makeApiTestApp } from '../support/api.ts';
-import { DIALECTS, randomMasterKey } from '../support/dialects.ts';
+import { DIALECTS, openStaleInstance, operatorEnv, randomMasterKey } from '../support/dialects.ts';
 
 const toClose: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -27,12 +29,7 @@ for (const dialect of DIALECTS) {
       const revoked = await first.makeKey();
       await first.services.apiKeys.revoke(revoked.split('_')[1]!);
       await first.close();
-      const env = {
-        TWOFA_DATA_DIR: first.config.dataDir,
-        TWOFA_MASTER_KEY: keys,
-        ...(first.config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: first.config.databaseUrl }),
-      };
-      const operator = await openOperator({ env });
+      const operator = await openOperator({ env: operatorEnv(first.config) });
       toClose.push(operator);
       const report = await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
       assert.equal(report.finished, true);
@@ -66,6 +63,29 @@ for (const dialect of DIALECTS) {
         404,
         'the API key works without the retired key',
       );
+    });
+
+    test('an instance that has not seen the rotation never moves an API key back under the old key', async () => {
+      const keys = `${randomMasterKey('old')},${randomMasterKey('new')}`;
+      const config = await dialect.makeConfig({ TWOFA_MASTER_KEY: keys });
+      const open = async () => {
+        const services = await openStaleInstance(config);
+        toClose.push(services);
+        return services;
+      };
+      const stale = await open();
+      const { token } = await stale.apiKeys.create({ name: 'app', tenant: 'acme', scopes: ['verify'] });
+      const operator = await openOperator({ env: operatorEnv(config) });
+      toClose.push(operator);
+      await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
+      const fresh = await open();
+      await fresh.apiKeys.authenticate(token);
+      const underOld = async () =>
+        (await operator.keyStatus()).keysInUse.find((entry) => entry.keyId === 'old')?.apiKeys ?? 0;
+      assert.equal(await underOld(), 0, 'moved to the new key on its use');
+      await stale.apiKeys.authenticate(token);
+      assert.equal(await underOld(), 0, 'the stale instance left it under the new key');
+      await operator.retireKey('old');
     });
   });
 }

@@ -11,9 +11,9 @@
  * running instance could not open.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { type Config, ConfigError } from '../config.ts';
 import {
@@ -177,12 +177,38 @@ function createLiveKeyring(
 /** An instance not seen for this long is forgotten (it has stopped or crashed). */
 const INSTANCE_FORGOTTEN_MS = 24 * 60 * 60 * 1000;
 
-/** Writes a key file atomically (a reader sees the old or the new one whole), 0600. */
+/**
+ * Writes a key file atomically (a reader sees the old or the new one whole), 0600, and durably: the database
+ * is told about a key only after the file holding it is on disk, so a power failure cannot leave the
+ * database naming a key the file lost.
+ */
 async function writeKeyFile(path: string, keyring: Keyring): Promise<void> {
   const entries = [...keyring.keys].map(([keyId, key]) => `${keyId}:${key.export().toString('base64')}`);
   const temporary = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temporary, `${entries.join(',')}\n`, { flag: 'wx', mode: 0o600 });
+  await writeNewFileDurably(temporary, `${entries.join(',')}\n`);
   await rename(temporary, path);
+  await syncDirectory(dirname(path));
+}
+
+/** Creates `path` ('wx': never over a file another process made), 0600, and flushes its data to disk. */
+async function writeNewFileDurably(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a directory's entries (a file created or renamed in it) to disk. */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -235,7 +261,9 @@ async function loadKeyring(
   }
   try {
     // 'wx': never overwrite a key another process created a moment ago; 0600: only the service user reads it.
-    await writeFile(path, `${generateMasterKey()}\n`, { flag: 'wx', mode: 0o600 });
+    // Durably: secrets are sealed under this key (and the database syncs them) right after.
+    await writeNewFileDurably(path, `${generateMasterKey()}\n`);
+    await syncDirectory(dirname(path));
     log('master_key.created', {
       path,
       message:

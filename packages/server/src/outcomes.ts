@@ -172,6 +172,10 @@ export function waitText(ms: number): string {
  */
 export function operatorMessage(error: ServiceError): string {
   let { message } = outcomeOf(error);
+  // The pages' "Please fill in name." misleads an operator who gave a value in the wrong form.
+  if (error.code === 'INVALID_INPUT' && error.field !== undefined) {
+    message = `${error.field} is missing or not in the form it takes (see --help).`;
+  }
   if (error.instances !== undefined) message = `${message} Lacking it: ${error.instances.join(', ')}.`;
   if (error.inUse !== undefined) {
     const { totpSecrets, recoveryCodes, apiKeys } = error.inUse;

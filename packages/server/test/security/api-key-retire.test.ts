@@ -109,5 +109,23 @@ for (const dialect of DIALECTS) {
         assert.equal((await stale.apiKeys.authenticate(token)).keyId, key.id);
       });
     }
+
+    test('an operator session that rotated the key makes new API keys under the new key', async () => {
+      const config = await dialect.makeConfig({
+        TWOFA_MASTER_KEY: `${randomMasterKey('old')},${randomMasterKey('new')}`,
+      });
+      await (await openStaleInstance(config)).close();
+      const operator = await openOperator({ env: operatorEnv(config) });
+      toClose.push(operator);
+      await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
+      await operator.createApiKey({ name: 'after', tenant: 'acme', scopes: ['verify'] });
+      const inUse = (await operator.keyStatus()).keysInUse;
+      assert.deepEqual(
+        inUse.map((entry) => [entry.keyId, entry.apiKeys]),
+        [['new', 1]],
+        'nothing new keeps the old key needed',
+      );
+      await operator.retireKey('old');
+    });
   });
 }

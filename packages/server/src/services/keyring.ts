@@ -23,6 +23,7 @@ import {
   parseKeyring,
   totpSecretContext,
 } from '../crypto/secret-box.ts';
+import { countUnrevokedApiKeysByKeyId } from '../store/api-keys-repo.ts';
 import { deleteInstance, purgeInstances, readKeyState, upsertInstance } from '../store/key-state-repo.ts';
 import { listRecoveryCodeKeyIdsInUse } from '../store/recovery-codes-repo.ts';
 import type { Database } from '../store/schema.ts';
@@ -327,6 +328,20 @@ async function assertKeyringOpensStoredSecrets(
       `lacks key id(s) ${recoveryMissing.join(', ')} that unused recovery codes are hashed under; keep old keys ` +
         'in the list until those codes are used or replaced (SELECT DISTINCT key_id FROM recovery_codes WHERE ' +
         'used_at_ms IS NULL)',
+    );
+  }
+  // API keys are one-way HMACs too (each moves to the current key on its next use): without the key, the
+  // calling apps would be refused from now on with nothing said; rotate-key --retire refuses the same.
+  const apiKeysMissing = (await countUnrevokedApiKeysByKeyId(db)).filter(
+    (entry) => !keyring.keys.has(entry.keyId),
+  );
+  if (apiKeysMissing.length > 0) {
+    const count = apiKeysMissing.reduce((sum, entry) => sum + entry.count, 0);
+    throw new ConfigError(
+      'TWOFA_MASTER_KEY',
+      `lacks key id(s) ${apiKeysMissing.map((entry) => entry.keyId).join(', ')} that ${count} unrevoked API ` +
+        `${count === 1 ? 'key is' : 'keys are'} hashed under; keep old keys in the list until each API key has ` +
+        'been used once since the rotation, or revoke the ones no app uses (twofa admin api-key revoke)',
     );
   }
   for (const keyId of keyIds) {

@@ -66,3 +66,16 @@ export async function rehashApiKey(
     )
     .execute();
 }
+
+/** How many unrevoked keys are hashed under each master key id, to refuse a start that lacks one of them. */
+export async function countUnrevokedApiKeysByKeyId(
+  db: Kysely<Database>,
+): Promise<{ keyId: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .select((eb) => ['hash_key_id', eb.fn.countAll<number>().as('n')])
+    .where('revoked_at_ms', 'is', null)
+    .groupBy('hash_key_id')
+    .execute();
+  return rows.map((row) => ({ keyId: row.hash_key_id, count: Number(row.n) }));
+}

@@ -3,6 +3,7 @@
  * heartbeats (keyring_instances), and the statements a rotation walks the sealed secrets with.
  */
 import type { Kysely } from 'kysely';
+import { countUnrevokedApiKeysByKeyId } from './api-keys-repo.ts';
 import type { Database, KeyringInstanceRow, MasterKeyStateRow, TotpCredentialRow } from './schema.ts';
 
 /** The state is one row with this id. */
@@ -87,12 +88,7 @@ export async function countByKeyId(
     .where('used_at_ms', 'is', null)
     .groupBy('key_id')
     .execute();
-  const apiKeys = await db
-    .selectFrom('api_keys')
-    .select((eb) => ['hash_key_id as key_id', eb.fn.countAll<number>().as('n')])
-    .where('revoked_at_ms', 'is', null)
-    .groupBy('hash_key_id')
-    .execute();
+  const apiKeys = await countUnrevokedApiKeysByKeyId(db);
   const byId = new Map<
     string,
     { keyId: string; totpSecrets: number; recoveryCodes: number; apiKeys: number }
@@ -107,7 +103,7 @@ export async function countByKeyId(
   };
   for (const row of secrets) entry(row.key_id).totpSecrets = Number(row.n);
   for (const row of codes) entry(row.key_id).recoveryCodes = Number(row.n);
-  for (const row of apiKeys) entry(row.key_id).apiKeys = Number(row.n);
+  for (const row of apiKeys) entry(row.keyId).apiKeys = row.count;
   return [...byId.values()].sort((a, b) => a.keyId.localeCompare(b.keyId));
 }
 

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
+import { ConfigError } from '../../src/config.ts';
 import { operatorMessage } from '../../src/outcomes.ts';
 import { openOperator } from '../../src/services/operator.ts';
 import { ServiceError } from '../../src/services/types.ts';
@@ -126,6 +127,28 @@ for (const dialect of DIALECTS) {
         'nothing new keeps the old key needed',
       );
       await operator.retireKey('old');
+    });
+
+    test('a service started without the master key an unrevoked API key needs refuses to start', async () => {
+      // The key dropped from TWOFA_MASTER_KEY by hand, without rotate-key --retire: the calling app would be
+      // locked out from then on, with nothing in any log. Refused at start, as for recovery codes.
+      const oldKey = randomMasterKey('old');
+      const newKey = randomMasterKey('new');
+      const first = await makeApiTestApp({ dialect, env: { TWOFA_MASTER_KEY: `${oldKey},${newKey}` } });
+      const prefix = first.key.split('_')[1]!;
+      await first.close();
+      const operator = await openOperator({ env: operatorEnv(first.config) });
+      toClose.push(operator);
+      await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
+      const newOnly = { ...first.config, masterKey: newKey };
+      await assert.rejects(openStaleInstance(newOnly), (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.match(error.message, /lacks key id\(s\) old that 1 unrevoked API key/);
+        assert.match(error.message, /revoke/);
+        return true;
+      });
+      await operator.revokeApiKey(prefix);
+      await (await openStaleInstance(newOnly)).close();
     });
   });
 }

@@ -53,8 +53,13 @@ export interface KeyStatus {
     readonly finishedAtMs: number | null;
     readonly resealed: number;
   } | null;
-  /** Stored secrets and unused recovery codes per key id. */
-  readonly keysInUse: readonly { keyId: string; totpSecrets: number; recoveryCodes: number }[];
+  /** Stored secrets, unused recovery codes and unrevoked API keys per key id. */
+  readonly keysInUse: readonly {
+    keyId: string;
+    totpSecrets: number;
+    recoveryCodes: number;
+    apiKeys: number;
+  }[];
   /** The key ids this command's keyring holds (null when it could not be read). */
   readonly keyringKeyIds: readonly string[] | null;
   /** Where the keys come from: the key file (SQLite default) or TWOFA_MASTER_KEY. */
@@ -95,6 +100,8 @@ export interface RotationReport {
   readonly finished: boolean;
   /** Unused recovery codes still hashed under other keys (one-way: they cannot be re-hashed). */
   readonly recoveryCodesUnderOtherKeys: number;
+  /** Unrevoked API keys still hashed under other keys (one-way: each moves on its next use). */
+  readonly apiKeysUnderOtherKeys: number;
 }
 
 function keySourceOf(config: Config): KeyStatus['keySource'] {
@@ -248,6 +255,7 @@ export async function rotateKey(ctx: RotationContext, options: RotationOptions):
     });
   }
   const recoveryCodesUnderOtherKeys = underOtherKeys.reduce((sum, entry) => sum + entry.recoveryCodes, 0);
+  const apiKeysUnderOtherKeys = underOtherKeys.reduce((sum, entry) => sum + entry.apiKeys, 0);
   return {
     keyId: target,
     previousKeyId: previous,
@@ -256,6 +264,7 @@ export async function rotateKey(ctx: RotationContext, options: RotationOptions):
     failed: [...failed],
     finished,
     recoveryCodesUnderOtherKeys,
+    apiKeysUnderOtherKeys,
   };
 }
 
@@ -287,11 +296,13 @@ export async function retireKey(
   if (state !== undefined && state.rotation_finished_at_ms === null && state.previous_key_id !== null) {
     throw new ServiceError('ROTATION_UNFINISHED', { field: 'retire' });
   }
+  // An API key's secret is a one-way HMAC too: it moves to the current key only on its next use, and one not
+  // used since the rotation would stop working without this key.
   const inUse = (await countByKeyId(ctx.db)).find((entry) => entry.keyId === keyId);
-  if (inUse !== undefined && inUse.totpSecrets + inUse.recoveryCodes > 0) {
+  if (inUse !== undefined && inUse.totpSecrets + inUse.recoveryCodes + inUse.apiKeys > 0) {
     throw new ServiceError('KEY_IN_USE', {
       field: 'retire',
-      inUse: { totpSecrets: inUse.totpSecrets, recoveryCodes: inUse.recoveryCodes },
+      inUse: { totpSecrets: inUse.totpSecrets, recoveryCodes: inUse.recoveryCodes, apiKeys: inUse.apiKeys },
     });
   }
   if (!keyring.keys.has(keyId)) throw new ServiceError('UNKNOWN_KEY', { field: 'retire' });

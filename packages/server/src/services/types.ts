@@ -50,7 +50,7 @@ export type ServiceErrorCode =
   | 'USER_NOT_FOUND' // an operator named an account that does not exist (never said to the public)
   | 'UNKNOWN_KEY' // rotate-key: the master key list has no key with that id
   | 'KEY_IS_CURRENT' // rotate-key: that key is already the current one (nothing to rotate to, or to retire)
-  | 'KEY_IN_USE' // rotate-key --retire: secrets or unused recovery codes still need that key (inUse)
+  | 'KEY_IN_USE' // rotate-key --retire: secrets, unused recovery codes or API keys still need that key (inUse)
   | 'KEY_NOT_ON_EVERY_INSTANCE' // rotate-key: running instances lack the new key (instances)
   | 'ROTATION_UNFINISHED' // rotate-key: an interrupted rotation to another key must be finished first
   | 'UNAVAILABLE'; // the database cannot be reached or refused the work for now: nothing was changed
@@ -67,7 +67,12 @@ export interface ServiceErrorDetails {
   /** For KEY_NOT_ON_EVERY_INSTANCE: the running instances that lack the key (`host (pid N)`). */
   readonly instances?: readonly string[];
   /** For KEY_IN_USE: what still needs the key. */
-  readonly inUse?: { readonly totpSecrets: number; readonly recoveryCodes: number };
+  readonly inUse?: {
+    readonly totpSecrets: number;
+    readonly recoveryCodes: number;
+    /** Unrevoked API keys hashed under it. */
+    readonly apiKeys: number;
+  };
 }
 
 export class ServiceError extends Error {

@@ -3,6 +3,7 @@
  * heartbeats (keyring_instances), and the statements a rotation walks the sealed secrets with.
  */
 import type { Kysely } from 'kysely';
+import { countUnrevokedApiKeysByKeyId } from './api-keys-repo.ts';
 import type { Database, KeyringInstanceRow, MasterKeyStateRow, TotpCredentialRow } from './schema.ts';
 
 /** The state is one row with this id. */
@@ -72,10 +73,10 @@ export async function listSecretsNotUnder(
     .execute();
 }
 
-/** How many TOTP secrets and unused recovery codes each key id holds. */
+/** How many TOTP secrets, unused recovery codes and unrevoked API keys each key id holds. */
 export async function countByKeyId(
   db: Kysely<Database>,
-): Promise<{ keyId: string; totpSecrets: number; recoveryCodes: number }[]> {
+): Promise<{ keyId: string; totpSecrets: number; recoveryCodes: number; apiKeys: number }[]> {
   const secrets = await db
     .selectFrom('totp_credentials')
     .select((eb) => ['secret_key_id as key_id', eb.fn.countAll<number>().as('n')])
@@ -87,17 +88,22 @@ export async function countByKeyId(
     .where('used_at_ms', 'is', null)
     .groupBy('key_id')
     .execute();
-  const byId = new Map<string, { keyId: string; totpSecrets: number; recoveryCodes: number }>();
+  const apiKeys = await countUnrevokedApiKeysByKeyId(db);
+  const byId = new Map<
+    string,
+    { keyId: string; totpSecrets: number; recoveryCodes: number; apiKeys: number }
+  >();
   const entry = (keyId: string) => {
     let found = byId.get(keyId);
     if (found === undefined) {
-      found = { keyId, totpSecrets: 0, recoveryCodes: 0 };
+      found = { keyId, totpSecrets: 0, recoveryCodes: 0, apiKeys: 0 };
       byId.set(keyId, found);
     }
     return found;
   };
   for (const row of secrets) entry(row.key_id).totpSecrets = Number(row.n);
   for (const row of codes) entry(row.key_id).recoveryCodes = Number(row.n);
+  for (const row of apiKeys) entry(row.keyId).apiKeys = row.count;
   return [...byId.values()].sort((a, b) => a.keyId.localeCompare(b.keyId));
 }
 

@@ -29,6 +29,8 @@ Where the new key comes from:
   refuses while a running instance lacks the key (instances report the key ids they hold, never the keys).
 Recovery codes are one-way hashes under a subkey of the key that made them: they cannot be re-hashed, so an
 old key stays needed until its unused codes are used or replaced (--status counts them; --retire refuses).
+API keys are one-way hashes too: each moves to the new key on its next request, so an old key stays needed
+until every unrevoked API key has been used once since the rotation, or revoked (--status counts them).
 Wrong-password windows are keyed by the current key: they start over when it changes (once per rotation).
 
 Options:
@@ -116,7 +118,13 @@ async function rotate(
     lines.push(
       `${report.recoveryCodesUnderOtherKeys} unused recovery codes are hashed under older keys (one-way: they cannot be re-hashed); keep those keys until the codes are used or replaced`,
     );
-  } else if (report.finished) {
+  }
+  if (report.apiKeysUnderOtherKeys > 0) {
+    lines.push(
+      `${report.apiKeysUnderOtherKeys} API keys are hashed under older keys (one-way: each moves to the new key on its next request); keep those keys until each API key has been used once, or revoke it (twofa admin api-key list)`,
+    );
+  }
+  if (report.finished && report.recoveryCodesUnderOtherKeys + report.apiKeysUnderOtherKeys === 0) {
     lines.push(
       `nothing needs '${report.previousKeyId}' any more: retire it with twofa admin rotate-key --retire ${report.previousKeyId}`,
     );
@@ -137,7 +145,10 @@ async function showStatus(ctx: AdminContext): Promise<number> {
   const status = await operator.keyStatus();
   const rotation = status.rotation;
   const retirable = status.keysInUse
-    .filter((entry) => entry.keyId !== status.currentKeyId && entry.totpSecrets + entry.recoveryCodes === 0)
+    .filter(
+      (entry) =>
+        entry.keyId !== status.currentKeyId && entry.totpSecrets + entry.recoveryCodes + entry.apiKeys === 0,
+    )
     .map((entry) => entry.keyId);
   const unused = (status.keyringKeyIds ?? []).filter(
     (keyId) => keyId !== status.currentKeyId && !status.keysInUse.some((entry) => entry.keyId === keyId),
@@ -172,7 +183,7 @@ async function showStatus(ctx: AdminContext): Promise<number> {
       ? ['  nothing is stored under any key']
       : status.keysInUse.map(
           (entry) =>
-            `  ${entry.keyId.padEnd(20)} ${entry.totpSecrets} TOTP secrets, ${entry.recoveryCodes} unused recovery codes`,
+            `  ${entry.keyId.padEnd(20)} ${entry.totpSecrets} TOTP secrets, ${entry.recoveryCodes} unused recovery codes, ${entry.apiKeys} API keys`,
         )),
     `keys here:      ${status.keyringKeyIds === null ? 'unreadable' : status.keyringKeyIds.join(', ')} (from ${source})`,
     'instances:',

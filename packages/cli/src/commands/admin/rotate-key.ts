@@ -103,7 +103,9 @@ async function rotate(
         ctx.io.stderr.write(`twofa: ${resealed} secrets re-sealed\n`);
       if (pauseAfter !== undefined && batches >= pauseAfter) {
         ctx.io.stderr.write(`twofa: paused after ${batches} batches (${PAUSE_HOOK})\n`);
-        await new Promise(() => {});
+        // A timer keeps the process alive: a bare pending promise lets Node exit (status 13) when nothing else
+        // is scheduled, and the test would see the rotation end instead of a crash half-way.
+        await new Promise(() => setInterval(() => {}, 60_000));
       }
     },
   });

@@ -78,7 +78,11 @@ export async function openUserPool(database: TwofaDatabase): Promise<UserPool> {
         const fresh = await mapConcurrent(Array.from({ length: missing }), async () => {
           made += 1;
           const email = `bench-${process.pid}-${made}@example.com`;
-          const issued = await services.accounts.signUp({ email, password: PASSWORD });
+          // The sign-up pages' path (register: no enumeration), then a password sign-in for the session.
+          await services.accounts.register({ email, password: PASSWORD });
+          const signedIn = await services.auth.login({ email, password: PASSWORD });
+          if (signedIn.kind !== 'full') throw new Error(`bench: ${email} is not a new account`);
+          const issued = signedIn.issued;
           const userId = issued.session.userId;
           const { secret } = await services.totp.beginEnrollment(userId);
           const code = generateTOTP({ secret, nowMs: Date.now() - clockBackMs });

@@ -46,6 +46,20 @@ export interface Config {
   /** TWOFA_DATABASE_POOL_SIZE: PostgreSQL connections each process may open. `workers` x this must fit the
    *  server's max_connections (checked at start). @default defaultPoolSize(workers): 10 in all, at least 2 each */
   databasePoolSize: number;
+  /** TWOFA_SMTP_URL: an smtp:// (STARTTLS when offered) or smtps:// (TLS from the start) URL; unset writes
+   *  each email as an `.eml` file to `<dataDir>/outbox`. */
+  smtpUrl: string | undefined;
+  /** TWOFA_MAIL_FROM: the sender of every email. @default 'twofa <no-reply@<public host>>' */
+  mailFrom: string;
+  /** TWOFA_SMS_WEBHOOK_URL: an http(s):// URL that receives each text message as a signed JSON POST; unset
+   *  writes each one as a `.txt` file to the outbox. */
+  smsWebhookUrl: string | undefined;
+  /** TWOFA_SMS_WEBHOOK_SECRET: the HMAC-SHA-256 key of the webhook's signature (at least 32 characters);
+   *  required with TWOFA_SMS_WEBHOOK_URL. */
+  smsWebhookSecret: string | undefined;
+  /** TWOFA_RECOVERY_DELAY_HOURS: how long a confirmed account recovery waits before it can complete, the
+   *  owner told by every channel and able to cancel. @default 72 */
+  recoveryDelayHours: number;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +155,37 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     MAX_POOL_SIZE,
   );
 
+  const smtpUrl = read('TWOFA_SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/?#]+/i.test(smtpUrl)) {
+    throw new ConfigError('TWOFA_SMTP_URL', 'must be an smtp:// or smtps:// URL with a host');
+  }
+  const mailFrom = read('TWOFA_MAIL_FROM') ?? `${issuer} <no-reply@${new URL(publicUrl).hostname}>`;
+  if (/[\r\n]/.test(mailFrom) || !mailFrom.includes('@')) {
+    throw new ConfigError('TWOFA_MAIL_FROM', 'must be one address, like "twofa <no-reply@example.com>"');
+  }
+  const smsWebhookUrl = read('TWOFA_SMS_WEBHOOK_URL');
+  if (smsWebhookUrl !== undefined && !URL.canParse(smsWebhookUrl)) {
+    throw new ConfigError('TWOFA_SMS_WEBHOOK_URL', 'must be an absolute http:// or https:// URL');
+  }
+  if (smsWebhookUrl !== undefined && !/^https?:$/.test(new URL(smsWebhookUrl).protocol)) {
+    throw new ConfigError('TWOFA_SMS_WEBHOOK_URL', 'must be an absolute http:// or https:// URL');
+  }
+  const smsWebhookSecret = read('TWOFA_SMS_WEBHOOK_SECRET');
+  if (smsWebhookUrl !== undefined && (smsWebhookSecret === undefined || smsWebhookSecret.length < 32)) {
+    throw new ConfigError(
+      'TWOFA_SMS_WEBHOOK_SECRET',
+      'must be set, at least 32 characters, with TWOFA_SMS_WEBHOOK_URL (the receiver checks the signature)',
+    );
+  }
+
+  const recoveryDelayHours = readInteger(
+    'TWOFA_RECOVERY_DELAY_HOURS',
+    read('TWOFA_RECOVERY_DELAY_HOURS'),
+    72,
+    1,
+    30 * 24,
+  );
+
   return {
     host,
     port,
@@ -157,6 +202,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     logRequests,
     workers,
     databasePoolSize,
+    smtpUrl,
+    mailFrom,
+    smsWebhookUrl,
+    smsWebhookSecret,
+    recoveryDelayHours,
   };
 }
 

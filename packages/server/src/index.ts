@@ -72,7 +72,9 @@ export interface RunningServer {
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const config = loadConfig(options.env);
   if (!options.prepared) await prepareStorage({ ...config, workers: 1 }, { log: options.log });
-  const services = await openServices(config, { log: options.log });
+  // With TWOFA_PORT=0 the public URL names the port only once it is bound: links in messages read it then.
+  let publicUrl = config.publicUrl;
+  const services = await openServices(config, { log: options.log, publicUrl: () => publicUrl });
   let app: ReturnType<typeof createApp> | undefined;
   const server = createAdaptorServer({
     // The app exists before 'listening' resolves, so this 503 is a guard, not a path taken.
@@ -94,6 +96,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   // loadConfig counts an empty variable as unset; so does this.
   const publicUrlGiven = Boolean(options.env.TWOFA_PUBLIC_URL?.trim());
   const effective = withBoundPort(config, bound, publicUrlGiven);
+  publicUrl = effective.publicUrl;
   app = createApp({ config: effective, services, log: options.log });
   options.log(
     JSON.stringify({ time: new Date().toISOString(), event: 'listening', url: effective.publicUrl }),

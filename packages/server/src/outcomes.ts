@@ -21,6 +21,7 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   // Sign-up has to say this much: see "Account enumeration" in the README.
   EMAIL_TAKEN: { status: 409, message: 'An account with this email already exists. Log in instead.' },
   // The same words for an unknown email and a wrong password (account enumeration).
+  SAME_EMAIL: { status: 400, message: 'That is the address the account already has.' },
   INVALID_CREDENTIALS: { status: 401, message: 'The email or password is not correct.' },
   WRONG_PASSWORD: { status: 401, message: 'The password is not correct.' },
   // The words depend on what was expected: see MALFORMED_CODE_MESSAGES.
@@ -55,6 +56,36 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   TOTP_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
   TOTP_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
   NO_PENDING_ENROLLMENT: { status: 409, message: 'There is no set-up to confirm. Start the set-up again.' },
+  INVALID_MESSAGE_CODE: {
+    status: 401,
+    message:
+      'That code is not right, or it is no longer valid (it expired, was used, or a newer message replaced it). Check the latest message, or send a new code.',
+  },
+  INVALID_LINK: {
+    status: 400,
+    message:
+      'This link no longer works: it was used already, it expired, or a newer message replaced it. Ask for a new one.',
+  },
+  RESEND_TOO_SOON: { status: 429, message: 'A message was sent less than a minute ago.' },
+  SEND_LIMIT_REACHED: { status: 429, message: 'Too many messages were sent to this address today.' },
+  EMAIL_ALREADY_VERIFIED: { status: 409, message: 'Your email address is already verified.' },
+  EMAIL_NOT_VERIFIED: { status: 409, message: 'Confirm your email address first (above).' },
+  MESSAGE_NOT_SENT: {
+    status: 503,
+    message:
+      'The message could not be sent just now: the mail or text-message service did not answer. Try again in a few minutes.',
+  },
+  FACTOR_ALREADY_ON: { status: 409, message: 'That kind of code is already on.' },
+  FACTOR_NOT_ON: { status: 409, message: 'That kind of code is not on.' },
+  INVALID_PHONE: {
+    status: 400,
+    message:
+      'Enter the number in international form, starting with + and the country code, like +44 20 7946 0958.',
+  },
+  NO_PHONE_TO_VERIFY: {
+    status: 409,
+    message: 'There is no phone number waiting to be verified. Add one first.',
+  },
   // The JSON API. A field named by the service is added by outcomeOf.
   MALFORMED_JSON: { status: 400, message: 'Send the body as JSON, with Content-Type: application/json.' },
   INVALID_REQUEST: { status: 422, message: 'The request does not match the API description.' },
@@ -93,7 +124,7 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   KEY_IS_CURRENT: { status: 409, message: 'That key is the current master key.' },
   KEY_IN_USE: {
     status: 409,
-    message: 'Stored secrets, unused recovery codes or API keys still need that key.',
+    message: 'Stored secrets, phone numbers, unused recovery codes or API keys still need that key.',
   },
   KEY_NOT_ON_EVERY_INSTANCE: {
     status: 409,
@@ -124,6 +155,8 @@ const MALFORMED_CODE_MESSAGES: Record<NonNullable<ServiceError['expected']>, str
   totp: 'Enter the 6 digits the app shows.',
   recovery: 'Enter a recovery code: 16 letters and digits, as on your saved list (dashes optional).',
   'totp-or-recovery': 'Enter the 6 digits the app shows, or one of your recovery codes.',
+  message: 'Enter the 6 digits from the message.',
+  'message-or-recovery': 'Enter the 6 digits from the message, or one of your recovery codes.',
 };
 
 export interface OutcomeOf extends Outcome {
@@ -190,12 +223,12 @@ export function operatorMessage(error: ServiceError): string {
   }
   if (error.instances !== undefined) message = `${message} Lacking it: ${error.instances.join(', ')}.`;
   if (error.inUse !== undefined) {
-    const { totpSecrets, recoveryCodes, apiKeys } = error.inUse;
+    const { totpSecrets, phoneNumbers, recoveryCodes, apiKeys } = error.inUse;
     message =
-      `${message} Under it: ${totpSecrets} TOTP secrets (rotate-key re-seals them), ${recoveryCodes} unused ` +
-      'recovery codes (one-way hashes: they need the key until used or replaced), ' +
-      `${apiKeys} API keys (one-way hashes: each moves to the current key on its next request; use each ` +
-      'once, or revoke it: twofa admin api-key list shows those not used since the rotation).';
+      `${message} Under it: ${totpSecrets} TOTP secrets and ${phoneNumbers} phone numbers (rotate-key ` +
+      `re-seals them), ${recoveryCodes} unused recovery codes (one-way hashes: they need the key until used ` +
+      `or replaced), ${apiKeys} API keys (one-way hashes: each moves to the current key on its next request; ` +
+      'use each once, or revoke it: twofa admin api-key list shows those not used since the rotation).';
   }
   const field = error.field === undefined ? '' : `${error.field}; `;
   return `${message} (${field}${error.code})`;

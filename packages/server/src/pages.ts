@@ -11,10 +11,13 @@ import { type CsrfRefusal, csrfProtection } from './middleware/csrf/index.ts';
 import { requestMeta } from './middleware/request-meta/index.ts';
 import { session } from './middleware/session/index.ts';
 import { OUTCOMES, outcomeOf, UNAVAILABLE_RETRY_AFTER_SECONDS } from './outcomes.ts';
+import { accountRecoveryRoutes } from './routes/account-recovery.ts';
+import { emailRoutes } from './routes/email.ts';
 import { homeRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
 import { logoutRoutes } from './routes/logout.ts';
 import { frameFor, type PageContext, render, setRetryAfter } from './routes/page.ts';
+import { passwordResetRoutes } from './routes/password-reset.ts';
 import { securityRoutes } from './routes/security.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { ServiceError } from './services/types.ts';
@@ -75,6 +78,9 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
   pages.route('/', loginRoutes(deps));
   pages.route('/', logoutRoutes(deps));
   pages.route('/', securityRoutes(deps));
+  pages.route('/', emailRoutes(deps));
+  pages.route('/', passwordResetRoutes(deps));
+  pages.route('/', accountRecoveryRoutes(deps));
 
   // The one place an escaped error becomes a page. Nothing of the request goes into the log line.
   pages.onError((error, c) => {

@@ -6,15 +6,19 @@
 // ten recovery codes shown once (download, print, "I have saved them"); log in with one of them typed
 // differently from the list; the security page counts and lists its use; the same code again is refused.
 // Third: the same set-up with JavaScript off still works, and shows no button that only a script can run.
+// In the first, also: the address is confirmed by the link in the message the outbox holds, and at the end
+// the password is reset by the mailed link, which asks for a second factor (a recovery code here) and then
+// signing in asks for the authenticator again, or (codes by email turned on) a code from the outbox.
 // Along the way: our scripts run under the CSP, the browser reports no CSP violation, and a refused form puts
 // the focus on the field in error, marked invalid and tied to its message.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateTOTP, getTOTPStep, parseKeyURI } from '@twofa/otp';
+import { simpleParser } from 'mailparser';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { skipUnlessTool } from '../../otp/test/support/tools.ts';
 import { type RunningServer, serve } from '../src/index.ts';
@@ -76,14 +80,43 @@ function watchConsole(page: Page): string[] {
   return problems;
 }
 
-/** From the home page, as a visitor: create an account; ends on the security page. */
+/**
+ * From the home page, as a visitor: create an account ("check your email"), then log in with the password as
+ * that page says; ends on the security page.
+ */
 async function signUp(page: Page, email: string): Promise<void> {
   await page.goto(server.url);
   await page.getByRole('link', { name: 'Create an account' }).click();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL(`${server.url}/security?done=welcome`);
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  await page.getByRole('link', { name: 'Log in' }).last().click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${server.url}/`);
+  await page.getByRole('link', { name: 'Security', exact: true }).click();
+  await page.waitForURL(`${server.url}/security`);
+}
+
+/** The text of the newest message of `purpose` in the server's outbox (some are sent in the background). */
+async function mailFromOutbox(purpose: string): Promise<string> {
+  for (let tries = 0; tries < 50; tries++) {
+    const files = (await readdir(join(dir, 'outbox')).catch(() => [] as string[]))
+      .filter((f) => f.includes(`-${purpose}-`) && f.endsWith('.eml'))
+      .sort();
+    if (files.length > 0)
+      return (await simpleParser(await readFile(join(dir, 'outbox', files.at(-1)!)))).text ?? '';
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`no ${purpose} message in the outbox`);
+}
+
+async function linkFromOutbox(purpose: string): Promise<string> {
+  const link = new RegExp(`${server.url}/\\S+`).exec(await mailFromOutbox(purpose))?.[0];
+  assert.ok(link, `a link in the ${purpose} message`);
+  return link;
 }
 
 /**
@@ -133,6 +166,14 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
 
   await signUp(page, EMAIL);
 
+  // Confirm the address: the link in the message (the outbox: no SMTP server here) opens a button.
+  await page.getByText('is not confirmed yet').waitFor();
+  await page.goto(await linkFromOutbox('verify_email'));
+  await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await page.getByText('Your email address is confirmed.').waitFor();
+  await page.getByRole('link', { name: 'Back to Security' }).click();
+  await page.getByText('is confirmed: it can reset your password').waitFor();
+
   // Set up: the QR code, read from a screenshot the way a phone camera would.
   await page.getByRole('button', { name: 'Set up authenticator app' }).click();
   const qr = page.getByRole('img', { name: /QR code/ });
@@ -160,15 +201,31 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
 
   // Confirm with the password and the code computed from what the QR code said. The change-password form
   // has a "Current password" field too: use the one in the form with the "Turn on" button.
-  const confirmForm = page.locator('form', { has: page.getByRole('button', { name: 'Turn on' }) });
+  const confirmForm = page.locator('form', {
+    has: page.getByRole('button', { name: 'Turn on', exact: true }),
+  });
   await confirmForm.getByLabel('Current password').fill(PASSWORD);
   const confirmedAt = Date.now();
   await confirmForm
     .getByLabel('Code from your authenticator app')
     .fill(generateTOTP({ secret: key.secret, nowMs: confirmedAt }));
-  await page.getByRole('button', { name: 'Turn on' }).click();
+  await page.getByRole('button', { name: 'Turn on', exact: true }).click();
   await page.getByRole('heading', { name: 'Two-factor authentication is on' }).waitFor();
   assert.equal(await page.locator('#totp-secret').count(), 0, 'the key is gone once confirmed');
+  const recoveryCodes = (await page.locator('ol.recovery-codes li code').allTextContents()).map((c) =>
+    c.trim(),
+  );
+
+  // Codes by email too (the address is confirmed): the password turns them on.
+  await page.getByLabel('I have saved my recovery codes').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${server.url}/security?done=totp-on`);
+  const emailCodesForm = page.locator('form', {
+    has: page.getByRole('button', { name: 'Turn on codes by email' }),
+  });
+  await emailCodesForm.getByLabel('Current password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Turn on codes by email' }).click();
+  await page.getByText('Codes by email are on.').first().waitFor();
 
   // Log out, then log in with password and code. The confirming step is used up; the next step's code is
   // inside the +-1 window, so there is no need to wait for the clock.
@@ -198,6 +255,37 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
   await page.waitForURL(`${server.url}/`);
   await page.getByRole('link', { name: 'Log in' }).first().waitFor();
 
+  // Forgot the password: the mailed link, and (2FA is on) a second factor that is not email.
+  await page.getByRole('link', { name: 'Log in' }).first().click();
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  await page.goto(await linkFromOutbox('password_reset'));
+  const NEW_PASSWORD = 'another long happy passphrase';
+  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  const codeField = page.getByLabel('Code from your authenticator app, or a recovery code');
+  await codeField.fill(recoveryCodes[0] ?? '');
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await page.getByRole('heading', { name: 'Password changed' }).waitFor();
+  // Signing in with the new password still asks for the authenticator.
+  await page.getByRole('link', { name: 'Log in' }).last().click();
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${server.url}/login/code`);
+  await page.getByLabel('Code from your authenticator app').waitFor();
+
+  // No phone at hand: a code by email instead.
+  await page.getByRole('link', { name: 'Get a code by email' }).click();
+  await page.getByRole('button', { name: 'Email me a code' }).click();
+  await page.getByText('A code is on its way').waitFor();
+  const emailed = /Your code: (\d{6})/.exec(await mailFromOutbox('sign_in_code'))?.[1] ?? '';
+  await page.getByLabel('Code from the message').fill(emailed);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.waitForURL(`${server.url}/`);
+  await page.getByText(`Signed in as ${EMAIL}.`).waitFor();
+
   assert.deepEqual(problems, [], 'no console errors or CSP violations');
   await context.close();
 });
@@ -220,10 +308,12 @@ test('turn 2FA on by typing the key, save recovery codes, sign in with one, refu
 
   // A wrong password first: refused, the password field has the focus, is marked invalid and is described by
   // the message. The code was right, and must still work below (the password is checked before the code).
-  const confirmForm = page.locator('form', { has: page.getByRole('button', { name: 'Turn on' }) });
+  const confirmForm = page.locator('form', {
+    has: page.getByRole('button', { name: 'Turn on', exact: true }),
+  });
   await confirmForm.getByLabel('Current password').fill('not the password at all');
   await confirmForm.getByLabel('Code from your authenticator app').fill(appCode());
-  await page.getByRole('button', { name: 'Turn on' }).click();
+  await page.getByRole('button', { name: 'Turn on', exact: true }).click();
   await page.getByRole('alert').filter({ hasText: 'The password is not correct.' }).waitFor();
   assert.equal(await fieldInError(page, 'confirm-password'), 'The password is not correct.');
   assert.equal(
@@ -235,7 +325,7 @@ test('turn 2FA on by typing the key, save recovery codes, sign in with one, refu
 
   await confirmForm.getByLabel('Current password').fill(PASSWORD);
   await confirmForm.getByLabel('Code from your authenticator app').fill(appCode());
-  await page.getByRole('button', { name: 'Turn on' }).click();
+  await page.getByRole('button', { name: 'Turn on', exact: true }).click();
 
   // The recovery codes, shown once: ten distinct codes in the displayed form.
   await page.getByRole('heading', { name: 'Two-factor authentication is on' }).waitFor();
@@ -354,13 +444,15 @@ test('without JavaScript, set-up still works and the script-only buttons stay hi
   const shownKey = ((await page.locator('#totp-secret').textContent()) ?? '').trim();
   const copy = page.locator('button[data-copy]');
   assert.equal(await copy.count(), 1, 'the copy button is in the markup');
-  const confirmForm = page.locator('form', { has: page.getByRole('button', { name: 'Turn on' }) });
+  const confirmForm = page.locator('form', {
+    has: page.getByRole('button', { name: 'Turn on', exact: true }),
+  });
   await confirmForm.getByLabel('Current password').fill(PASSWORD);
   await confirmForm
     .getByLabel('Code from your authenticator app')
     .fill(execFileSync('oathtool', ['--totp', '-b', shownKey], { encoding: 'utf8' }).trim());
   const copyShown = await copy.isVisible();
-  await page.getByRole('button', { name: 'Turn on' }).click();
+  await page.getByRole('button', { name: 'Turn on', exact: true }).click();
   await page.getByRole('heading', { name: 'Two-factor authentication is on' }).waitFor();
   assert.equal(await page.locator('ol.recovery-codes li code').count(), 10);
   await page.getByRole('link', { name: 'Download as .txt' }).waitFor();

@@ -36,6 +36,11 @@ test('defaults', () => {
     logRequests: true,
     workers: availableParallelism(),
     databasePoolSize: defaultPoolSize(availableParallelism()),
+    smtpUrl: undefined,
+    mailFrom: 'twofa <no-reply@127.0.0.1>',
+    smsWebhookUrl: undefined,
+    smsWebhookSecret: undefined,
+    recoveryDelayHours: 72,
   });
 });
 
@@ -57,6 +62,11 @@ test('every variable is read', () => {
       TWOFA_LOG: '0',
       TWOFA_WORKERS: '3',
       TWOFA_DATABASE_POOL_SIZE: '7',
+      TWOFA_SMTP_URL: 'smtps://mailer:pw@smtp.example.com:465',
+      TWOFA_MAIL_FROM: 'Example <security@example.com>',
+      TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com/hook',
+      TWOFA_SMS_WEBHOOK_SECRET: 'x'.repeat(32),
+      TWOFA_RECOVERY_DELAY_HOURS: '24',
     },
     '/srv/twofa',
   );
@@ -76,6 +86,11 @@ test('every variable is read', () => {
     logRequests: false,
     workers: 3,
     databasePoolSize: 7,
+    smtpUrl: 'smtps://mailer:pw@smtp.example.com:465',
+    mailFrom: 'Example <security@example.com>',
+    smsWebhookUrl: 'https://sms.example.com/hook',
+    smsWebhookSecret: 'x'.repeat(32),
+    recoveryDelayHours: 24,
   });
 });
 
@@ -141,6 +156,16 @@ test('bad values name the variable', () => {
   configError({ TWOFA_SESSION_IDLE_MINUTES: '0' }, 'TWOFA_SESSION_IDLE_MINUTES');
   configError({ TWOFA_SESSION_ABSOLUTE_HOURS: 'x' }, 'TWOFA_SESSION_ABSOLUTE_HOURS');
   configError({ TWOFA_LOG: '2' }, 'TWOFA_LOG');
+  configError({ TWOFA_RECOVERY_DELAY_HOURS: '0' }, 'TWOFA_RECOVERY_DELAY_HOURS');
+  configError({ TWOFA_SMTP_URL: 'http://mail.example.com' }, 'TWOFA_SMTP_URL');
+  configError({ TWOFA_SMTP_URL: 'smtp://' }, 'TWOFA_SMTP_URL');
+  configError({ TWOFA_MAIL_FROM: 'nobody' }, 'TWOFA_MAIL_FROM');
+  configError({ TWOFA_SMS_WEBHOOK_URL: 'ftp://sms.example.com' }, 'TWOFA_SMS_WEBHOOK_URL');
+  configError({ TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com' }, 'TWOFA_SMS_WEBHOOK_SECRET');
+  configError(
+    { TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com', TWOFA_SMS_WEBHOOK_SECRET: 'short' },
+    'TWOFA_SMS_WEBHOOK_SECRET',
+  );
 });
 
 test('a bad master key is refused without echoing it', () => {

@@ -1,7 +1,7 @@
 // serve(): the real server on a free port, reached over HTTP, and main.ts as `npm start` runs it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -40,12 +40,20 @@ test('serve on port 0: the URL names the bound port, pages and forms work over H
       headers: { Origin: server.url, Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ csrf: token, email: 'served@example.com', password: 'a good password' }),
     });
-    assert.equal(created.status, 303);
+    assert.equal(created.status, 200);
+    assert.match(await created.text(), /Check your email/);
     assert.equal((await stat(join(dir, 'master.key'))).mode & 0o777, 0o600);
     assert.ok(lines.some((line) => JSON.parse(line).event === 'listening'));
   } finally {
     await server.close();
   }
+  // No SMTP configured: the verification message is in the outbox (written before close() returned), and
+  // the log line says where, never to whom.
+  const outbox = (await readdir(join(dir, 'outbox'))).filter((f) => f.endsWith('.eml'));
+  assert.equal(outbox.length, 1);
+  const written = lines.map((line) => JSON.parse(line)).find((e) => e.event === 'message.outbox');
+  assert.equal(written?.path, join(dir, 'outbox', outbox[0]!));
+  assert.ok(!lines.join('\n').includes('served@example.com'), 'no address in the log');
   await server.close(); // twice is fine
   await assert.rejects(fetch(`${server.url}/healthz`), 'no longer listening');
 });

@@ -70,6 +70,10 @@ const ALL_MIGRATIONS = [
   '0004-recovery-codes',
   '0006-api',
   '0007-key-rotation',
+  '0008-messages',
+  '0009-email-factor',
+  '0010-phone',
+  '0011-account-recovery',
 ];
 
 for (const dialect of DIALECTS) {

@@ -183,7 +183,7 @@ for (const dialect of DIALECTS) {
       const refused = await admin(['rotate-key', '--retire', 'old', '--yes'], both);
       assert.equal(refused.status, 1);
       assert.match(refused.stderr, /KEY_IN_USE/);
-      assert.match(refused.stderr, /Under it: 0 TOTP secrets .*70 unused recovery codes/);
+      assert.match(refused.stderr, /Under it: 0 TOTP secrets and 0 phone numbers .*70 unused recovery codes/);
       for (const account of accounts) {
         const code = codeAt(account.secret, db.clock.nowMs());
         await server.recovery.regenerate({ userId: account.userId, password: account.password, code });

@@ -114,6 +114,11 @@ export function totpSecretContext(userId: string, credentialId: string): string 
   return `twofa:totp:${userId}:${credentialId}`;
 }
 
+/** Associated data for a phone number: binds the ciphertext to its user's row. */
+export function phoneContext(userId: string): string {
+  return `twofa:phone:${userId}`;
+}
+
 /** True when a sealed value should be re-sealed under the current key (rotation). */
 export function needsReseal(keyring: Keyring, sealed: SealedSecret): boolean {
   return sealed.keyId !== keyring.currentKeyId;

@@ -10,7 +10,10 @@ export function homeRoutes(deps: AppDeps): Hono<AppEnv> {
     const session = c.get('session');
     if (session?.state === 'pending') return seeOther(c, '/login/code');
     const user = session ? await deps.services.accounts.getUser(session.userId) : null;
-    const account = user ? { email: user.email, totpEnabled: user.totpEnabled } : null;
+    // Any primary factor (the app, codes by email or text message) turns two-factor authentication on.
+    const account = user
+      ? { email: user.email, totpEnabled: user.factors.some((kind) => kind !== 'recovery') }
+      : null;
     return render(
       c,
       homePage({ frame: frameFor(c, deps, user ? 'Your account' : 'Welcome', { user }), account }),

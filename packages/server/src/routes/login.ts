@@ -9,7 +9,20 @@ import { clearSessionCookie, rawSessionCookie, setSessionCookie } from '../middl
 import { outcomeOf, waitOutcome } from '../outcomes.ts';
 import type { FactorKind, LoginResult } from '../services/types.ts';
 import { loginPage } from '../views/login.ts';
-import { loginCodePage, loginRecoveryPage } from '../views/login-code.ts';
+import {
+  channelTitle,
+  loginCodePage,
+  loginMessagePage,
+  loginRecoveryPage,
+  type MessageChannel,
+} from '../views/login-code.ts';
+
+/** The channels a sign-in code can be sent by, in the order the code page offers them. */
+const CHANNELS: readonly MessageChannel[] = ['email', 'sms'];
+
+/** Sending failures that leave the person on the page (with the reason): the sign-in goes on. */
+const STAY_ON_PAGE = new Set(['RESEND_TOO_SOON', 'SEND_LIMIT_REACHED', 'MESSAGE_NOT_SENT']);
+
 import { frameFor, type PageContext, readForm, render, seeOther, setRetryAfter } from './page.ts';
 
 export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -43,6 +56,7 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       return render(c, page, outcome.status);
     }
     setSessionCookie(c, config.secureCookies, result.issued.token);
+    if (result.kind === 'full' && result.recovered) return seeOther(c, '/security?done=recovered');
     return seeOther(c, result.kind === 'pending' ? '/login/code' : '/');
   });
 
@@ -50,6 +64,10 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     const session = c.get('session');
     if (session?.state === 'full') return seeOther(c, '/');
     if (session?.state !== 'pending') return seeOther(c, '/login');
+    // Codes by message and no app: the first channel's page is the code step.
+    const channels = CHANNELS.filter((channel) => session.factors.includes(channel));
+    if (!session.factors.includes('totp') && channels[0] !== undefined)
+      return seeOther(c, `/login/${channels[0]}`);
     const frame = frameFor(c, deps, 'Enter your code');
     const recoveryAvailable = session.factors.includes('recovery');
     // The password was right but the user's 6-digit codes are locked: say how long to wait instead of a form.
@@ -57,10 +75,67 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     if (waitMs > 0) {
       const locked = waitOutcome('SECOND_FACTOR_LOCKED', waitMs);
       setRetryAfter(c, locked);
-      return render(c, loginCodePage({ frame, locked: locked.message, recoveryAvailable }), locked.status);
+      return render(
+        c,
+        loginCodePage({ frame, locked: locked.message, recoveryAvailable, channels }),
+        locked.status,
+      );
     }
-    return render(c, loginCodePage({ frame, recoveryAvailable }));
+    return render(c, loginCodePage({ frame, recoveryAvailable, channels }));
   });
+
+  for (const channel of CHANNELS) {
+    routes.get(`/login/${channel}`, async (c) => {
+      const session = c.get('session');
+      if (session?.state === 'full') return seeOther(c, '/');
+      if (session?.state !== 'pending') return seeOther(c, '/login');
+      if (!session.factors.includes(channel)) return seeOther(c, '/login/code');
+      const view = messageView(c, channel, { sent: c.req.query('sent') === '1' });
+      const waitMs = await services.auth.secondFactorWaitMs(session.userId);
+      if (waitMs > 0) {
+        const locked = waitOutcome('SECOND_FACTOR_LOCKED', waitMs);
+        setRetryAfter(c, locked);
+        return render(c, loginMessagePage({ ...view, locked: locked.message }), locked.status);
+      }
+      return render(c, loginMessagePage(view));
+    });
+
+    routes.post(`/login/${channel}/send`, async (c) => {
+      const pendingToken = c.get('sessionToken');
+      if (c.get('session')?.state !== 'pending' || !pendingToken) return seeOther(c, '/login');
+      try {
+        await services.auth.sendSignInCode({ pendingToken, channel });
+      } catch (error) {
+        const outcome = outcomeOf(error);
+        setRetryAfter(c, outcome);
+        if (STAY_ON_PAGE.has(outcome.code)) {
+          const page = loginMessagePage({ ...messageView(c, channel, {}), error: outcome.message });
+          return render(c, page, outcome.status);
+        }
+        clearSessionCookie(c, config.secureCookies);
+        const frame = frameFor(c, deps, 'Log in');
+        return render(
+          c,
+          loginPage({ frame, message: { kind: 'error', text: outcome.message } }),
+          outcome.status,
+        );
+      }
+      return seeOther(c, `/login/${channel}?sent=1`);
+    });
+
+    routes.post(`/login/${channel}`, (c) => secondStep(c, channel));
+  }
+
+  function messageView(c: PageContext, channel: MessageChannel, extra: { sent?: boolean }) {
+    const factors = c.get('session')?.factors ?? [];
+    return {
+      frame: frameFor(c, deps, channelTitle(channel)),
+      channel,
+      recoveryAvailable: factors.includes('recovery'),
+      appAvailable: factors.includes('totp'),
+      ...extra,
+    };
+  }
 
   routes.get('/login/recovery', (c) => {
     const session = c.get('session');
@@ -87,9 +162,17 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       const page = (view: { error?: string; locked?: string }) =>
         factor === 'recovery'
           ? loginRecoveryPage({ frame: frameFor(c, deps, 'Use a recovery code'), ...view })
-          : loginCodePage({ frame: frameFor(c, deps, 'Enter your code'), recoveryAvailable, ...view });
+          : factor === 'email' || factor === 'sms'
+            ? loginMessagePage({ ...messageView(c, factor, {}), ...view })
+            : loginCodePage({
+                frame: frameFor(c, deps, 'Enter your code'),
+                recoveryAvailable,
+                channels: CHANNELS.filter((channel) => c.get('session')?.factors.includes(channel)),
+                ...view,
+              });
       if (
         code === 'INVALID_CODE' ||
+        code === 'INVALID_MESSAGE_CODE' ||
         code === 'INVALID_RECOVERY_CODE' ||
         code === 'RECOVERY_RATE_LIMITED' || // a right recovery code still works: keep the form
         code === 'MALFORMED_CODE' ||

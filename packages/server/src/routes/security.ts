@@ -32,6 +32,21 @@ const DONE: Record<string, string> = {
   'totp-cancelled': 'The set-up is cancelled and its key discarded.',
   'recovery-new': 'Your new recovery codes are ready. The old ones no longer work.',
   password: 'Your password is changed. Other devices signed in to this account were signed out.',
+  'email-verified': 'Your email address is confirmed.',
+  'email-sent': 'A new message is on its way. The code and link in earlier messages no longer work.',
+  'email-changed':
+    'Your email address is changed. We sent the new address a message to confirm it; the old one was told.',
+  'email-factor-on': 'Codes by email are on. Signing in can now use a code sent to your address.',
+  'email-factor-off': 'Codes by email are off.',
+  'email-code-sent': 'A code is on its way to your email address. It works once, within 10 minutes.',
+  'phone-sent': 'A code is on its way to your phone. Enter it below to verify the number.',
+  'phone-verified': 'Your phone number is verified.',
+  'sms-factor-on': 'Codes by text message are on. Signing in can now use a code texted to your phone.',
+  'sms-factor-off': 'Codes by text message are off.',
+  'sms-code-sent': 'A code is on its way to your phone. It works once, within 10 minutes.',
+  recovered:
+    'Account recovery is complete: the lost second factors were removed. Set up a new authenticator app now.',
+  'recovery-cancelled': 'The account recovery is cancelled. Your second factors stay as they are.',
 };
 
 export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -141,6 +156,112 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     return seeOther(c, `/security?done=${done}`);
   });
 
+  routes.post('/security/email/code', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'code');
+    try {
+      await services.emailVerification.verifyCode({ userId: session.userId, code: form.code });
+    } catch (error) {
+      return showFormError(c, session, 'email', error);
+    }
+    return seeOther(c, '/security?done=email-verified');
+  });
+
+  routes.post('/security/email/change', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'newEmail', 'password', 'code');
+    try {
+      await services.accounts.changeEmail({ userId: session.userId, ...form });
+    } catch (error) {
+      return showFormError(c, session, 'email-change', error);
+    }
+    return seeOther(c, '/security?done=email-changed');
+  });
+
+  routes.post('/security/email/resend', async (c) => {
+    const session = signedIn(c);
+    try {
+      await services.emailVerification.resend(session.userId);
+    } catch (error) {
+      return showFormError(c, session, 'email', error);
+    }
+    return seeOther(c, '/security?done=email-sent');
+  });
+
+  // Codes by email and by text message: the same three forms each.
+  for (const channel of ['email', 'sms'] as const) {
+    const factor = channel === 'email' ? services.emailFactor : services.smsFactor;
+    const form: SecurityForm = `${channel}-factor`;
+
+    routes.post(`/security/${channel}-factor/enable`, async (c) => {
+      const session = signedIn(c);
+      const { password } = await readForm(c, 'password');
+      const user = await services.accounts.getUser(session.userId);
+      if (!user) return seeOther(c, '/login');
+      let recoveryCodes: readonly string[] | null;
+      try {
+        ({ recoveryCodes } = await factor.enable({ userId: session.userId, password }));
+      } catch (error) {
+        return showFormError(c, session, form, error);
+      }
+      if (recoveryCodes === null) return seeOther(c, `/security?done=${channel}-factor-on`);
+      return showRecoveryCodes(c, user.email, recoveryCodes, `${channel}-factor-on`);
+    });
+
+    routes.post(`/security/${channel}-factor/disable`, async (c) => {
+      const session = signedIn(c);
+      const fields = await readForm(c, 'password', 'code');
+      try {
+        await factor.disable({ userId: session.userId, ...fields });
+      } catch (error) {
+        return showFormError(c, session, form, error);
+      }
+      return seeOther(c, `/security?done=${channel}-factor-off`);
+    });
+
+    routes.post(`/security/${channel}-factor/send`, async (c) => {
+      const session = signedIn(c);
+      try {
+        await factor.sendCode(session.userId);
+      } catch (error) {
+        return showFormError(c, session, form, error);
+      }
+      return seeOther(c, `/security?done=${channel}-code-sent`);
+    });
+  }
+
+  routes.post('/security/phone', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'phone', 'password', 'code');
+    try {
+      await services.phone.set({ userId: session.userId, ...form });
+    } catch (error) {
+      return showFormError(c, session, 'phone', error);
+    }
+    return seeOther(c, '/security?done=phone-sent');
+  });
+
+  routes.post('/security/phone/verify', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'code');
+    try {
+      await services.phone.verify({ userId: session.userId, code: form.code });
+    } catch (error) {
+      return showFormError(c, session, 'phone', error);
+    }
+    return seeOther(c, '/security?done=phone-verified');
+  });
+
+  routes.post('/security/phone/resend', async (c) => {
+    const session = signedIn(c);
+    try {
+      await services.phone.resend(session.userId);
+    } catch (error) {
+      return showFormError(c, session, 'phone', error);
+    }
+    return seeOther(c, '/security?done=phone-sent');
+  });
+
   routes.post('/security/password', async (c) => {
     const session = signedIn(c);
     const form = await readForm(c, 'currentPassword', 'newPassword');
@@ -176,6 +297,13 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     const frame = frameFor(c, deps, 'Security', { user, ...(enrollment ? { scripts: ['copy.js'] } : {}) });
     const page = securityPage({
       frame,
+      email: user.email,
+      emailVerified: user.emailVerified,
+      emailFactorOn: user.emailFactorOn,
+      accountRecovery: await services.accountRecovery.pending(user.id),
+      phone: user.phone,
+      phoneVerified: user.phoneVerified,
+      smsFactorOn: user.smsFactorOn,
       totpEnabled: user.totpEnabled,
       enrollment,
       recoveryCodesLeft: user.recoveryCodesLeft,
@@ -205,9 +333,13 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       createdAt: new Date(deps.nowMs()),
       done,
       heading: first ? 'Two-factor authentication is on' : 'New recovery codes',
-      intro: first
-        ? 'From now on, signing in asks for the code your app shows.'
-        : 'Your old recovery codes no longer work.',
+      intro: !first
+        ? 'Your old recovery codes no longer work.'
+        : done === 'email-factor-on'
+          ? 'From now on, signing in asks for a code we email you.'
+          : done === 'sms-factor-on'
+            ? 'From now on, signing in asks for a code we text you.'
+            : 'From now on, signing in asks for the code your app shows.',
     });
     return render(c, page);
   }

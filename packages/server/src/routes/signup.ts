@@ -1,13 +1,17 @@
-/** GET/POST /signup: create an account with email and password; the new account is signed in. */
+/**
+ * GET/POST /signup: create an account with email and password. The answer is the same page ("check your
+ * email") whether the address is new or taken, with no session either way: the new address gets a message to
+ * confirm it, the taken one's owner a message saying someone tried. The new account then logs in as usual.
+ */
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../context.ts';
-import { rawSessionCookie, setSessionCookie } from '../middleware/session/index.ts';
 import { outcomeOf } from '../outcomes.ts';
+import { checkEmailPage } from '../views/email.ts';
 import { signupPage } from '../views/signup.ts';
 import { frameFor, fullSession, readForm, render, seeOther } from './page.ts';
 
 export function signupRoutes(deps: AppDeps): Hono<AppEnv> {
-  const { services, config } = deps;
+  const { services } = deps;
   const routes = new Hono<AppEnv>();
 
   routes.get('/signup', (c) => {
@@ -17,19 +21,18 @@ export function signupRoutes(deps: AppDeps): Hono<AppEnv> {
 
   routes.post('/signup', async (c) => {
     const form = await readForm(c, 'email', 'password');
-    let token: string;
     try {
-      token = (await services.accounts.signUp({ email: form.email, password: form.password })).token;
+      await services.accounts.register({ email: form.email, password: form.password });
     } catch (error) {
+      // What was typed is wrong (not an address, a short password): that says nothing about who exists.
       const { status, message, field } = outcomeOf(error);
       const frame = frameFor(c, deps, 'Create an account');
       return render(c, signupPage({ frame, email: form.email, error: { message, field } }), status);
     }
-    // Whatever session this browser had (another account, a half-finished login) ends here.
-    const previous = rawSessionCookie(c, config.secureCookies);
-    if (previous) await services.auth.logout(previous);
-    setSessionCookie(c, config.secureCookies, token);
-    return seeOther(c, '/security?done=welcome');
+    return render(
+      c,
+      checkEmailPage({ frame: frameFor(c, deps, 'Check your email'), email: form.email.trim() }),
+    );
   });
 
   return routes;

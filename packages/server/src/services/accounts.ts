@@ -1,12 +1,25 @@
 /** Accounts: sign-up, the user record, password change. Email and password rules live here. */
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../store/errors.ts';
+import { deleteMessageCode } from '../store/message-codes-repo.ts';
 import { countUnusedRecoveryCodes } from '../store/recovery-codes-repo.ts';
+import type { Database, UserRow } from '../store/schema.ts';
 import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
-import { findUserByEmail, findUserById, insertUser, updatePasswordHash } from '../store/users-repo.ts';
+import {
+  changeEmail,
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  updatePasswordHash,
+} from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
-import { enrolledFactors } from './factors/index.ts';
-import { checkCurrentPassword } from './reauthenticate.ts';
+import { deviceNow, sendVerification } from './email-verification.ts';
+import { enrolledFactors, isSecondFactorOn } from './factors/index.ts';
+import { issueMessageCode } from './message-codes.ts';
+import { renderMessage } from './messages/templates.ts';
+import { phoneOf } from './phone.ts';
+import { checkCurrentPassword, reauthenticate, requireUser } from './reauthenticate.ts';
 import { findLiveSession, issueSession } from './sessions.ts';
 import { type AccountService, type IssuedSession, ServiceError, type UserView } from './types.ts';
 
@@ -51,6 +64,35 @@ export function checkPasswordRules(password: unknown, field = 'password'): strin
 
 export function createAccountService(ctx: ServiceContext): AccountService {
   return {
+    async register({ email, password }) {
+      const normalized = normalizeEmail(email);
+      if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', { field: 'email' });
+      // Hashed whether or not the address is taken: the same work, so the same time, for both.
+      const passwordHash = await ctx.passwords.hash(checkPasswordRules(password));
+      const existing = await findUserByEmail(ctx.db, normalized);
+      if (existing !== undefined) return tellOwner(existing);
+      const nowMs = ctx.nowMs();
+      const user = { id: randomUUID(), email: normalized };
+      try {
+        await ctx.db.transaction().execute(async (trx) => {
+          await insertUser(trx, {
+            ...user,
+            password_hash: passwordHash,
+            created_at_ms: nowMs,
+            updated_at_ms: nowMs,
+          });
+          await ctx.events.record(trx, { type: 'account.created', userId: user.id });
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // Two sign-ups racing for one address: the unique index decides, and the loser is told like any other.
+        const winner = await findUserByEmail(ctx.db, normalized);
+        if (winner !== undefined) return tellOwner(winner);
+        throw error;
+      }
+      await sendVerification(ctx, user);
+    },
+
     async signUp({ email, password }): Promise<IssuedSession> {
       const normalized = normalizeEmail(email);
       if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', { field: 'email' });
@@ -80,6 +122,53 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       }
     },
 
+    async changeEmail({ userId, password, code, newEmail }) {
+      const user = await requireUser(ctx, userId);
+      const normalized = normalizeEmail(newEmail);
+      if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', { field: 'newEmail' });
+      if (normalized === user.email) throw new ServiceError('SAME_EMAIL', { field: 'newEmail' });
+      // Said to the signed-in owner only, after the password (and second factor): no stranger learns it here.
+      if ((await findUserByEmail(ctx.db, normalized)) !== undefined) {
+        throw new ServiceError('EMAIL_TAKEN', { field: 'newEmail' });
+      }
+      const change = async (trx: Kysely<Database>) => {
+        await changeEmail(trx, { id: userId, email: normalized, nowMs: ctx.nowMs() });
+        // A code or link sent to the old address must not confirm the new one, nor reset its password.
+        await deleteMessageCode(trx, {
+          userId,
+          purposes: ['verify_email', 'password_reset', 'sign_in_email'],
+        });
+        await ctx.events.record(trx, { type: 'email.changed', userId });
+      };
+      try {
+        if (await isSecondFactorOn(ctx.db, userId))
+          await reauthenticate(ctx, { userId, password, code }, change);
+        else {
+          await checkCurrentPassword(ctx, user, password);
+          await ctx.db.transaction().execute(change);
+        }
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ServiceError('EMAIL_TAKEN', { field: 'newEmail' });
+        throw error;
+      }
+      if (user.email_verified_at_ms !== null) {
+        const service = { name: ctx.settings.serviceName, url: ctx.settings.publicUrl };
+        const message = renderMessage({
+          service,
+          subject: 'your email address was changed',
+          paragraphs: [
+            `The email address of your account on ${service.name} was changed to ${maskEmail(normalized)}. This address gets no more messages about the account.`,
+          ],
+          when: ctx.nowMs(),
+          device: deviceNow(),
+          ifNotYou:
+            'If this was not you, someone has your password and a second factor: reset your password and contact the service at once.',
+        });
+        ctx.messages.sendLater({ channel: 'email', to: user.email, purpose: 'notice', ...message });
+      }
+      await sendVerification(ctx, { id: userId, email: normalized });
+    },
+
     async getUser(userId: string): Promise<UserView | null> {
       const user = await findUserById(ctx.db, userId);
       if (user === undefined) return null;
@@ -90,6 +179,11 @@ export function createAccountService(ctx: ServiceContext): AccountService {
         factors,
         totpEnabled: factors.includes('totp'),
         recoveryCodesLeft: await countUnusedRecoveryCodes(ctx.db, userId),
+        emailVerified: user.email_verified_at_ms !== null,
+        emailFactorOn: factors.includes('email'),
+        phone: phoneOf(ctx, user),
+        phoneVerified: user.phone_verified_at_ms !== null,
+        smsFactorOn: factors.includes('sms'),
         createdAtMs: user.created_at_ms,
       };
     },
@@ -120,6 +214,40 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       return issued;
     },
   };
+
+  /** Someone signed up with a taken address: its owner hears of it (within the resend limits), nobody else. */
+  async function tellOwner(owner: UserRow): Promise<void> {
+    try {
+      await issueMessageCode(ctx, {
+        userId: owner.id,
+        purpose: 'signup_attempt',
+        withCode: false,
+        withLink: false,
+        validMs: 0,
+      });
+    } catch (error) {
+      if (error instanceof ServiceError) return; // over the limits: the owner has been told recently
+      throw error;
+    }
+    const service = { name: ctx.settings.serviceName, url: ctx.settings.publicUrl };
+    const message = renderMessage({
+      service,
+      subject: 'someone tried to sign up with your address',
+      paragraphs: [
+        `Someone tried to create an account on ${service.name} with this email address, which already has one. No account was made, and nothing changed on yours.`,
+      ],
+      when: ctx.nowMs(),
+      device: deviceNow(),
+      ifNotYou: `If this was you, log in instead (${service.url}/login), or use "Forgot password" there. If it was not you, there is nothing to do.`,
+    });
+    ctx.messages.sendLater({ channel: 'email', to: owner.email, purpose: 'signup_attempt', ...message });
+  }
+}
+
+/** `a***@example.com`: enough for the owner to recognise, not a gift to whoever reads the old mailbox. */
+function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return `${email.slice(0, 1)}***${email.slice(at)}`;
 }
 
 function emailTaken(): ServiceError {

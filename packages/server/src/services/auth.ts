@@ -5,6 +5,7 @@
 import { hashToken, isWellFormedToken } from '../crypto/tokens.ts';
 import { deleteSession, deleteSessionByTokenHash, spendAttempt } from '../store/sessions-repo.ts';
 import { findUserByEmail, updatePasswordHash } from '../store/users-repo.ts';
+import { completeAccountRecovery } from './account-recovery.ts';
 import { normalizeEmail, preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
@@ -15,7 +16,9 @@ import {
   hasPrimaryFactor,
   isSecondFactorOn,
 } from './factors/index.ts';
+import { sendSignInCode } from './factors/message.ts';
 import { MAX_CODE_ATTEMPTS } from './limits.ts';
+import { requireUser } from './reauthenticate.ts';
 import { findLiveSession, issueSession, purgeExpired, toSessionView, touch } from './sessions.ts';
 import {
   clearPasswordFailures,
@@ -65,6 +68,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         });
         ctx.log('auth.password_rehashed', { userId: user.id });
       }
+      // An account recovery that has waited its time completes here: the lost factors go.
+      const recovered = await completeAccountRecovery(ctx, user.id);
       const factors = await enrolledFactors(ctx.db, user.id);
       if (!hasPrimaryFactor(factors)) {
         // The audit row last in each transaction: it holds the chain's head until the commit.
@@ -73,7 +78,7 @@ export function createAuthService(ctx: ServiceContext): AuthService {
           await ctx.events.record(trx, { type: 'sign_in.succeeded', userId: user.id, factor: 'none' });
           return session;
         });
-        return { kind: 'full', issued };
+        return recovered ? { kind: 'full', issued, recovered } : { kind: 'full', issued };
       }
       ctx.log('auth.password_accepted', { userId: user.id });
       return { kind: 'pending', issued: await issueSession(ctx, ctx.db, user.id, 'pending', factors) };
@@ -92,7 +97,10 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // What cannot be a code is no guess: it spends no attempt.
       const normalized = factor.normalize(code);
       if (normalized === undefined)
-        throw new ServiceError('MALFORMED_CODE', { field: 'code', expected: kind });
+        throw new ServiceError('MALFORMED_CODE', {
+          field: 'code',
+          expected: kind === 'email' || kind === 'sms' ? 'message' : kind,
+        });
       // A limited factor is refused before this session's attempts are spent (the reservation decides).
       await refuseWhileLimited(ctx, factor, userId);
       // Spend the attempt before checking the code: the conditional UPDATE caps the total at
@@ -156,6 +164,14 @@ export function createAuthService(ctx: ServiceContext): AuthService {
     },
 
     secondFactorWaitMs: (userId) => codeWaitMs(ctx, userId),
+
+    async sendSignInCode({ pendingToken, channel = 'email' }) {
+      const row = await findLiveSession(ctx, pendingToken);
+      if (row === undefined) throw new ServiceError('SESSION_EXPIRED');
+      if (row.state !== 'pending') throw new ServiceError('NOT_PENDING');
+      if (!decodeFactorKinds(row.factors).includes(channel)) throw new ServiceError('FACTOR_NOT_AVAILABLE');
+      await sendSignInCode(ctx, await requireUser(ctx, row.user_id), channel);
+    },
 
     async resolveSession(token) {
       const row = await findLiveSession(ctx, token);

@@ -8,6 +8,7 @@ import type { Keyring } from '../crypto/secret-box.ts';
 import type { DatabaseKind } from '../store/open.ts';
 import type { Database } from '../store/schema.ts';
 import type { EventSink } from './events.ts';
+import type { Messenger } from './messages/messenger.ts';
 
 /** The part of the configuration the services read. */
 export interface ServiceSettings {
@@ -19,6 +20,11 @@ export interface ServiceSettings {
   readonly sessionIdleMs: number;
   /** ...or this long after sign-in, active or not. */
   readonly sessionAbsoluteMs: number;
+  /** The service's name in messages (TWOFA_ISSUER) and the base of links in them (TWOFA_PUBLIC_URL). */
+  readonly serviceName: string;
+  readonly publicUrl: string;
+  /** How long a confirmed account recovery waits before it can complete. */
+  readonly recoveryDelayMs: number;
 }
 
 export interface ServiceContext {
@@ -36,6 +42,8 @@ export interface ServiceContext {
   readonly dummyHash: () => Promise<string>;
   /** The login throttle's key for a normalised email: a keyed hash, never the email itself. */
   readonly emailKey: (normalizedEmail: string) => string;
+  /** Sends email and text messages (services/messages/). */
+  readonly messages: Messenger;
   /** Re-reads the current key from the database, and the key file when `keyId` is a key the keyring lacks. */
   readonly refreshKeyring: (keyId?: string) => Promise<void>;
 }

@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { appendAuditRecord } from './audit-log.ts';
+import type { FactorPurpose } from './factors/types.ts';
 import { currentRequestMeta } from './request-meta.ts';
 import type { FactorKind } from './types.ts';
 
@@ -39,17 +40,35 @@ export type DomainEvent =
       readonly type: 'recovery_code.used';
       readonly userId: string;
       /** What the code was used for. */
-      readonly purpose: 'sign_in' | 'reauthenticate';
+      readonly purpose: FactorPurpose;
       readonly remaining: number;
     }
   | { readonly type: 'recovery_codes.generated'; readonly userId: string; readonly count: number }
   | { readonly type: 'password.changed'; readonly userId: string }
+  /** The password set again with a link sent by email ("forgot password"). */
+  | { readonly type: 'password.reset'; readonly userId: string }
+  | { readonly type: 'password_reset.requested'; readonly userId: string }
+  /** Account recovery: asked from the code page, confirmed by the emailed link (the wait starts), cancelled
+   *  (from a signed-in device or the message's link) or completed (the lost factors removed). */
+  | { readonly type: 'account_recovery.requested'; readonly userId: string }
+  | { readonly type: 'account_recovery.started'; readonly userId: string; readonly hours: number }
+  | { readonly type: 'account_recovery.cancelled'; readonly userId: string; readonly by: 'session' | 'link' }
+  | { readonly type: 'account_recovery.completed'; readonly userId: string }
+  /** A phone number set (or replaced: the old one is gone) and then verified. */
+  | { readonly type: 'phone.changed'; readonly userId: string }
+  | { readonly type: 'phone.verified'; readonly userId: string }
+  /** The account's address replaced (the old one was told directly: notices go to the new one). */
+  | { readonly type: 'email.changed'; readonly userId: string }
+  /** The owner proved the account's email address is theirs. */
+  | { readonly type: 'email.verified'; readonly userId: string; readonly by: 'code' | 'link' }
   | {
       /** An operator removed every second factor of the user (twofa admin reset-2fa). */
       readonly type: 'second_factor.reset';
       readonly userId: string;
       /** The kinds removed, comma-separated. */
       readonly factors: string;
+      /** A pending account recovery was cancelled with them. */
+      readonly accountRecovery?: 'cancelled';
       readonly by: 'operator';
     }
   | {
@@ -103,6 +122,8 @@ export interface EventSink {
 export function createEventSink(options: {
   readonly nowMs: () => number;
   readonly log: (line: string) => void;
+  /** Called after each event is recorded (the notices read the log soon after: services/messages/notices.ts). */
+  readonly afterRecord?: () => void;
 }): EventSink {
   return {
     async record(db, event) {
@@ -134,6 +155,7 @@ export function createEventSink(options: {
           ...details,
         }),
       );
+      options.afterRecord?.();
     },
   };
 }

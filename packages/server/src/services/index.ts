@@ -4,21 +4,35 @@
  * one PostgreSQL behave as one.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { type Config, ConfigError } from '../config.ts';
 import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
 import { readConnectionLimits } from '../store/connection-limits.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase } from '../store/open.ts';
+import { createAccountRecoveryService } from './account-recovery.ts';
 import { createAccountService } from './accounts.ts';
 import { createApiKeyService } from './api-keys.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
+import { createEmailVerificationService } from './email-verification.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
 import { KEY_STATE_POLL_MS } from './limits.ts';
+import { createMessageFactorService } from './message-factor.ts';
+import { createMessenger } from './messages/messenger.ts';
+import { createNoticeDispatcher } from './messages/notices.ts';
+import {
+  outboxTransport,
+  smsWebhookTransport,
+  smtpTransport,
+  type Transport,
+} from './messages/transports.ts';
+import { createPasswordResetService } from './password-reset.ts';
+import { createPhoneService, phoneOf } from './phone.ts';
 import { createRecoveryService } from './recovery-codes.ts';
 import { runWithRequestMeta } from './request-meta.ts';
 import { createSubjectService } from './subjects.ts';
@@ -37,18 +51,38 @@ export interface OpenServicesOptions {
   log?: (line: string) => void;
   /** How passwords are hashed. @default createPasswordHasher() (argon2id with OWASP's parameters) */
   passwordHasher?: PasswordHasher;
+  /** The public URL for links in messages, when it is known only later (port 0). @default config.publicUrl */
+  publicUrl?: () => string;
   /** How often the current master key is re-read from the database (0: never on a timer). @default
    *  KEY_STATE_POLL_MS */
   keyStatePollMs?: number;
 }
 
 /** The settings the services read, from the whole configuration. */
-function settingsOf(config: Config): ServiceSettings {
+function settingsOf(config: Config, publicUrl: () => string = () => config.publicUrl): ServiceSettings {
   return {
     issuer: config.issuer,
     totpWindow: config.totpWindow,
     sessionIdleMs: config.sessionIdleMinutes * 60 * 1000,
     sessionAbsoluteMs: config.sessionAbsoluteHours * 60 * 60 * 1000,
+    serviceName: config.issuer,
+    get publicUrl() {
+      return publicUrl();
+    },
+    recoveryDelayMs: config.recoveryDelayHours * 60 * 60 * 1000,
+  };
+}
+
+/** SMTP when configured, else the outbox; the SMS webhook when configured, else the outbox. */
+function transportsOf(config: Config, log: ServiceContext['log']): { email: Transport; sms: Transport } {
+  const outbox = outboxTransport({ dir: join(config.dataDir, 'outbox'), from: config.mailFrom, log });
+  return {
+    email:
+      config.smtpUrl === undefined ? outbox : smtpTransport({ url: config.smtpUrl, from: config.mailFrom }),
+    sms:
+      config.smsWebhookUrl === undefined || config.smsWebhookSecret === undefined
+        ? outbox
+        : smsWebhookTransport({ url: config.smsWebhookUrl, secret: config.smsWebhookSecret }),
   };
 }
 
@@ -145,6 +179,20 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     });
     // Computed once, up front, so the first unknown-email login costs the same as any other.
     const dummy = await passwords.hash(randomBytes(24).toString('base64'));
+    const messages = createMessenger({ transports: transportsOf(config, log), log });
+    const settings = settingsOf(config, options.publicUrl);
+    const notices = createNoticeDispatcher({
+      db,
+      nowMs,
+      messenger: messages,
+      service: {
+        name: settings.serviceName,
+        get url() {
+          return settings.publicUrl;
+        },
+      },
+      phoneOf: (user) => phoneOf(ctx, user),
+    });
     // Derived again only when the current key changes (a rotation).
     let emailKey = { keyId: keyring.currentKeyId, key: deriveEmailKey(keyring) };
     const currentEmailKey = () => {
@@ -157,16 +205,18 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       db,
       kind,
       keyring,
-      settings: settingsOf(config),
+      settings,
       nowMs,
       passwords,
       log,
-      events: createEventSink({ nowMs, log: logLine }),
+      events: createEventSink({ nowMs, log: logLine, afterRecord: () => notices.kick() }),
       dummyHash: async () => dummy,
       emailKey: (normalizedEmail) => emailKeyOf(currentEmailKey(), normalizedEmail),
+      messages,
       refreshKeyring: (keyId) => keyring.refresh(keyId),
     };
     const guard = <T extends object>(service: T) => withUnavailableOutcome(service, log);
+    notices.start();
     return {
       accounts: guard(createAccountService(ctx)),
       apiKeys: guard(createApiKeyService(ctx)),
@@ -174,10 +224,20 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       auth: guard(createAuthService(ctx)),
       totp: guard(createTotpService(ctx)),
       recovery: guard(createRecoveryService(ctx)),
+      emailVerification: guard(createEmailVerificationService(ctx)),
+      emailFactor: guard(createMessageFactorService(ctx, 'email')),
+      smsFactor: guard(createMessageFactorService(ctx, 'sms')),
+      phone: guard(createPhoneService(ctx)),
+      accountRecovery: guard(createAccountRecoveryService(ctx)),
+      passwordReset: guard(createPasswordResetService(ctx)),
+      messages: { flush: () => notices.flush() },
       audit: guard(createAuditService(ctx)),
       health: createHealthService(ctx),
       withRequest: runWithRequestMeta,
-      close: async () => {
+      async close() {
+        // Notices already due go out first; then the database closes.
+        await notices.stop();
+        await messages.close();
         await keyring.close();
         await db.destroy();
       },

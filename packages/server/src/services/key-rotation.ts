@@ -1,6 +1,6 @@
 /**
  * Master key rotation, for `twofa admin rotate-key`: where the key stands, making a new key current and
- * re-sealing every stored TOTP secret under it (online, in batches, resumable), and retiring a key nothing
+ * re-sealing every stored TOTP secret and phone number under it (online, in batches, resumable), and retiring a key nothing
  * needs any more. What rotation means for each kind of stored value is in the server README ("Rotating the
  * master key"); how running instances follow the current key is in ./keyring.ts.
  */
@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import {
   type Keyring,
   openSecret,
+  phoneContext,
   SecretBoxError,
   sealSecret,
   totpSecretContext,
@@ -19,17 +20,59 @@ import {
   clearPreviousKey,
   countByKeyId,
   finishRotation,
+  type KeyUse,
   listLiveInstances,
+  listPhonesNotUnder,
   listSecretsNotUnder,
   readKeyState,
   startRotation,
 } from '../store/key-state-repo.ts';
 import type { Database } from '../store/schema.ts';
 import { updateSealedSecret } from '../store/totp-credentials-repo.ts';
+import { updateSealedPhone } from '../store/users-repo.ts';
 import type { EventSink } from './events.ts';
 import { addKeyToFile, masterKeyPath, removeKeyFromFile } from './keyring.ts';
 import { INSTANCE_ALIVE_MS, KEY_STATE_POLL_MS, ROTATION_BATCH_SIZE } from './limits.ts';
 import { ServiceError } from './types.ts';
+
+/** One kind of value sealed under the master key: how a rotation finds and re-seals it. */
+interface SealedStore {
+  readonly name: string;
+  list(
+    db: Kysely<Database>,
+    input: { keyId: string; afterId: string; limit: number },
+  ): Promise<{ id: string; keyId: string; ciphertext: string; context: string }[]>;
+  update(
+    db: Kysely<Database>,
+    input: { id: string; fromKeyId: string; keyId: string; ciphertext: string },
+  ): Promise<boolean>;
+}
+
+/** Everything sealed (AES-256-GCM) under a master key id: TOTP secrets and phone numbers. */
+const SEALED_STORES: readonly SealedStore[] = [
+  {
+    name: 'totp',
+    list: async (db, input) =>
+      (await listSecretsNotUnder(db, input)).map((row) => ({
+        id: row.id,
+        keyId: row.secret_key_id,
+        ciphertext: row.secret_ciphertext,
+        context: totpSecretContext(row.user_id, row.id),
+      })),
+    update: updateSealedSecret,
+  },
+  {
+    name: 'phone',
+    list: async (db, input) =>
+      (await listPhonesNotUnder(db, input)).map((row) => ({
+        id: row.id,
+        keyId: row.phone_key_id,
+        ciphertext: row.phone_ciphertext,
+        context: phoneContext(row.id),
+      })),
+    update: updateSealedPhone,
+  },
+];
 
 /** What a rotation needs of the operator's context. */
 export interface RotationContext {
@@ -53,13 +96,8 @@ export interface KeyStatus {
     readonly finishedAtMs: number | null;
     readonly resealed: number;
   } | null;
-  /** Stored secrets, unused recovery codes and unrevoked API keys per key id. */
-  readonly keysInUse: readonly {
-    keyId: string;
-    totpSecrets: number;
-    recoveryCodes: number;
-    apiKeys: number;
-  }[];
+  /** Stored secrets, unused recovery codes, phone numbers and unrevoked API keys per key id. */
+  readonly keysInUse: readonly KeyUse[];
   /** The key ids this command's keyring holds (null when it could not be read). */
   readonly keyringKeyIds: readonly string[] | null;
   /** Where the keys come from: the key file (SQLite default) or TWOFA_MASTER_KEY. */
@@ -200,48 +238,47 @@ export async function rotateKey(ctx: RotationContext, options: RotationOptions):
   const failed = new Set<string>();
   let resealed = 0;
   let batches = 0;
-  // Passes over the table until one finds nothing left to do (an instance that had not yet seen the new key
-  // may have inserted a secret under the old one behind the first pass).
-  for (let changedInPass = true; changedInPass; ) {
-    changedInPass = false;
-    let afterId = '';
-    for (;;) {
-      const rows = await listSecretsNotUnder(ctx.db, { keyId: target, afterId, limit: batchSize });
-      if (rows.length === 0) break;
-      afterId = rows.at(-1)!.id;
-      const done = await ctx.db.transaction().execute(async (trx) => {
-        let count = 0;
-        for (const row of rows) {
-          if (failed.has(row.id)) continue;
-          const context = totpSecretContext(row.user_id, row.id);
-          let secret: Uint8Array;
-          try {
-            secret = openSecret(
-              sealing,
-              { keyId: row.secret_key_id, ciphertext: row.secret_ciphertext },
-              context,
-            );
-          } catch (error) {
-            if (!(error instanceof SecretBoxError)) throw error;
-            failed.add(row.id);
-            continue;
+  for (const store of SEALED_STORES) {
+    // Passes over the table until one finds nothing left to do (an instance that had not yet seen the new
+    // key may have inserted a secret under the old one behind the first pass).
+    for (let changedInPass = true; changedInPass; ) {
+      changedInPass = false;
+      let afterId = '';
+      for (;;) {
+        const rows = await store.list(ctx.db, { keyId: target, afterId, limit: batchSize });
+        if (rows.length === 0) break;
+        afterId = rows.at(-1)!.id;
+        const done = await ctx.db.transaction().execute(async (trx) => {
+          let count = 0;
+          for (const row of rows) {
+            const ref = `${store.name}:${row.id}`;
+            if (failed.has(ref)) continue;
+            let secret: Uint8Array;
+            try {
+              secret = openSecret(sealing, { keyId: row.keyId, ciphertext: row.ciphertext }, row.context);
+            } catch (error) {
+              if (!(error instanceof SecretBoxError)) throw error;
+              failed.add(ref);
+              continue;
+            }
+            const sealed = sealSecret(sealing, secret, row.context);
+            if (await store.update(trx, { id: row.id, fromKeyId: row.keyId, ...sealed })) count++;
           }
-          const sealed = sealSecret(sealing, secret, context);
-          if (await updateSealedSecret(trx, { id: row.id, fromKeyId: row.secret_key_id, ...sealed })) count++;
-        }
-        await addResealed(trx, count);
-        return count;
-      });
-      resealed += done;
-      batches++;
-      if (done > 0) changedInPass = true;
-      await options.onBatch?.({ batches, resealed });
+          await addResealed(trx, count);
+          return count;
+        });
+        resealed += done;
+        batches++;
+        if (done > 0) changedInPass = true;
+        await options.onBatch?.({ batches, resealed });
+      }
     }
   }
   // Finished only when nothing is left under another key (a second rotate-key run racing this one, say, may
   // have moved the target: then the guarded updates changed nothing and this run must not claim success).
   const underOtherKeys = (await countByKeyId(ctx.db)).filter((entry) => entry.keyId !== target);
-  const finished = failed.size === 0 && underOtherKeys.every((entry) => entry.totpSecrets === 0);
+  const finished =
+    failed.size === 0 && underOtherKeys.every((entry) => entry.totpSecrets + entry.phoneNumbers === 0);
   if (finished) {
     await ctx.db.transaction().execute(async (trx) => {
       await finishRotation(trx, ctx.nowMs());
@@ -297,12 +334,17 @@ export async function retireKey(
     throw new ServiceError('ROTATION_UNFINISHED', { field: 'retire' });
   }
   // An API key's secret is a one-way HMAC too: it moves to the current key only on its next use, and one not
-  // used since the rotation would stop working without this key.
+  // used since the rotation would stop working without this key. Codes sent by message (keyed hashes too) are
+  // not counted: they live minutes, a day at most, and one under a retired key simply stops working.
   const inUse = (await countByKeyId(ctx.db)).find((entry) => entry.keyId === keyId);
-  if (inUse !== undefined && inUse.totpSecrets + inUse.recoveryCodes + inUse.apiKeys > 0) {
+  if (
+    inUse !== undefined &&
+    inUse.totpSecrets + inUse.recoveryCodes + inUse.phoneNumbers + inUse.apiKeys > 0
+  ) {
+    const { totpSecrets, recoveryCodes, phoneNumbers, apiKeys } = inUse;
     throw new ServiceError('KEY_IN_USE', {
       field: 'retire',
-      inUse: { totpSecrets: inUse.totpSecrets, recoveryCodes: inUse.recoveryCodes, apiKeys: inUse.apiKeys },
+      inUse: { totpSecrets, recoveryCodes, phoneNumbers, apiKeys },
     });
   }
   if (!keyring.keys.has(keyId)) throw new ServiceError('UNKNOWN_KEY', { field: 'retire' });

@@ -256,7 +256,7 @@ async function loadKeyring(
   // rather than silently locking every 2FA user out.
   if ((await listSecretKeyIds(db)).length > 0) {
     throw new Error(
-      `${path} is missing but the database holds encrypted TOTP secrets: restore the key file ` +
+      `${path} is missing but the database holds encrypted TOTP secrets or phone numbers: restore the key file ` +
         '(or set TWOFA_MASTER_KEY to the key)',
     );
   }
@@ -315,8 +315,8 @@ async function assertKeyringOpensStoredSecrets(
   if (missing.length > 0) {
     throw new ConfigError(
       'TWOFA_MASTER_KEY',
-      `lacks key id(s) ${missing.join(', ')} that stored TOTP secrets are sealed under; keep old keys in the ` +
-        'list after the current one until every secret has been re-sealed',
+      `lacks key id(s) ${missing.join(', ')} that stored TOTP secrets or phone numbers are sealed under; keep ` +
+        'old keys in the list after the current one until every secret has been re-sealed',
     );
   }
   // Recovery codes are hashed under a subkey of the key that made them and cannot be re-hashed (only their

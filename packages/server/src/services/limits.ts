@@ -56,6 +56,25 @@ export const RECOVERY_CODES_LOW = 3;
 export const RECENT_EVENTS_SHOWN = 20;
 
 /**
+ * Codes and links sent by message (services/message-codes.ts). A 6-digit code by email lives 10 minutes and
+ * takes 5 attempts (NIST SP 800-63B s5.1.3: out-of-band secrets, a short life and a limited number of
+ * attempts); a new one may be sent once a minute and 10 times a day (so at most 50 guesses a day at one in
+ * a million each), and it replaces the previous one.
+ */
+export const MESSAGE_CODE_MS = 10 * 60 * 1000;
+export const MAX_MESSAGE_CODE_ATTEMPTS = 5;
+export const MESSAGE_RESEND_INTERVAL_MS = 60 * 1000;
+export const MAX_MESSAGES_PER_DAY = 10;
+/**
+ * The email-verification message (a 6-digit code and a link, either one works) works a day: it is checked
+ * only for its owner (the code needs the signed-in account; the link carries 256 bits), and people read
+ * their mail later than 10 minutes after signing up.
+ */
+export const VERIFY_EMAIL_MS = 24 * 60 * 60 * 1000;
+/** A password-reset link works 30 minutes (OWASP Forgot Password Cheat Sheet: short-lived, single use). */
+export const PASSWORD_RESET_MS = 30 * 60 * 1000;
+
+/**
  * Requests per minute an API key may make unless it was created with its own budget (a fixed window of a
  * minute, counted in the database so every instance shares it); beyond it, 429 with Retry-After.
  */

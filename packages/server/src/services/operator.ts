@@ -14,14 +14,16 @@ import type { Kysely } from 'kysely';
 import { loadConfig } from '../config.ts';
 import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
 import type { Keyring } from '../crypto/secret-box.ts';
+import { deleteAccountRecovery } from '../store/account-recoveries-repo.ts';
 import { describeUnreachable, isUndefinedTable } from '../store/errors.ts';
+import { deleteMessageCode } from '../store/message-codes-repo.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase, sqlitePath } from '../store/open.ts';
 import { countUnusedRecoveryCodes, deleteRecoveryCodesOfUser } from '../store/recovery-codes-repo.ts';
 import type { Database, UserRow } from '../store/schema.ts';
 import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
 import { deleteCredentialsOfUser, findCredential } from '../store/totp-credentials-repo.ts';
-import { findUserByEmail, listUsersPage } from '../store/users-repo.ts';
+import { findUserByEmail, listUsersPage, setMessageFactor } from '../store/users-repo.ts';
 import { normalizeEmail } from './accounts.ts';
 import { createApiKey, listAllApiKeys, type NewApiKeyInput, revokeApiKeyByIdOrPrefix } from './api-keys.ts';
 import { listAuditEvents, type OperatorAuditEvent } from './audit-log.ts';
@@ -79,7 +81,14 @@ export interface SecondFactorReset {
   /** The factors the user had (empty: nothing to remove, and nothing was recorded). */
   readonly factors: readonly FactorKind[];
   readonly recoveryCodesRemoved: number;
+  /** A pending account recovery was cancelled with the factors. */
+  readonly accountRecoveryCancelled: boolean;
 }
+
+/** Codes sent for a second factor: void once the factor is gone. */
+const FACTOR_CODE_PURPOSES = ['sign_in_email', 'sign_in_sms'] as const;
+/** The links of an account recovery: void once it is cancelled. */
+const RECOVERY_LINK_PURPOSES = ['recovery_confirm', 'recovery_cancel'] as const;
 
 /** What `unlock` found closed, and opened. */
 export interface Unlocked {
@@ -94,7 +103,9 @@ export interface OperatorServices {
   listUsers(input?: { limit?: number; afterEmail?: string }): Promise<OperatorUser[]>;
   /** One user; throws USER_NOT_FOUND. */
   showUser(email: string): Promise<OperatorUserDetail>;
-  /** Removes every second factor and recovery code of the user and ends their sessions; audited. */
+  /** Removes every second factor (the app, codes by email and text message) and recovery code of the user,
+   *  voids codes in flight, cancels a pending account recovery and ends their sessions; audited, and the
+   *  owner is told (a notice, sent by the running service). */
   resetSecondFactor(email: string): Promise<SecondFactorReset>;
   /** Lifts the user's code lock, password window and recovery-code window; audited. */
   unlock(email: string): Promise<Unlocked>;
@@ -281,7 +292,19 @@ async function resetSecondFactor(ctx: OperatorContext, email: string): Promise<S
     const recoveryCodesRemoved = await countUnusedRecoveryCodes(trx, user.id);
     const removed = await deleteCredentialsOfUser(trx, user.id);
     await deleteRecoveryCodesOfUser(trx, user.id);
-    if (factors.length === 0 && removed === 0) return { userId: user.id, factors, recoveryCodesRemoved: 0 };
+    // Codes by email and text message off, and their codes in flight void. The phone number stays (a
+    // contact for notices, not a factor by itself); the owner can replace it from the security page.
+    await setMessageFactor(trx, { id: user.id, channel: 'email', atMs: null });
+    await setMessageFactor(trx, { id: user.id, channel: 'sms', atMs: null });
+    await deleteMessageCode(trx, { userId: user.id, purposes: FACTOR_CODE_PURPOSES });
+    // A pending account recovery ends too: left alone, its wait would end after the owner set up new factors
+    // and the password alone would then remove them.
+    const recoveryCancelled = await deleteAccountRecovery(trx, user.id);
+    if (recoveryCancelled)
+      await deleteMessageCode(trx, { userId: user.id, purposes: RECOVERY_LINK_PURPOSES });
+    if (factors.length === 0 && removed === 0 && !recoveryCancelled) {
+      return { userId: user.id, factors, recoveryCodesRemoved: 0, accountRecoveryCancelled: false };
+    }
     // A code lock would outlive the factor it guarded; sessions (pending ones wait for a code that is gone,
     // and whoever holds a full one may be the reason for the reset) end.
     await clearUserLocks({ db: trx }, { userId: user.id, emailKeys: [] });
@@ -290,9 +313,10 @@ async function resetSecondFactor(ctx: OperatorContext, email: string): Promise<S
       type: 'second_factor.reset',
       userId: user.id,
       factors: factors.join(','),
+      ...(recoveryCancelled ? { accountRecovery: 'cancelled' as const } : {}),
       by: 'operator',
     });
-    return { userId: user.id, factors, recoveryCodesRemoved };
+    return { userId: user.id, factors, recoveryCodesRemoved, accountRecoveryCancelled: recoveryCancelled };
   });
 }
 

@@ -12,7 +12,7 @@ import { findUserById } from '../store/users-repo.ts';
 import { preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
-import { enrolledFactors, factorsAccepting } from './factors/index.ts';
+import { codeShapeOf, enrolledFactors, factorsAccepting } from './factors/index.ts';
 import { clearPasswordFailures, reservePasswordAttempt } from './throttle.ts';
 import { ServiceError } from './types.ts';
 
@@ -57,12 +57,10 @@ export async function reauthenticate<T>(
   const user = await requireUser(ctx, input.userId);
   const kinds = await enrolledFactors(ctx.db, user.id);
   if (kinds.length === 0) throw new ServiceError('TOTP_NOT_ENABLED');
+  // The first kind, in registry order, whose shape fits: the app's 6 digits before emailed ones.
   const [factor] = factorsAccepting(kinds, input.code);
   if (factor === undefined) {
-    throw new ServiceError('MALFORMED_CODE', {
-      field: 'code',
-      expected: kinds.includes('recovery') ? 'totp-or-recovery' : 'totp',
-    });
+    throw new ServiceError('MALFORMED_CODE', { field: 'code', expected: codeShapeOf(kinds) ?? 'totp' });
   }
   // While that factor is limited the action cannot succeed: say so before spending a password attempt.
   await refuseWhileLimited(ctx, factor, user.id);

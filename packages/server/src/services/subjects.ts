@@ -38,6 +38,8 @@ import {
 } from './totp.ts';
 import {
   type ApiCaller,
+  type ApiFactorKind,
+  type FactorKind,
   ServiceError,
   type SubjectEnrollmentView,
   type SubjectFactorView,
@@ -50,6 +52,13 @@ export const SUBJECT_ID_SHAPE = /^[A-Za-z0-9._~:@+=-]{1,128}$/;
 export const LABEL_SHAPE = /^[^:\p{Cc}]{1,128}$/u;
 /** Idempotency-Key values: printable ASCII, as the IETF draft's examples (UUIDs and the like). */
 export const IDEMPOTENCY_KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
+
+/** The API's kinds among a subject's factors (a subject has no address, so never a code by message). */
+async function apiFactors(ctx: ServiceContext, userId: string): Promise<ApiFactorKind[]> {
+  return (await enrolledFactors(ctx.db, userId)).filter(
+    (kind: FactorKind): kind is ApiFactorKind => kind === 'totp' || kind === 'recovery',
+  );
+}
 
 export function createSubjectService(ctx: ServiceContext): SubjectService {
   /** The subject's principal, or SUBJECT_NOT_FOUND (for a malformed id too: it cannot exist). */
@@ -187,17 +196,19 @@ export function createSubjectService(ctx: ServiceContext): SubjectService {
 
     async verify({ caller, subject, code, factor: kind }) {
       const userId = await requireSubject(caller, subject);
-      const kinds = await enrolledFactors(ctx.db, userId);
+      const kinds = await apiFactors(ctx, userId);
       if (!hasPrimaryFactor(kinds)) throw new ServiceError('NO_SECOND_FACTOR', { field: 'subject' });
-      let factor = kind === undefined ? factorsAccepting(kinds, code)[0] : undefined;
-      if (kind !== undefined) {
-        if (!kinds.includes(kind)) throw new ServiceError('FACTOR_NOT_ENROLLED', { field: 'factor' });
-        factor = factorOf(kind).normalize(code) === undefined ? undefined : factorOf(kind);
+      if (kind !== undefined && !kinds.includes(kind)) {
+        throw new ServiceError('FACTOR_NOT_ENROLLED', { field: 'factor' });
       }
-      if (factor === undefined) {
+      // The kind named, or the first of the subject's kinds whose shape fits what was typed.
+      const accepting = factorsAccepting(kind === undefined ? kinds : [kind], code).map((f) => f.kind);
+      const factorKind = kinds.find((k) => k === accepting[0]);
+      if (factorKind === undefined) {
         const expected = kind ?? (kinds.includes('recovery') ? 'totp-or-recovery' : 'totp');
         throw new ServiceError('MALFORMED_CODE', { field: 'code', expected });
       }
+      const factor = factorOf(factorKind);
       // The same limits as the sign-in page: refused while locked, counted before the comparison.
       await refuseWhileLimited(ctx, factor, userId);
       const normalized = factor.normalize(code)!;
@@ -206,23 +217,23 @@ export function createSubjectService(ctx: ServiceContext): SubjectService {
         factor,
         { userId, code: normalized, purpose: 'sign_in' },
         async (trx) => {
-          await ctx.events.record(trx, { type: 'sign_in.succeeded', userId, factor: factor.kind });
+          await ctx.events.record(trx, { type: 'sign_in.succeeded', userId, factor: factorKind });
           return true;
         },
       );
       const remainingRecoveryCodes = await countUnusedRecoveryCodes(ctx.db, userId);
-      if (result.ok === true) return { valid: true, factor: factor.kind, remainingRecoveryCodes };
+      if (result.ok === true) return { valid: true, factor: factorKind, remainingRecoveryCodes };
       const attemptsLeft = result.ok === false ? result.attemptsLeft : undefined;
       await ctx.events.record(ctx.db, {
         type: 'sign_in.failed',
         userId,
         step: 'second_factor',
-        factor: factor.kind,
+        factor: factorKind,
         ...(attemptsLeft === undefined ? {} : { attemptsLeft }),
       });
       return {
         valid: false,
-        factor: factor.kind,
+        factor: factorKind,
         remainingRecoveryCodes,
         ...(attemptsLeft === undefined ? {} : { attemptsLeft }),
       };
@@ -231,7 +242,7 @@ export function createSubjectService(ctx: ServiceContext): SubjectService {
     async listFactors({ caller, subject }) {
       const userId = await requireSubject(caller, subject);
       const factors: SubjectFactorView[] = [];
-      for (const kind of await enrolledFactors(ctx.db, userId)) {
+      for (const kind of await apiFactors(ctx, userId)) {
         if (kind === 'recovery') {
           factors.push({ kind, remaining: await countUnusedRecoveryCodes(ctx.db, userId) });
         } else {
@@ -258,7 +269,7 @@ export function createSubjectService(ctx: ServiceContext): SubjectService {
 
     async generateRecoveryCodes({ caller, subject }) {
       const userId = await requireSubject(caller, subject);
-      if (!hasPrimaryFactor(await enrolledFactors(ctx.db, userId))) {
+      if (!hasPrimaryFactor(await apiFactors(ctx, userId))) {
         throw new ServiceError('NO_SECOND_FACTOR', { field: 'subject' });
       }
       return ctx.db.transaction().execute((trx) => issueRecoveryCodes(ctx, trx, userId));

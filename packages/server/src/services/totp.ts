@@ -19,6 +19,7 @@ import {
 } from '../store/totp-credentials-repo.ts';
 import { findUserById, lockUserRow } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
+import { isSecondFactorOn } from './factors/index.ts';
 import {
   matchCode,
   normalizeCode,
@@ -137,7 +138,8 @@ export async function activatePendingTotp(
 /** Turns the authenticator off: its credentials and the recovery codes that stand in for it, in `trx`. */
 export async function removeTotp(ctx: ServiceContext, trx: Kysely<Database>, userId: string): Promise<void> {
   await deleteCredentialsOfUser(trx, userId);
-  await deleteRecoveryCodesOfUser(trx, userId);
+  // Codes by email or text may still be on: the recovery codes stand in for them too.
+  if (!(await isSecondFactorOn(trx, userId))) await deleteRecoveryCodesOfUser(trx, userId);
   await ctx.events.record(trx, { type: 'second_factor.disabled', userId, factor: 'totp' });
 }
 

@@ -18,6 +18,7 @@ export type ServiceErrorCode =
   | 'WEAK_PASSWORD' // shorter than 8 or longer than 128 characters
   | 'SAME_PASSWORD' // a new password equal to the current one
   | 'EMAIL_TAKEN'
+  | 'SAME_EMAIL'
   | 'INVALID_CREDENTIALS' // unknown email or wrong password: the same code, details and timing for both
   | 'WRONG_PASSWORD' // re-authentication of a signed-in user failed (change password, 2FA on, off, replace)
   | 'MALFORMED_CODE' // what was typed cannot be a code of that kind (not counted as a guess)
@@ -34,6 +35,17 @@ export type ServiceErrorCode =
   | 'TOTP_ALREADY_ENABLED'
   | 'TOTP_NOT_ENABLED'
   | 'NO_PENDING_ENROLLMENT'
+  | 'INVALID_MESSAGE_CODE' // a code sent by message was wrong, expired, replaced, used or out of attempts
+  | 'INVALID_LINK' // a link sent by message was used, expired or replaced (or never existed)
+  | 'RESEND_TOO_SOON' // a code was sent less than a minute ago (retryAfterMs)
+  | 'SEND_LIMIT_REACHED' // 10 codes were sent in the last day (retryAfterMs)
+  | 'EMAIL_ALREADY_VERIFIED'
+  | 'EMAIL_NOT_VERIFIED' // codes by email need a confirmed address
+  | 'MESSAGE_NOT_SENT' // the mail server or SMS gateway did not take the message (try again later)
+  | 'FACTOR_ALREADY_ON'
+  | 'FACTOR_NOT_ON'
+  | 'INVALID_PHONE'
+  | 'NO_PHONE_TO_VERIFY'
   // The JSON API (src/api/):
   | 'MALFORMED_JSON' // the body is not JSON
   | 'INVALID_REQUEST' // the JSON does not match the operation's schema (details.field names the first fault)
@@ -50,7 +62,7 @@ export type ServiceErrorCode =
   | 'USER_NOT_FOUND' // an operator named an account that does not exist (never said to the public)
   | 'UNKNOWN_KEY' // rotate-key: the master key list has no key with that id
   | 'KEY_IS_CURRENT' // rotate-key: that key is already the current one (nothing to rotate to, or to retire)
-  | 'KEY_IN_USE' // rotate-key --retire: secrets, unused recovery codes or API keys still need that key (inUse)
+  | 'KEY_IN_USE' // rotate-key --retire: secrets, phone numbers, unused recovery codes or API keys need that key (inUse)
   | 'KEY_NOT_ON_EVERY_INSTANCE' // rotate-key: running instances lack the new key (instances)
   | 'ROTATION_UNFINISHED' // rotate-key: an interrupted rotation to another key must be finished first
   | 'UNAVAILABLE'; // the database cannot be reached or refused the work for now: nothing was changed
@@ -63,17 +75,21 @@ export interface ServiceErrorDetails {
   /** For SECOND_FACTOR_LOCKED and the rate limits: how long until another attempt is taken. */
   readonly retryAfterMs?: number;
   /** For MALFORMED_CODE: which kinds of code would have been accepted. */
-  readonly expected?: 'totp' | 'recovery' | 'totp-or-recovery';
   /** For KEY_NOT_ON_EVERY_INSTANCE: the running instances that lack the key (`host (pid N)`). */
   readonly instances?: readonly string[];
   /** For KEY_IN_USE: what still needs the key. */
   readonly inUse?: {
     readonly totpSecrets: number;
     readonly recoveryCodes: number;
+    readonly phoneNumbers: number;
     /** Unrevoked API keys hashed under it. */
     readonly apiKeys: number;
   };
+  readonly expected?: CodeShape;
 }
+
+/** What a code field takes, for the words of MALFORMED_CODE and the pages' labels. */
+export type CodeShape = 'totp' | 'recovery' | 'totp-or-recovery' | 'message' | 'message-or-recovery';
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;
@@ -100,7 +116,7 @@ export class ServiceError extends Error {
 }
 
 /** The kinds of second factor (services/factors/). */
-export type FactorKind = 'totp' | 'recovery';
+export type FactorKind = 'totp' | 'email' | 'sms' | 'recovery';
 
 /** Who made a request, for the audit log: the client's address, its user agent and the request id. */
 export interface RequestMeta {
@@ -140,6 +156,15 @@ export interface UserView {
   readonly totpEnabled: boolean;
   /** Unused recovery codes. */
   readonly recoveryCodesLeft: number;
+  /** The owner proved the address is theirs (a code or link by email). */
+  readonly emailVerified: boolean;
+  /** Codes by email are on (a second factor). */
+  readonly emailFactorOn: boolean;
+  /** The phone number (E.164) and whether a code sent to it came back; null: none. */
+  readonly phone: string | null;
+  readonly phoneVerified: boolean;
+  /** Codes by text message are on. */
+  readonly smsFactorOn: boolean;
   readonly createdAtMs: number;
 }
 
@@ -164,13 +189,33 @@ export interface EnrollmentView {
 }
 
 export type LoginResult =
-  /** No 2FA: a full session. */
-  | { readonly kind: 'full'; readonly issued: IssuedSession }
+  /** No 2FA: a full session (`recovered`: an account recovery completed here, every factor removed). */
+  | { readonly kind: 'full'; readonly issued: IssuedSession; readonly recovered?: boolean }
   /** 2FA on: a pending session that can only take a code (5 minutes, 5 attempts). */
   | { readonly kind: 'pending'; readonly issued: IssuedSession };
 
 export interface AccountService {
-  /** Creates the account and returns a full session for it. Throws INVALID_EMAIL, WEAK_PASSWORD, EMAIL_TAKEN. */
+  /**
+   * Sign-up that does not tell who has an account: a new address gets an account (not signed in) and a
+   * message to verify it; a taken one gets a message telling its owner that someone tried (at most once a
+   * minute, 10 a day); both return the same, after the same password-hashing work. Throws INVALID_EMAIL and
+   * WEAK_PASSWORD only (what was typed, not who exists).
+   */
+  register(input: { email: string; password: string }): Promise<void>;
+  /**
+   * Replaces the address: the password, and a current code when 2FA is on (a stolen session must not move
+   * the account's mail, and with it the password reset, to its own mailbox). The new address gets a message
+   * to confirm it (until then codes by email stop and it cannot reset the password); the old one, if
+   * confirmed, is told. Throws INVALID_EMAIL, SAME_EMAIL, EMAIL_TAKEN, WRONG_PASSWORD, RATE_LIMITED and the
+   * second factor's errors.
+   */
+  changeEmail(input: { userId: string; password: string; code: string; newEmail: string }): Promise<void>;
+  /**
+   * Creates the account and returns a full session for it, saying when an address is taken. No route or
+   * command calls it (the sign-up page and the benchmark use `register`, which tells nobody who has an
+   * account); test fixtures do, to make a signed-in account in one step. Throws INVALID_EMAIL,
+   * WEAK_PASSWORD, EMAIL_TAKEN.
+   */
   signUp(input: { email: string; password: string }): Promise<IssuedSession>;
   getUser(userId: string): Promise<UserView | null>;
   /** Re-checks the current password, stores the new hash, revokes every other session of the user and
@@ -203,6 +248,12 @@ export interface AuthService {
   }): Promise<IssuedSession>;
   /** How long the user's code checks are still refused for, in milliseconds; 0 when they are not. */
   secondFactorWaitMs(userId: string): Promise<number>;
+  /** Emails a sign-in code to a pending sign-in that may use codes by email. Throws SESSION_EXPIRED,
+   *  NOT_PENDING, FACTOR_NOT_AVAILABLE, RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
+  sendSignInCode(input: {
+    pendingToken: string /** @default 'email' */;
+    channel?: 'email' | 'sms';
+  }): Promise<void>;
   /** Resolves a cookie token; touches the idle timeout. Null when unknown, expired or malformed. */
   resolveSession(token: string): Promise<SessionView | null>;
   /** Deletes the session. Unknown tokens are ignored. */
@@ -242,6 +293,84 @@ export interface RecoveryService {
   /** Replaces the user's whole set with new codes, returned once. Needs the password and a current code
    *  (from the app, or a recovery code). Throws as `TotpService.disable` does. */
   regenerate(input: { userId: string; password: string; code: string }): Promise<readonly string[]>;
+}
+
+export interface EmailVerificationService {
+  /** Sends a new code and link to the signed-in user's address. Throws EMAIL_ALREADY_VERIFIED,
+   *  RESEND_TOO_SOON, SEND_LIMIT_REACHED (with retryAfterMs). */
+  resend(userId: string): Promise<void>;
+  /** The 6 digits from the message. Throws EMAIL_ALREADY_VERIFIED, MALFORMED_CODE, INVALID_MESSAGE_CODE. */
+  verifyCode(input: { userId: string; code: string }): Promise<void>;
+  /** Whether a verification link would still work (changes nothing: the page asks before it verifies). */
+  isLinkLive(token: string): Promise<boolean>;
+  /** Verifies the address the link was sent to. Throws INVALID_LINK. */
+  verifyLink(token: string): Promise<void>;
+}
+
+/** What the reset page needs to know about a live link. */
+export interface PasswordResetView {
+  /** With 2FA on, the reset also takes a code from a factor that is not email; null: 2FA is off. */
+  readonly needsCode: CodeShape | null;
+  /** A code by text message can be sent from the reset page (codes by text message are on). */
+  readonly smsAvailable: boolean;
+}
+
+export interface PasswordResetService {
+  /** Sends a reset link if a verified account has this address; answers the same in every case. Throws
+   *  INVALID_EMAIL only. */
+  request(email: string): Promise<void>;
+  /** The live link's needs, or null when the link does not work (used, expired, replaced, unknown). */
+  check(token: string): Promise<PasswordResetView | null>;
+  /** Sets the new password (and ends every session). Throws INVALID_LINK, WEAK_PASSWORD, and with 2FA on
+   *  MALFORMED_CODE, INVALID_CODE, INVALID_RECOVERY_CODE, SECOND_FACTOR_LOCKED, RECOVERY_RATE_LIMITED. */
+  reset(input: { token: string; newPassword: string; code: string }): Promise<void>;
+  /** Texts a code to confirm the reset with (codes by text message on). Throws INVALID_LINK, FACTOR_NOT_ON,
+   *  RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
+  sendCode(token: string): Promise<void>;
+}
+
+export interface MessageFactorService {
+  /** Needs a confirmed address and the password. Returns recovery codes (shown once) when the user had
+   *  none, else null. Throws EMAIL_NOT_VERIFIED, FACTOR_ALREADY_ON, WRONG_PASSWORD, RATE_LIMITED. */
+  enable(input: { userId: string; password: string }): Promise<ConfirmedEnrollment>;
+  /** Needs the password and a current code (as `TotpService.disable`). Throws FACTOR_NOT_ON and as that. */
+  disable(input: { userId: string; password: string; code: string }): Promise<void>;
+  /** Emails a code to confirm a change with (users whose only 6-digit factor is email). Throws
+   *  FACTOR_NOT_ON, RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
+  sendCode(userId: string): Promise<void>;
+}
+
+export interface PhoneService {
+  /** Sets the number (E.164 after dropping spaces, dashes, dots, brackets) and texts it a code. Needs the
+   *  password; replacing a verified number also needs a current code (as `TotpService.disable`) and tells the
+   *  old number. Throws INVALID_PHONE, WRONG_PASSWORD, RATE_LIMITED, the second factor's errors,
+   *  RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
+  set(input: { userId: string; password: string; code: string; phone: string }): Promise<void>;
+  /** Texts a new code to the unverified number. Throws NO_PHONE_TO_VERIFY and the sending errors. */
+  resend(userId: string): Promise<void>;
+  /** The code from the text message. Throws NO_PHONE_TO_VERIFY, MALFORMED_CODE, INVALID_MESSAGE_CODE. */
+  verify(input: { userId: string; code: string }): Promise<void>;
+}
+
+export interface AccountRecoveryService {
+  /** From a pending sign-in: emails a link to confirm the request. Throws SESSION_EXPIRED, NOT_PENDING,
+   *  EMAIL_NOT_VERIFIED, RESEND_TOO_SOON, SEND_LIMIT_REACHED. Nothing new while one is already waiting. */
+  request(input: { pendingToken: string }): Promise<void>;
+  isConfirmLinkLive(token: string): Promise<boolean>;
+  /** Starts the wait and tells the owner by every channel (with a cancel link). Throws INVALID_LINK. */
+  confirm(token: string): Promise<void>;
+  isCancelLinkLive(token: string): Promise<boolean>;
+  /** Cancels from the message's link. Throws INVALID_LINK. */
+  cancelByLink(token: string): Promise<void>;
+  /** Cancels from a signed-in device (nothing when there is none). */
+  cancelBySession(userId: string): Promise<void>;
+  /** The user's request, if any: its state and (once confirmed) when the wait ends. */
+  pending(userId: string): Promise<{ state: 'requested' | 'waiting'; readyAtMs: number | null } | null>;
+}
+
+export interface MessagesService {
+  /** Sends the notices of every event recorded so far and waits for every message in flight (tests). */
+  flush(): Promise<void>;
 }
 
 export interface AuditService {
@@ -295,9 +424,15 @@ export interface ApiKeyService {
   authenticate(token: string | undefined): Promise<ApiCaller>;
 }
 
+/**
+ * The factors the JSON API offers. A subject has no address (its email is a placeholder), so codes by email
+ * or text message are never set up, sent or accepted through the API.
+ */
+export type ApiFactorKind = Extract<FactorKind, 'totp' | 'recovery'>;
+
 /** A subject's factor, as the API lists it. */
 export interface SubjectFactorView {
-  readonly kind: FactorKind;
+  readonly kind: ApiFactorKind;
   /** When it was set up (totp only). */
   readonly createdAtMs?: number;
   /** Unused recovery codes (recovery only). */
@@ -315,7 +450,7 @@ export interface SubjectEnrollmentView {
 export interface SubjectVerification {
   readonly valid: boolean;
   /** The factor the code was checked against. */
-  readonly factor: FactorKind;
+  readonly factor: ApiFactorKind;
   readonly remainingRecoveryCodes: number;
   /** Wrong 6-digit codes (or recovery codes) left before the subject's limit closes; wrong codes only. */
   readonly attemptsLeft?: number;
@@ -345,11 +480,11 @@ export interface SubjectService {
     caller: ApiCaller;
     subject: string;
     code: string;
-    factor?: FactorKind;
+    factor?: ApiFactorKind;
   }): Promise<SubjectVerification>;
   listFactors(input: { caller: ApiCaller; subject: string }): Promise<readonly SubjectFactorView[]>;
   /** Removing TOTP removes the recovery codes too (they stand in for it). Throws FACTOR_NOT_ENROLLED. */
-  removeFactor(input: { caller: ApiCaller; subject: string; factor: FactorKind }): Promise<void>;
+  removeFactor(input: { caller: ApiCaller; subject: string; factor: ApiFactorKind }): Promise<void>;
   /** A new set replacing the old; returned once. Throws NO_SECOND_FACTOR without a primary factor. */
   generateRecoveryCodes(input: { caller: ApiCaller; subject: string }): Promise<readonly string[]>;
   /** The subject's latest audit events, newest first. */
@@ -370,6 +505,13 @@ export interface Services {
   readonly auth: AuthService;
   readonly totp: TotpService;
   readonly recovery: RecoveryService;
+  readonly emailVerification: EmailVerificationService;
+  readonly emailFactor: MessageFactorService;
+  readonly smsFactor: MessageFactorService;
+  readonly phone: PhoneService;
+  readonly accountRecovery: AccountRecoveryService;
+  readonly passwordReset: PasswordResetService;
+  readonly messages: MessagesService;
   readonly audit: AuditService;
   readonly health: HealthService;
   /** Runs `fn` with the request's metadata, which every event recorded inside it carries. */

@@ -24,6 +24,12 @@ export async function findSubjectUserId(
  * (sign-up and login refuse its shape before any lookup) and a password hash no password matches, plus the
  * mapping. Call inside a transaction.
  */
+/**
+ * The start of an API subject's placeholder email (`api-subject:<user id>`): not an address (no '@', and no
+ * real account's address may hold a ':'), so no message is ever sent to it (services/messages/messenger.ts).
+ */
+export const SUBJECT_EMAIL_PREFIX = 'api-subject:';
+
 export async function insertSubject(
   db: Kysely<Database>,
   input: { userId: string; tenant: string; externalId: string; nowMs: number },
@@ -32,7 +38,7 @@ export async function insertSubject(
     .insertInto('users')
     .values({
       id: input.userId,
-      email: `api-subject:${input.userId}`,
+      email: `${SUBJECT_EMAIL_PREFIX}${input.userId}`,
       password_hash: '!',
       created_at_ms: input.nowMs,
       updated_at_ms: input.nowMs,

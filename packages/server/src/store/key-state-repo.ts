@@ -2,7 +2,7 @@
  * The master key's state (master_key_state, one row once a rotation has run), the running instances'
  * heartbeats (keyring_instances), and the statements a rotation walks the sealed secrets with.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { countUnrevokedApiKeysByKeyId } from './api-keys-repo.ts';
 import type { Database, KeyringInstanceRow, MasterKeyStateRow, TotpCredentialRow } from './schema.ts';
 
@@ -73,10 +73,35 @@ export async function listSecretsNotUnder(
     .execute();
 }
 
-/** How many TOTP secrets, unused recovery codes and unrevoked API keys each key id holds. */
-export async function countByKeyId(
+/** Up to `limit` sealed phone numbers (users) not under `keyId`, with user ids after `afterId`, in id order. */
+export async function listPhonesNotUnder(
   db: Kysely<Database>,
-): Promise<{ keyId: string; totpSecrets: number; recoveryCodes: number; apiKeys: number }[]> {
+  input: { keyId: string; afterId: string; limit: number },
+): Promise<{ id: string; phone_key_id: string; phone_ciphertext: string }[]> {
+  return db
+    .selectFrom('users')
+    .select(['id', 'phone_key_id', 'phone_ciphertext'])
+    .where('phone_ciphertext', 'is not', null)
+    .where('phone_key_id', 'is not', null)
+    .where('phone_key_id', '<>', input.keyId)
+    .where('id', '>', input.afterId)
+    .orderBy('id')
+    .limit(input.limit)
+    .$narrowType<{ phone_key_id: string; phone_ciphertext: string }>()
+    .execute();
+}
+
+/** What one master key id still protects. */
+export interface KeyUse {
+  keyId: string;
+  totpSecrets: number;
+  recoveryCodes: number;
+  phoneNumbers: number;
+  apiKeys: number;
+}
+
+/** How many TOTP secrets, unused recovery codes, phone numbers and unrevoked API keys each key id holds. */
+export async function countByKeyId(db: Kysely<Database>): Promise<KeyUse[]> {
   const secrets = await db
     .selectFrom('totp_credentials')
     .select((eb) => ['secret_key_id as key_id', eb.fn.countAll<number>().as('n')])
@@ -89,14 +114,19 @@ export async function countByKeyId(
     .groupBy('key_id')
     .execute();
   const apiKeys = await countUnrevokedApiKeysByKeyId(db);
-  const byId = new Map<
-    string,
-    { keyId: string; totpSecrets: number; recoveryCodes: number; apiKeys: number }
-  >();
+  const phones = await db
+    .selectFrom('users')
+    .select((eb) => ['phone_key_id as key_id', eb.fn.countAll<number>().as('n')])
+    .where('phone_ciphertext', 'is not', null)
+    .where('phone_key_id', 'is not', null)
+    .groupBy('phone_key_id')
+    .$narrowType<{ key_id: string }>()
+    .execute();
+  const byId = new Map<string, KeyUse>();
   const entry = (keyId: string) => {
     let found = byId.get(keyId);
     if (found === undefined) {
-      found = { keyId, totpSecrets: 0, recoveryCodes: 0, apiKeys: 0 };
+      found = { keyId, totpSecrets: 0, recoveryCodes: 0, phoneNumbers: 0, apiKeys: 0 };
       byId.set(keyId, found);
     }
     return found;
@@ -104,6 +134,7 @@ export async function countByKeyId(
   for (const row of secrets) entry(row.key_id).totpSecrets = Number(row.n);
   for (const row of codes) entry(row.key_id).recoveryCodes = Number(row.n);
   for (const row of apiKeys) entry(row.keyId).apiKeys = row.count;
+  for (const row of phones) entry(row.key_id).phoneNumbers = Number(row.n);
   return [...byId.values()].sort((a, b) => a.keyId.localeCompare(b.keyId));
 }
 
@@ -138,4 +169,12 @@ export async function listLiveInstances(
 /** Forgets heartbeats older than `seenBeforeMs`. */
 export async function purgeInstances(db: Kysely<Database>, seenBeforeMs: number): Promise<void> {
   await db.deleteFrom('keyring_instances').where('seen_at_ms', '<', seenBeforeMs).execute();
+}
+
+/**
+ * A WHERE condition for a re-seal: true unless the database names another key current (a row sealed under a
+ * key that is not current, by an instance that has not seen a rotation, would keep the old key needed).
+ */
+export function keyIsCurrent(keyId: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`not exists (select 1 from master_key_state where current_key_id <> ${keyId})`;
 }

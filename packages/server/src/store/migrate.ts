@@ -11,6 +11,10 @@ import * as audit from './migrations/0003-audit.ts';
 import * as recoveryCodes from './migrations/0004-recovery-codes.ts';
 import * as api from './migrations/0006-api.ts';
 import * as keyRotation from './migrations/0007-key-rotation.ts';
+import * as messages from './migrations/0008-messages.ts';
+import * as emailFactor from './migrations/0009-email-factor.ts';
+import * as phone from './migrations/0010-phone.ts';
+import * as accountRecovery from './migrations/0011-account-recovery.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
@@ -22,6 +26,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-recovery-codes': recoveryCodes,
   '0006-api': api,
   '0007-key-rotation': keyRotation,
+  '0008-messages': messages,
+  '0009-email-factor': emailFactor,
+  '0010-phone': phone,
+  '0011-account-recovery': accountRecovery,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -12,6 +12,17 @@ export interface UsersTable {
   password_hash: string;
   created_at_ms: number;
   updated_at_ms: number;
+  /** When the owner proved the address is theirs (a code or link by email); null until then. */
+  email_verified_at_ms: number | null;
+  /** When the owner turned on codes by email as a second factor; null: off. */
+  email_factor_at_ms: number | null;
+  /** The phone number, sealed (crypto/secret-box.ts, associated data `twofa:phone:<user id>`); null: none. */
+  phone_key_id: string | null;
+  phone_ciphertext: string | null;
+  /** When a code sent to the number came back; null: not (yet). */
+  phone_verified_at_ms: number | null;
+  /** When the owner turned on codes by text message; null: off. */
+  sms_factor_at_ms: number | null;
 }
 
 export type SessionState = 'pending' | 'full';
@@ -116,6 +127,55 @@ export interface RecoveryCodesTable {
   used_at_ms: number | null;
 }
 
+/** What a code or link sent by message is for (one live row per user and purpose). */
+export type MessageCodePurpose =
+  | 'verify_email'
+  | 'password_reset'
+  | 'signup_attempt'
+  | 'sign_in_email'
+  | 'sign_in_sms'
+  | 'verify_phone'
+  | 'recovery_confirm'
+  | 'recovery_cancel';
+
+/** One code or link sent by message: only hashes of it. */
+export interface MessageCodesTable {
+  id: string;
+  user_id: string;
+  purpose: MessageCodePurpose;
+  /** The master key whose subkey made `code_hash`. */
+  key_id: string;
+  /** base64url HMAC-SHA256 of the user, purpose and 6 digits (crypto/message-code-hash.ts); null: link only. */
+  code_hash: string | null;
+  /** SHA-256 of the link's 256-bit token, base64url; null: code only. Unique. */
+  token_hash: string | null;
+  /** Wrong codes typed against this one. */
+  attempts: Generated<number>;
+  /** When the latest code was sent (resend at most once a minute). */
+  sent_at_ms: number;
+  /** Codes sent since `sends_window_start_ms` (at most 10 a day). */
+  sends: number;
+  sends_window_start_ms: number;
+  expires_at_ms: number;
+  /** Set once, when the code or link is used. */
+  used_at_ms: number | null;
+}
+
+/** One row (id 1): the last audit event the notices have been sent for. */
+export interface NoticeCursorTable {
+  id: number;
+  seq: number;
+}
+
+/** An account-recovery request: `requested` (awaiting the emailed confirmation), then `waiting`. */
+export interface AccountRecoveriesTable {
+  user_id: string;
+  state: 'requested' | 'waiting';
+  created_at_ms: number;
+  /** When the wait ends (set when confirmed). */
+  ready_at_ms: number | null;
+}
+
 /** An API key: its public prefix and a keyed hash of its secret part (crypto/api-key-hash.ts). */
 export interface ApiKeysTable {
   id: string;
@@ -196,6 +256,9 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  message_codes: MessageCodesTable;
+  notice_cursor: NoticeCursorTable;
+  account_recoveries: AccountRecoveriesTable;
   api_keys: ApiKeysTable;
   api_subjects: ApiSubjectsTable;
   api_enrollments: ApiEnrollmentsTable;
@@ -214,6 +277,9 @@ export type TotpCredentialUpdate = Updateable<TotpCredentialsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
 export type AuditHeadRow = Selectable<AuditHeadTable>;
+export type MessageCodeRow = Selectable<MessageCodesTable>;
+export type NewMessageCode = Insertable<MessageCodesTable>;
+export type AccountRecoveryRow = Selectable<AccountRecoveriesTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type NewApiKey = Insertable<ApiKeysTable>;
 export type ApiSubjectRow = Selectable<ApiSubjectsTable>;

@@ -1,5 +1,6 @@
 /** The totp_credentials table: at most one 'pending' (being set up) and one 'active' row per user. */
 import type { Kysely } from 'kysely';
+import { keyIsCurrent } from './key-state-repo.ts';
 import type { Database, NewTotpCredential, TotpCredentialRow, TotpCredentialState } from './schema.ts';
 
 export async function findCredential(
@@ -91,17 +92,22 @@ export async function updateSealedSecret(
     .set({ secret_key_id: input.keyId, secret_ciphertext: input.ciphertext })
     .where('id', '=', input.id)
     .where('secret_key_id', '=', input.fromKeyId)
-    .where(({ exists, not, selectFrom }) =>
-      not(exists(selectFrom('master_key_state').select('id').where('current_key_id', '<>', input.keyId))),
-    )
+    .where(keyIsCurrent(input.keyId))
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
 
-/** The key ids in use, to refuse a start whose master key list cannot open them. */
+/** The key ids sealed values (TOTP secrets, phone numbers) are under, to refuse a start that cannot open them. */
 export async function listSecretKeyIds(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('totp_credentials').select('secret_key_id').distinct().execute();
-  return rows.map((row) => row.secret_key_id);
+  const phones = await db
+    .selectFrom('users')
+    .select('phone_key_id')
+    .where('phone_key_id', 'is not', null)
+    .distinct()
+    .$narrowType<{ phone_key_id: string }>()
+    .execute();
+  return [...new Set([...rows.map((row) => row.secret_key_id), ...phones.map((row) => row.phone_key_id)])];
 }
 
 /** The most recent sealed secrets under one key id (at most `limit`), to check at start that the key opens them. */

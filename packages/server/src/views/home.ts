@@ -16,7 +16,7 @@ export function homePage(view: HomeView): Html {
 <p>Signed in as <strong>${account.email}</strong>.</p>
 ${
   account.totpEnabled
-    ? html`<p class="status status-on">Two-factor authentication is <strong>on</strong>: signing in needs your password and a code from your authenticator app.</p>`
+    ? html`<p class="status status-on">Two-factor authentication is <strong>on</strong>: signing in needs your password and a second factor.</p>`
     : html`<p class="status status-off">Two-factor authentication is <strong>off</strong>. Anyone with your password can sign in.</p>`
 }
 <p><a class="button button-primary" href="/security">${account.totpEnabled ? 'Security settings' : 'Set up two-factor authentication'}</a></p>`

@@ -13,12 +13,35 @@ export interface LoginCodeView {
   readonly locked?: string;
   /** The sign-in may use a recovery code instead. */
   readonly recoveryAvailable: boolean;
+  /** The channels a code may be sent by instead. */
+  readonly channels?: readonly MessageChannel[];
+}
+
+export type MessageChannel = 'email' | 'sms';
+
+const CHANNEL_WORDS: Record<MessageChannel, { title: string; intro: string; label: 'message' }> = {
+  email: {
+    title: 'Get a code by email',
+    intro: "We send a 6-digit code to your account's email address.",
+    label: 'message',
+  },
+  sms: {
+    title: 'Get a code by text message',
+    intro: 'We text a 6-digit code to your phone number.',
+    label: 'message',
+  },
+};
+
+/** The title of a channel's code page. */
+export function channelTitle(channel: MessageChannel): string {
+  return CHANNEL_WORDS[channel].title;
 }
 
 export function loginCodePage(view: LoginCodeView): Html {
   const recoveryLink = view.recoveryAvailable
     ? html`<p class="lost-phone">Lost your phone? <a href="/login/recovery">Use a recovery code</a>.</p>`
-    : html`<p class="lost-phone">Lost your phone? Without recovery codes, ask the service's operator to turn two-factor authentication off for you.</p>`;
+    : html`<p class="lost-phone">Lost your phone?</p>`;
+  const everything = html`<p class="lost-phone">Lost every way in? <a href="/login/account-recovery">Recover your account</a> with your email (it takes a waiting period).</p>`;
   if (view.locked !== undefined) {
     return layout(
       view.frame,
@@ -26,7 +49,8 @@ export function loginCodePage(view: LoginCodeView): Html {
 ${notice('error', view.locked)}
 <p>If you did not enter these codes, someone who knows your password may be trying to sign in: change your
 password as soon as you are signed in.</p>
-${recoveryLink}`,
+${recoveryLink}
+${everything}`,
     );
   }
   return layout(
@@ -38,7 +62,49 @@ ${recoveryLink}`,
   ${codeField('code', { autofocus: true, error: view.error })}
   ${submit('Verify')}
 </form>
-${recoveryLink}`,
+${(view.channels ?? []).map((channel) => html`<p><a href="/login/${channel}">${CHANNEL_WORDS[channel].title}</a></p>`)}
+${recoveryLink}
+${everything}`,
+  );
+}
+
+export interface LoginMessageView {
+  readonly frame: Frame;
+  readonly channel: MessageChannel;
+  readonly error?: string;
+  /** A code was just sent. */
+  readonly sent?: boolean;
+  /** Codes are locked: this message (with the wait) replaces the form. */
+  readonly locked?: string;
+  readonly recoveryAvailable: boolean;
+  /** The sign-in may use the app instead. */
+  readonly appAvailable: boolean;
+}
+
+/** The second step with a code sent by email or text message: send it, then type it. */
+export function loginMessagePage(view: LoginMessageView): Html {
+  const words = CHANNEL_WORDS[view.channel];
+  const where = view.channel === 'email' ? 'your email address' : 'your phone';
+  const form =
+    view.locked !== undefined
+      ? notice('error', view.locked)
+      : html`${view.sent ? notice('success', `A code is on its way to ${where}. It works once, within 10 minutes.`) : ''}
+<form method="post" action="/login/${view.channel}" class="stack">
+  ${csrfField(view.frame.csrf)}
+  ${codeField(`${view.channel}-code`, { shape: 'message', autofocus: true, error: view.error })}
+  ${submit('Verify')}
+</form>
+<form method="post" action="/login/${view.channel}/send">
+  ${csrfField(view.frame.csrf)}
+  ${submit(view.sent ? 'Send another code' : view.channel === 'email' ? 'Email me a code' : 'Text me a code', view.sent ? 'secondary' : 'primary')}
+</form>`;
+  return layout(
+    view.frame,
+    html`<h1>${words.title}</h1>
+<p>${words.intro}</p>
+${form}
+${view.appAvailable ? html`<p><a href="/login/code">Use the code from your app instead</a></p>` : ''}
+${view.recoveryAvailable ? html`<p class="lost-phone"><a href="/login/recovery">Use a recovery code</a></p>` : ''}`,
   );
 }
 

@@ -22,6 +22,7 @@ ${view.message ? notice(view.message.kind, view.message.text) : ''}
   ${field({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', autofocus: emailGiven })}
   ${submit('Continue')}
 </form>
+<p><a href="/password/forgot">Forgot your password?</a></p>
 <p>No account yet? <a href="/signup">Create one</a>.</p>`,
   );
 }

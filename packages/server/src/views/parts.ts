@@ -4,6 +4,7 @@
  */
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import type { CodeShape } from '../services/types.ts';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -78,25 +79,37 @@ export function formNotice(error: FormError | undefined): Html | '' {
   return error !== undefined && error.field === undefined ? notice('error', error.message) : '';
 }
 
-/** The six-digit code input used by every form that takes one from the app. */
+/** A code field's words by what it takes. */
+const CODE_FIELDS: Record<CodeShape, { label: string; hint: string }> = {
+  totp: { label: 'Code from your authenticator app', hint: 'The 6 digits the app shows now.' },
+  'totp-or-recovery': {
+    label: 'Code from your authenticator app, or a recovery code',
+    hint: 'The 6 digits the app shows now, or one of your saved recovery codes.',
+  },
+  message: { label: 'Code from the message', hint: 'The 6 digits in the latest message we sent you.' },
+  'message-or-recovery': {
+    label: 'Code from the message, or a recovery code',
+    hint: 'The 6 digits in the latest message we sent you, or one of your saved recovery codes.',
+  },
+  recovery: { label: 'Recovery code', hint: 'One of your saved recovery codes.' },
+};
+
+/** The code input used by every form that takes one (by default from the app). */
 export function codeField(
   id: string,
-  options: { autofocus?: boolean; error?: string | undefined; recovery?: boolean } = {},
+  options: { autofocus?: boolean; error?: string | undefined; recovery?: boolean; shape?: CodeShape } = {},
 ): Html {
+  const shape = options.shape ?? (options.recovery ? 'totp-or-recovery' : 'totp');
   return field({
     id,
     name: 'code',
-    label: options.recovery
-      ? 'Code from your authenticator app, or a recovery code'
-      : 'Code from your authenticator app',
+    label: CODE_FIELDS[shape].label,
     type: 'text',
     autocomplete: 'one-time-code',
-    numeric: !options.recovery,
+    numeric: shape === 'totp' || shape === 'message',
     autofocus: options.autofocus ?? false,
     error: options.error,
-    hint: options.recovery
-      ? 'The 6 digits the app shows now, or one of your saved recovery codes.'
-      : 'The 6 digits the app shows now.',
+    hint: CODE_FIELDS[shape].hint,
   });
 }
 

@@ -3,6 +3,14 @@ import { html } from 'hono/html';
 import type { AuditEventView } from '../services/types.ts';
 import type { Html } from './parts.ts';
 
+/** How a factor is named in a sentence. */
+const FACTOR_WORDS: Record<string, string> = {
+  totp: 'a code from your app',
+  recovery: 'a recovery code',
+  email: 'a code by email',
+  sms: 'a code by text message',
+};
+
 function minutes(n: unknown): string {
   const count = typeof n === 'number' ? n : 0;
   return `${count} ${count === 1 ? 'minute' : 'minutes'}`;
@@ -15,20 +23,20 @@ export function describeEvent(event: AuditEventView): string {
     case 'account.created':
       return 'Account created';
     case 'sign_in.succeeded':
-      if (d.factor === 'totp') return 'Signed in with a code from your app';
-      if (d.factor === 'recovery') return 'Signed in with a recovery code';
-      return 'Signed in with your password';
+      return `Signed in with ${FACTOR_WORDS[String(d.factor)] ?? 'your password'}`;
     case 'sign_in.failed':
       if (d.step === 'password') return 'Sign-in refused: wrong password';
-      if (d.factor === 'recovery') return 'Sign-in refused: wrong recovery code';
-      return 'Sign-in refused: wrong code from the app';
+      return `Sign-in refused: wrong ${wrongWords(d.factor)}`;
     case 'reauthentication.failed':
       if (d.step === 'password') return 'Change refused: wrong password';
-      if (d.factor === 'recovery') return 'Change refused: wrong recovery code';
-      return 'Change refused: wrong code from the app';
+      return `Change refused: wrong ${wrongWords(d.factor)}`;
     case 'second_factor.enabled':
+      if (d.factor === 'email') return 'Codes by email turned on';
+      if (d.factor === 'sms') return 'Codes by text message turned on';
       return 'Two-factor authentication turned on';
     case 'second_factor.disabled':
+      if (d.factor === 'email') return 'Codes by email turned off';
+      if (d.factor === 'sms') return 'Codes by text message turned off';
       return 'Two-factor authentication turned off';
     case 'second_factor.replaced':
       return 'Authenticator app replaced';
@@ -38,6 +46,24 @@ export function describeEvent(event: AuditEventView): string {
       return `New set of ${d.count} recovery codes made`;
     case 'password.changed':
       return 'Password changed';
+    case 'password.reset':
+      return 'Password reset with an emailed link';
+    case 'password_reset.requested':
+      return 'Password reset link sent';
+    case 'email.verified':
+      return 'Email address confirmed';
+    case 'phone.changed':
+      return 'Phone number set';
+    case 'phone.verified':
+      return 'Phone number verified';
+    case 'account_recovery.requested':
+      return 'Account recovery asked for';
+    case 'account_recovery.started':
+      return `Account recovery confirmed: a wait of ${d.hours} hours began`;
+    case 'account_recovery.cancelled':
+      return 'Account recovery cancelled';
+    case 'account_recovery.completed':
+      return 'Account recovery completed: second factors removed';
     case 'second_factor.reset':
       return 'Two-factor authentication removed by an administrator';
     case 'account.unlocked':
@@ -49,6 +75,13 @@ export function describeEvent(event: AuditEventView): string {
     default:
       return event.type;
   }
+}
+
+function wrongWords(factor: unknown): string {
+  if (factor === 'recovery') return 'recovery code';
+  if (factor === 'email') return 'code from the email';
+  if (factor === 'sms') return 'code from the text message';
+  return 'code from the app';
 }
 
 /** "Firefox on Linux" from a user agent; the raw text is in the title for whoever wants it. */

@@ -30,7 +30,9 @@ for (const mode of MODES) {
     apps.push(t);
     const b = browserFor(t);
     const form = await b.get('/signup');
-    const created = await b.post('/signup', { email: uniqueEmail(), password: PASSWORD });
+    const email = uniqueEmail();
+    assert.equal((await b.post('/signup', { email, password: PASSWORD })).status, 200);
+    const created = await b.post('/login', { email, password: PASSWORD });
     assert.equal(created.status, 303);
     const all = parseSetCookies([...form.setCookies, ...created.setCookies]);
     const names = [...all.keys()].sort();

@@ -1,14 +1,23 @@
 // Threat: account enumeration. Someone probes which emails have accounts by comparing the answers to a login
 // with an unknown email and with a known email and a wrong password. Both must get the same status and the
 // same page (the services also spend the same work: a dummy hash is verified for unknown emails; timing is a
-// benchmark's business, not a test's). Sign-up has to say "taken" (see README, Account enumeration); it says
-// nothing more than that.
+// benchmark's business, not a test's). Sign-up too: a new address and a taken one get the same page and no
+// session (the owner of the taken one is told by email instead).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import type { Browser, Page } from '../support/client.ts';
-import { accountWithTOTP, browserFor, logIn, PASSWORD, signUp, uniqueEmail } from '../support/flows.ts';
+import {
+  accountWithTOTP,
+  browserFor,
+  logIn,
+  PASSWORD,
+  signUp,
+  uniqueEmail,
+  verifyEmail,
+} from '../support/flows.ts';
+import { lastMail } from '../support/outbox.ts';
 
 let t: TestApp;
 before(async () => {
@@ -64,18 +73,49 @@ test('email case and surrounding spaces do not change the answer', async () => {
   assert.equal((await logIn(browserFor(t), ` ${upper} `, PASSWORD)).status, 303, 'the right password works');
 });
 
-test("sign-up with a taken email says only that, whatever the account's state", async () => {
+test('sign-up: a new address and taken ones (with and without 2FA) get the same status and page', async () => {
   const plain = uniqueEmail();
   await signUp(browserFor(t), plain);
   const { email: guarded } = await accountWithTOTP(t);
-  const answers: string[] = [];
-  for (const email of [plain, guarded]) {
+  const answers: { status: number; body: string }[] = [];
+  for (const email of [uniqueEmail('new'), plain, guarded]) {
     const b = browserFor(t);
     await b.get('/signup');
     const page = await b.post('/signup', { email, password: 'a fresh password' });
-    assert.equal(page.status, 409);
-    assert.equal(b.cookie(SESSION_COOKIE), undefined, 'no session for the existing account');
-    answers.push(normalized(page, email, b));
+    assert.equal(b.cookie(SESSION_COOKIE), undefined, 'no session either way');
+    answers.push({ status: page.status, body: normalized(page, email, b) });
   }
-  assert.equal(answers[0], answers[1]);
+  assert.equal(answers[0]!.status, 200);
+  assert.deepEqual(answers[1], answers[0]);
+  assert.deepEqual(answers[2], answers[0]);
+  // The owners of the taken addresses were told; the new address got its confirmation.
+  await t.services.messages.flush();
+  assert.match((await lastMail(t.config, plain, /./)).subject, /someone tried to sign up/);
+  assert.match((await lastMail(t.config, guarded, /./)).subject, /someone tried to sign up/);
+});
+
+test('forgot password: a known, an unknown and an unconfirmed address get the same page', async () => {
+  const unconfirmed = uniqueEmail();
+  await signUp(browserFor(t), unconfirmed);
+  const confirmed = uniqueEmail();
+  const owner = browserFor(t);
+  await signUp(owner, confirmed);
+  await verifyEmail(t, owner, confirmed);
+  const answers: { status: number; body: string }[] = [];
+  for (const email of [confirmed, unconfirmed, uniqueEmail('nobody')]) {
+    const b = browserFor(t);
+    await b.get('/password/forgot');
+    const page = await b.post('/password/forgot', { email });
+    answers.push({ status: page.status, body: normalized(page, email, b) });
+  }
+  assert.equal(answers[0]!.status, 200);
+  assert.deepEqual(answers[1], answers[0]);
+  assert.deepEqual(answers[2], answers[0]);
+  await t.services.messages.flush();
+  assert.match((await lastMail(t.config, confirmed, /./)).subject, /reset your password/);
+  assert.doesNotMatch(
+    (await lastMail(t.config, unconfirmed, /./)).subject,
+    /reset/,
+    'an unconfirmed address gets no link',
+  );
 });

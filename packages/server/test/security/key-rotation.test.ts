@@ -2,14 +2,18 @@
  * Threat: a key rotation that locks users out or quietly undoes itself. While `rotate-key` runs, instances
  * that have not yet seen the new current key must still open secrets another instance sealed under it, and
  * must never seal one back under the old key (which would keep the old key needed for ever); an instance
- * started without the key the database names current must refuse to start rather than fail sign-ins.
+ * started without the key the database names current must refuse to start rather than fail sign-ins. Phone
+ * numbers are sealed under the master key too: a rotation must move them, and retiring a key one still
+ * needs must be refused (or the number could never be read again).
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { ConfigError } from '../../src/config.ts';
+import { parseKeyring, phoneContext, sealSecret } from '../../src/crypto/secret-box.ts';
 import { openServices } from '../../src/services/index.ts';
 import { openOperator } from '../../src/services/operator.ts';
 import type { Services } from '../../src/services/types.ts';
+import { ServiceError } from '../../src/services/types.ts';
 import { openDatabase } from '../../src/store/open.ts';
 import { updateSealedSecret } from '../../src/store/totp-credentials-repo.ts';
 import {
@@ -19,11 +23,13 @@ import {
   openStaleInstance,
   operatorEnv,
   randomMasterKey,
+  serveEnv,
   signUpWithTotp,
   type TestClock,
 } from '../support/dialects.ts';
 import { TEST_PASSWORD_HASHER } from '../support/passwords.ts';
 
+const PASSWORD = 'correct horse battery';
 const toClose: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const item of toClose.splice(0).reverse()) await item.close();
@@ -66,6 +72,57 @@ for (const dialect of DIALECTS) {
       assert.equal(
         await updateSealedSecret(db, { id: row.id, fromKeyId: 'new', keyId: 'old', ciphertext: 'x' }),
         false,
+      );
+    });
+
+    test('phone numbers are re-sealed under the new key; retiring a key a number still needs is refused', async () => {
+      const keys = `${randomMasterKey('old')},${randomMasterKey('new')}`;
+      const config = await dialect.makeConfig({ TWOFA_MASTER_KEY: keys });
+      const clock = makeClock();
+      const services = await openServices(config, {
+        nowMs: clock.nowMs,
+        passwordHasher: TEST_PASSWORD_HASHER,
+        log: () => {},
+        keyStatePollMs: 0,
+      });
+      toClose.push(services);
+      const { session } = await services.accounts.signUp({ email: 'phone@example.com', password: PASSWORD });
+      await services.phone.set({
+        userId: session.userId,
+        password: PASSWORD,
+        code: '',
+        phone: '+44 20 7946 0958',
+      });
+      const { db } = openDatabase(config);
+      toClose.push({ close: () => db.destroy() });
+      const phoneKeyOf = async (id: string) =>
+        (await db.selectFrom('users').select('phone_key_id').where('id', '=', id).executeTakeFirstOrThrow())
+          .phone_key_id;
+      assert.equal(await phoneKeyOf(session.userId), 'old');
+
+      const operator = await openOperator({ env: serveEnv(config) });
+      toClose.push(operator);
+      const report = await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
+      assert.equal(report.resealed, 1, 'the phone number was re-sealed');
+      assert.equal(report.finished, true);
+      assert.equal(await phoneKeyOf(session.userId), 'new');
+      assert.equal((await services.accounts.getUser(session.userId))?.phone, '+442079460958');
+
+      // A number still under the old key (an instance that had not seen the rotation, say): retire refuses.
+      const stale = sealSecret(parseKeyring(keys), Buffer.from('+15550100'), phoneContext(session.userId));
+      await db
+        .updateTable('users')
+        .set({ phone_key_id: stale.keyId, phone_ciphertext: stale.ciphertext })
+        .where('id', '=', session.userId)
+        .execute();
+      await assert.rejects(
+        operator.retireKey('old'),
+        (error: unknown) =>
+          error instanceof ServiceError && error.code === 'KEY_IN_USE' && error.inUse?.phoneNumbers === 1,
+      );
+      assert.deepEqual(
+        (await operator.keyStatus()).keysInUse.find((entry) => entry.keyId === 'old'),
+        { keyId: 'old', totpSecrets: 0, recoveryCodes: 0, phoneNumbers: 1 },
       );
     });
 

@@ -32,7 +32,12 @@ const tempDirs: string[] = [];
 const schemas: string[] = [];
 
 after(async () => {
-  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  // A service a test file has not closed yet may still be writing a message to its outbox: retry.
+  await Promise.all(
+    tempDirs
+      .splice(0)
+      .map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })),
+  );
   if (PG_URL !== undefined && schemas.length > 0) {
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();
@@ -215,4 +220,13 @@ export async function rejectsCode(promise: Promise<unknown>, code: ServiceErrorC
     return error;
   }
   assert.fail(`expected ServiceError ${code}, but it succeeded`);
+}
+
+/** The TWOFA_* settings `twofa serve` (and `twofa admin`) would be given for `config`. */
+export function serveEnv(config: Config): Record<string, string> {
+  return {
+    TWOFA_DATA_DIR: config.dataDir,
+    ...(config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: config.databaseUrl }),
+    ...(config.masterKey === undefined ? {} : { TWOFA_MASTER_KEY: config.masterKey }),
+  };
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { generateTOTP } from '@twofa/otp';
 import type { Clock, TestApp } from './app.ts';
 import { Browser, keyFromPage, type Page } from './client.ts';
+import { codeIn, lastMail } from './outbox.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -17,12 +18,27 @@ export function browserFor(t: TestApp): Browser {
   return new Browser(t.app, new URL(t.config.publicUrl).origin);
 }
 
-/** Signs up; the browser ends signed in (full session). */
+/**
+ * Signs up ("check your email": no session), then logs in with the password, as the page says; the browser
+ * ends signed in (full session). Returns the log-in's redirect.
+ */
 export async function signUp(b: Browser, email: string, password = PASSWORD): Promise<Page> {
   await b.get('/signup');
   const page = await b.post('/signup', { email, password });
-  assert.equal(page.status, 303, `sign-up failed with ${page.status}`);
-  return page;
+  assert.equal(page.status, 200, `sign-up failed with ${page.status}`);
+  assert.match(page.body, /Check your email/);
+  const login = await b.post('/login', { email, password });
+  assert.equal(login.status, 303, `log-in after sign-up failed with ${login.status}`);
+  return login;
+}
+
+/** Confirms the signed-in account's address with the code from the outbox. */
+export async function verifyEmail(t: TestApp, b: Browser, email: string): Promise<void> {
+  await t.services.messages.flush();
+  const code = codeIn(await lastMail(t.config, email, /confirm your email address/));
+  await b.get('/security');
+  const page = await b.post('/security/email/code', { code });
+  assert.equal(page.status, 303, `verification failed with ${page.status}`);
 }
 
 /** The code the app would show now (offsetSteps moves to a later or earlier 30-second step). */

@@ -7,9 +7,11 @@ export const reset2fa = defineAdminCommand({
   summary: 'remove every second factor and recovery code of an account (a lost phone)',
   help: `For someone who lost their authenticator and their recovery codes, once you have checked who they are
 (by a channel an attacker does not control): removes the account's authenticator app (and any pending
-set-up), every recovery code, and any code lock, and ends all of its sessions. The password stays: the owner
-signs in with it alone, then turns 2FA on again. Recorded in the audit log as second_factor.reset (the
-owner sees it on their security page). An account without 2FA: nothing changes, exit 0.
+set-up), codes by email and text message (codes already sent stop working), every recovery code, any code
+lock and any pending account recovery, and ends all of its sessions. The password and the phone number stay:
+the owner signs in with the password alone, then turns 2FA on again. Recorded in the audit log as
+second_factor.reset (the owner sees it on their security page, and the running service emails them a
+notice). An account without 2FA: nothing changes, exit 0.
 Asks before changing anything; --yes skips the question (and is needed without a terminal).
 No account with that email: exit 1.
 
@@ -39,8 +41,9 @@ Example:
         email: user.email,
         factors: reset.factors,
         recoveryCodesRemoved: reset.recoveryCodesRemoved,
+        accountRecoveryCancelled: reset.accountRecoveryCancelled,
       },
-      `reset 2FA of ${user.email}: removed ${reset.factors.join(', ') || 'a pending set-up'} (${reset.recoveryCodesRemoved} unused recovery codes); sessions ended; recorded in the audit log`,
+      `reset 2FA of ${user.email}: removed ${reset.factors.join(', ') || 'a pending set-up'} (${reset.recoveryCodesRemoved} unused recovery codes)${reset.accountRecoveryCancelled ? '; pending account recovery cancelled' : ''}; sessions ended; recorded in the audit log`,
     );
     return 0;
   },

@@ -149,7 +149,8 @@ async function showStatus(ctx: AdminContext): Promise<number> {
   const retirable = status.keysInUse
     .filter(
       (entry) =>
-        entry.keyId !== status.currentKeyId && entry.totpSecrets + entry.recoveryCodes + entry.apiKeys === 0,
+        entry.keyId !== status.currentKeyId &&
+        entry.totpSecrets + entry.recoveryCodes + entry.phoneNumbers + entry.apiKeys === 0,
     )
     .map((entry) => entry.keyId);
   const unused = (status.keyringKeyIds ?? []).filter(
@@ -185,7 +186,7 @@ async function showStatus(ctx: AdminContext): Promise<number> {
       ? ['  nothing is stored under any key']
       : status.keysInUse.map(
           (entry) =>
-            `  ${entry.keyId.padEnd(20)} ${entry.totpSecrets} TOTP secrets, ${entry.recoveryCodes} unused recovery codes, ${entry.apiKeys} API keys`,
+            `  ${entry.keyId.padEnd(20)} ${entry.totpSecrets} TOTP secrets, ${entry.phoneNumbers} phone numbers, ${entry.recoveryCodes} unused recovery codes, ${entry.apiKeys} API keys`,
         )),
     `keys here:      ${status.keyringKeyIds === null ? 'unreadable' : status.keyringKeyIds.join(', ')} (from ${source})`,
     'instances:',

@@ -4,13 +4,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
-import type { FactorKind } from '../types.ts';
+import type { CodeShape, FactorKind } from '../types.ts';
+import { emailFactor, smsFactor } from './message.ts';
 import { recoveryFactor } from './recovery.ts';
 import { totpFactor } from './totp.ts';
 import type { SecondFactor } from './types.ts';
 
 /** In the order sign-in offers them. */
-export const FACTORS: readonly SecondFactor[] = [totpFactor, recoveryFactor];
+export const FACTORS: readonly SecondFactor[] = [totpFactor, emailFactor, smsFactor, recoveryFactor];
 
 export function factorOf(kind: FactorKind): SecondFactor {
   const factor = FACTORS.find((f) => f.kind === kind);
@@ -40,6 +41,26 @@ export async function isSecondFactorOn(db: Kysely<Database>, userId: string): Pr
     if (factor.role === 'primary' && (await factor.isEnrolled(db, userId))) return true;
   }
   return false;
+}
+
+/**
+ * What a code field for these kinds takes (the app's 6 digits win over emailed ones: a user with the app
+ * confirms changes with it), for MALFORMED_CODE's words and the pages' labels; undefined for none.
+ */
+export function codeShapeOf(kinds: readonly FactorKind[]): CodeShape | undefined {
+  const six = kinds.includes('totp')
+    ? 'totp'
+    : kinds.includes('email') || kinds.includes('sms')
+      ? 'message'
+      : undefined;
+  const recovery = kinds.includes('recovery');
+  if (six === undefined) return recovery ? 'recovery' : undefined;
+  return recovery ? `${six}-or-recovery` : six;
+}
+
+/** The kinds that may confirm a password reset: every one but email (the link came by email already). */
+export function nonEmailFactors(kinds: readonly FactorKind[]): FactorKind[] {
+  return kinds.filter((kind) => kind !== 'email');
 }
 
 /** Stored on a pending session: the kinds it may use, comma-separated. */

@@ -65,17 +65,11 @@ export async function matchCode(
   return result.valid ? result.step : undefined;
 }
 
-export const totpFactor: SecondFactor = {
-  kind: 'totp',
-  role: 'primary',
-  wrongCode: 'INVALID_CODE',
-
-  async isEnrolled(db, userId) {
-    return (await findCredential(db, userId, 'active')) !== undefined;
-  },
-
-  normalize: normalizeCode,
-
+/**
+ * The guess limit every 6-digit factor shares (the app's codes, codes by email and by text message): wrong
+ * ones count per user across factors and sign-ins, so switching factor buys no guesses (services/throttle.ts).
+ */
+export const SIX_DIGIT_LIMIT: Pick<SecondFactor, 'waitMs' | 'limitedError' | 'reserve'> = {
   waitMs: (ctx, userId) => codeWaitMs(ctx, userId),
 
   limitedError: (waitMs) => secondFactorLocked(waitMs),
@@ -87,6 +81,20 @@ export const totpFactor: SecondFactor = {
       reject: () => rejectCode(ctx, userId, check),
     };
   },
+};
+
+export const totpFactor: SecondFactor = {
+  kind: 'totp',
+  role: 'primary',
+  wrongCode: 'INVALID_CODE',
+
+  async isEnrolled(db, userId) {
+    return (await findCredential(db, userId, 'active')) !== undefined;
+  },
+
+  normalize: normalizeCode,
+
+  ...SIX_DIGIT_LIMIT,
 
   // RFC 6238 s5.2: "the verifier MUST NOT accept the second attempt of the same OTP after the successful
   // validation has been issued for the first": the step is claimed with a compare-and-set.

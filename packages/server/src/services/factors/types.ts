@@ -20,7 +20,7 @@ export interface FactorAttempt {
 }
 
 /** Why a code is being checked: the audit log tells signing in from confirming an action. */
-export type FactorPurpose = 'sign_in' | 'reauthenticate';
+export type FactorPurpose = 'sign_in' | 'reauthenticate' | 'password_reset';
 
 export interface SecondFactor {
   readonly kind: FactorKind;
@@ -30,7 +30,7 @@ export interface SecondFactor {
    */
   readonly role: 'primary' | 'backup';
   /** The error a wrong (or already used) code gets. */
-  readonly wrongCode: 'INVALID_CODE' | 'INVALID_RECOVERY_CODE';
+  readonly wrongCode: 'INVALID_CODE' | 'INVALID_RECOVERY_CODE' | 'INVALID_MESSAGE_CODE';
   /** Whether the user has this factor ready to sign in with. */
   isEnrolled(db: Kysely<Database>, userId: string): Promise<boolean>;
   /** The canonical form of what was typed, or undefined when it cannot be a code of this kind. */

@@ -1,0 +1,78 @@
+// Threat: a notice about a change that never happened (its transaction rolled back), or two instances
+// sending the same notice twice. Notices are read from the audit log after commit, past a cursor moved by
+// compare-and-set. Every dialect.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Kysely } from 'kysely';
+import { createEventSink } from '../../src/services/events.ts';
+import type { Messenger } from '../../src/services/messages/messenger.ts';
+import { createNoticeDispatcher } from '../../src/services/messages/notices.ts';
+import type { OutgoingMessage } from '../../src/services/messages/transports.ts';
+import { migrateToLatest } from '../../src/store/migrate.ts';
+import { openDatabase } from '../../src/store/open.ts';
+import type { Database } from '../../src/store/schema.ts';
+import { insertUser } from '../../src/store/users-repo.ts';
+import { DIALECTS, makeClock } from '../support/dialects.ts';
+
+for (const dialect of DIALECTS) {
+  describe(`notices on ${dialect.name}`, () => {
+    let db: Kysely<Database>;
+    const clock = makeClock();
+    const sent: OutgoingMessage[] = [];
+    const messenger: Messenger = {
+      send: async (m) => {
+        sent.push(m);
+      },
+      sendLater: (m) => {
+        sent.push(m);
+      },
+      idle: async () => {},
+      close: async () => {},
+    };
+    const sink = createEventSink({ nowMs: clock.nowMs, log: () => {} });
+    const dispatcher = () =>
+      createNoticeDispatcher({
+        db,
+        nowMs: clock.nowMs,
+        messenger,
+        service: { name: 'twofa', url: 'http://twofa.test' },
+        phoneOf: () => null,
+      });
+
+    before(async () => {
+      const config = await dialect.makeConfig();
+      const opened = openDatabase(config);
+      db = opened.db;
+      await migrateToLatest(db, opened.kind);
+      await insertUser(db, {
+        id: 'u1',
+        email: 'owner@example.com',
+        password_hash: 'x',
+        created_at_ms: clock.nowMs(),
+        updated_at_ms: clock.nowMs(),
+        email_verified_at_ms: clock.nowMs(),
+      });
+    });
+    after(() => db.destroy());
+
+    test('a rolled-back change is never told; a committed one once, even with two dispatchers', async () => {
+      await assert.rejects(
+        db.transaction().execute(async (trx) => {
+          await sink.record(trx, { type: 'password.changed', userId: 'u1' });
+          throw new Error('the change failed after its event was recorded');
+        }),
+      );
+      const first = dispatcher();
+      const second = dispatcher();
+      await first.flush();
+      assert.equal(sent.length, 0, 'nothing about a change that did not happen');
+      await db.transaction().execute((trx) => sink.record(trx, { type: 'password.changed', userId: 'u1' }));
+      await Promise.all([first.flush(), second.flush()]);
+      assert.equal(sent.length, 1, 'one notice, however many instances read the log');
+      assert.equal(sent[0]?.to, 'owner@example.com');
+      assert.match(sent[0]?.subject ?? '', /your password was changed/);
+      await first.stop();
+      await second.stop();
+    });
+  });
+}

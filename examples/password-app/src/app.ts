@@ -135,10 +135,16 @@ export function createPasswordApp({ twofa }: PasswordAppOptions): (request: Requ
       }
       case 'POST /2fa/setup': {
         if (full === undefined) return redirect('/login');
-        const enrollment = await twofa.startEnrollment(full.user.id, {
-          accountName: full.user.username,
-          issuer: 'Password App',
-        });
+        let enrollment: Awaited<ReturnType<TwofaClient['startEnrollment']>>;
+        try {
+          enrollment = await twofa.startEnrollment(full.user.id, {
+            accountName: full.user.username,
+            issuer: 'Password App',
+          });
+        } catch (error) {
+          // E.g. TOTP_ALREADY_ENABLED: a second tab posted this form after the first turned 2FA on.
+          return twofaError(error, 'Set up your authenticator app', '<p><a href="/">Back</a></p>');
+        }
         const key = new URL(enrollment.otpauthUri).searchParams.get('secret') ?? '';
         return page(
           'Set up your authenticator app',

@@ -15,13 +15,20 @@ export function listen(handle: (request: Request) => Promise<Response>, port: nu
       if (typeof value === 'string') headers.set(name, value);
     }
     const body = chunks.length === 0 ? undefined : Buffer.concat(chunks);
-    const response = await handle(
-      new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-        method: req.method ?? 'GET',
-        headers,
-        ...(body === undefined || req.method === 'GET' ? {} : { body }),
-      }),
-    );
+    let response: Response;
+    try {
+      response = await handle(
+        new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+          method: req.method ?? 'GET',
+          headers,
+          ...(body === undefined || req.method === 'GET' ? {} : { body }),
+        }),
+      );
+    } catch (error) {
+      // An error escaping this callback would be an unhandled rejection: the end of the process.
+      console.error('request failed:', (error as Error).name);
+      response = new Response('Something went wrong. Try again.', { status: 500 });
+    }
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   });

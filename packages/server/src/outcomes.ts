@@ -124,7 +124,7 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   KEY_IS_CURRENT: { status: 409, message: 'That key is the current master key.' },
   KEY_IN_USE: {
     status: 409,
-    message: 'Stored secrets, phone numbers or unused recovery codes still need that key.',
+    message: 'Stored secrets, phone numbers, unused recovery codes or API keys still need that key.',
   },
   KEY_NOT_ON_EVERY_INSTANCE: {
     status: 409,
@@ -217,13 +217,18 @@ export function waitText(ms: number): string {
  */
 export function operatorMessage(error: ServiceError): string {
   let { message } = outcomeOf(error);
+  // The pages' "Please fill in name." misleads an operator who gave a value in the wrong form.
+  if (error.code === 'INVALID_INPUT' && error.field !== undefined) {
+    message = `${error.field} is missing or not in the form it takes (see --help).`;
+  }
   if (error.instances !== undefined) message = `${message} Lacking it: ${error.instances.join(', ')}.`;
   if (error.inUse !== undefined) {
-    const { totpSecrets, phoneNumbers, recoveryCodes } = error.inUse;
+    const { totpSecrets, phoneNumbers, recoveryCodes, apiKeys } = error.inUse;
     message =
       `${message} Under it: ${totpSecrets} TOTP secrets and ${phoneNumbers} phone numbers (rotate-key ` +
       `re-seals them), ${recoveryCodes} unused recovery codes (one-way hashes: they need the key until used ` +
-      'or replaced).';
+      `or replaced), ${apiKeys} API keys (one-way hashes: each moves to the current key on its next request; ` +
+      'use each once, or revoke it: twofa admin api-key list shows those not used since the rotation).';
   }
   const field = error.field === undefined ? '' : `${error.field}; `;
   return `${message} (${field}${error.code})`;

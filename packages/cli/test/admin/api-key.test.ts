@@ -110,6 +110,9 @@ for (const dialect of DIALECTS) {
       const badName = await admin(['api-key', 'create', '--name', 'a,b', '--scopes', 'verify'], db.env);
       assert.equal(badName.status, 1);
       assert.match(badName.stderr, /\(name; INVALID_INPUT\)/);
+      // The name was filled in: the operator is told what is wrong with it, not to fill it in.
+      assert.doesNotMatch(badName.stderr, /fill in/i);
+      assert.match(badName.stderr, /name is missing or not in the form it takes \(see --help\)/);
     });
   });
 }

@@ -170,6 +170,11 @@ export function createApiKeyService(ctx: ServiceContext): ApiKeyService {
       const parsed = token === undefined ? undefined : parseApiKeyToken(token);
       if (parsed === undefined) throw new ServiceError('API_KEY_INVALID');
       const row = await findApiKeyByPrefix(ctx.db, parsed.prefix);
+      // A key made just after a rotation is hashed under a master key this instance may not have read yet
+      // (from the key file): look again first, as for a sealed secret (factors/totp.ts).
+      if (row !== undefined && row.revoked_at_ms === null && !ctx.keyring.keys.has(row.hash_key_id)) {
+        await ctx.refreshKeyring(row.hash_key_id);
+      }
       // A key hashed under a master key that has left the keyring cannot be checked: it is refused as any
       // unknown key (the operator makes a new one).
       const valid =

@@ -221,8 +221,8 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     };
     // Dead sessions and throttle windows go by a timer, in batches, off every request's path.
     const purge = startPurgeJob(ctx);
-    notices.start();
     const guard = <T extends object>(service: T) => withUnavailableOutcome(service, log);
+    notices.start();
     return {
       accounts: guard(createAccountService(ctx)),
       apiKeys: guard(createApiKeyService(ctx)),

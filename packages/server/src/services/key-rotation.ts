@@ -96,7 +96,7 @@ export interface KeyStatus {
     readonly finishedAtMs: number | null;
     readonly resealed: number;
   } | null;
-  /** Stored secrets, unused recovery codes and phone numbers per key id. */
+  /** Stored secrets, unused recovery codes, phone numbers and unrevoked API keys per key id. */
   readonly keysInUse: readonly KeyUse[];
   /** The key ids this command's keyring holds (null when it could not be read). */
   readonly keyringKeyIds: readonly string[] | null;
@@ -138,6 +138,8 @@ export interface RotationReport {
   readonly finished: boolean;
   /** Unused recovery codes still hashed under other keys (one-way: they cannot be re-hashed). */
   readonly recoveryCodesUnderOtherKeys: number;
+  /** Unrevoked API keys still hashed under other keys (one-way: each moves on its next use). */
+  readonly apiKeysUnderOtherKeys: number;
 }
 
 function keySourceOf(config: Config): KeyStatus['keySource'] {
@@ -290,6 +292,7 @@ export async function rotateKey(ctx: RotationContext, options: RotationOptions):
     });
   }
   const recoveryCodesUnderOtherKeys = underOtherKeys.reduce((sum, entry) => sum + entry.recoveryCodes, 0);
+  const apiKeysUnderOtherKeys = underOtherKeys.reduce((sum, entry) => sum + entry.apiKeys, 0);
   return {
     keyId: target,
     previousKeyId: previous,
@@ -298,6 +301,7 @@ export async function rotateKey(ctx: RotationContext, options: RotationOptions):
     failed: [...failed],
     finished,
     recoveryCodesUnderOtherKeys,
+    apiKeysUnderOtherKeys,
   };
 }
 
@@ -329,14 +333,18 @@ export async function retireKey(
   if (state !== undefined && state.rotation_finished_at_ms === null && state.previous_key_id !== null) {
     throw new ServiceError('ROTATION_UNFINISHED', { field: 'retire' });
   }
-  // Codes sent by message (keyed hashes too) are not counted: they live minutes, a day at most, and one
-  // under a retired key simply stops working (a new one is sent).
+  // An API key's secret is a one-way HMAC too: it moves to the current key only on its next use, and one not
+  // used since the rotation would stop working without this key. Codes sent by message (keyed hashes too) are
+  // not counted: they live minutes, a day at most, and one under a retired key simply stops working.
   const inUse = (await countByKeyId(ctx.db)).find((entry) => entry.keyId === keyId);
-  if (inUse !== undefined && inUse.totpSecrets + inUse.recoveryCodes + inUse.phoneNumbers > 0) {
-    const { totpSecrets, recoveryCodes, phoneNumbers } = inUse;
+  if (
+    inUse !== undefined &&
+    inUse.totpSecrets + inUse.recoveryCodes + inUse.phoneNumbers + inUse.apiKeys > 0
+  ) {
+    const { totpSecrets, recoveryCodes, phoneNumbers, apiKeys } = inUse;
     throw new ServiceError('KEY_IN_USE', {
       field: 'retire',
-      inUse: { totpSecrets, recoveryCodes, phoneNumbers },
+      inUse: { totpSecrets, recoveryCodes, phoneNumbers, apiKeys },
     });
   }
   if (!keyring.keys.has(keyId)) throw new ServiceError('UNKNOWN_KEY', { field: 'retire' });

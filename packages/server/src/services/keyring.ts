@@ -11,9 +11,9 @@
  * running instance could not open.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { type Config, ConfigError } from '../config.ts';
 import {
@@ -23,6 +23,7 @@ import {
   parseKeyring,
   totpSecretContext,
 } from '../crypto/secret-box.ts';
+import { countUnrevokedApiKeysByKeyId } from '../store/api-keys-repo.ts';
 import { deleteInstance, purgeInstances, readKeyState, upsertInstance } from '../store/key-state-repo.ts';
 import { listRecoveryCodeKeyIdsInUse } from '../store/recovery-codes-repo.ts';
 import type { Database } from '../store/schema.ts';
@@ -177,12 +178,38 @@ function createLiveKeyring(
 /** An instance not seen for this long is forgotten (it has stopped or crashed). */
 const INSTANCE_FORGOTTEN_MS = 24 * 60 * 60 * 1000;
 
-/** Writes a key file atomically (a reader sees the old or the new one whole), 0600. */
+/**
+ * Writes a key file atomically (a reader sees the old or the new one whole), 0600, and durably: the database
+ * is told about a key only after the file holding it is on disk, so a power failure cannot leave the
+ * database naming a key the file lost.
+ */
 async function writeKeyFile(path: string, keyring: Keyring): Promise<void> {
   const entries = [...keyring.keys].map(([keyId, key]) => `${keyId}:${key.export().toString('base64')}`);
   const temporary = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temporary, `${entries.join(',')}\n`, { flag: 'wx', mode: 0o600 });
+  await writeNewFileDurably(temporary, `${entries.join(',')}\n`);
   await rename(temporary, path);
+  await syncDirectory(dirname(path));
+}
+
+/** Creates `path` ('wx': never over a file another process made), 0600, and flushes its data to disk. */
+async function writeNewFileDurably(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a directory's entries (a file created or renamed in it) to disk. */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -235,7 +262,9 @@ async function loadKeyring(
   }
   try {
     // 'wx': never overwrite a key another process created a moment ago; 0600: only the service user reads it.
-    await writeFile(path, `${generateMasterKey()}\n`, { flag: 'wx', mode: 0o600 });
+    // Durably: secrets are sealed under this key (and the database syncs them) right after.
+    await writeNewFileDurably(path, `${generateMasterKey()}\n`);
+    await syncDirectory(dirname(path));
     log('master_key.created', {
       path,
       message:
@@ -299,6 +328,20 @@ async function assertKeyringOpensStoredSecrets(
       `lacks key id(s) ${recoveryMissing.join(', ')} that unused recovery codes are hashed under; keep old keys ` +
         'in the list until those codes are used or replaced (SELECT DISTINCT key_id FROM recovery_codes WHERE ' +
         'used_at_ms IS NULL)',
+    );
+  }
+  // API keys are one-way HMACs too (each moves to the current key on its next use): without the key, the
+  // calling apps would be refused from now on with nothing said; rotate-key --retire refuses the same.
+  const apiKeysMissing = (await countUnrevokedApiKeysByKeyId(db)).filter(
+    (entry) => !keyring.keys.has(entry.keyId),
+  );
+  if (apiKeysMissing.length > 0) {
+    const count = apiKeysMissing.reduce((sum, entry) => sum + entry.count, 0);
+    throw new ConfigError(
+      'TWOFA_MASTER_KEY',
+      `lacks key id(s) ${apiKeysMissing.map((entry) => entry.keyId).join(', ')} that ${count} unrevoked API ` +
+        `${count === 1 ? 'key is' : 'keys are'} hashed under; keep old keys in the list until each API key has ` +
+        'been used once since the rotation, or revoke the ones no app uses (twofa admin api-key revoke)',
     );
   }
   for (const keyId of keyIds) {

@@ -13,6 +13,9 @@ export const MAX_CODE_ATTEMPTS = 5;
  * not wait for ever to be confirmed. Long enough to find and install an app.
  */
 export const PENDING_ENROLLMENT_MS = 15 * 60 * 1000;
+/** The longest otpauth:// URI a set-up makes: what a QR code holds at medium error correction (ISO/IEC 18004
+ * Table 7, version 40-M, byte mode: 2,331 bytes; the URI is ASCII once percent-encoded). */
+export const MAX_KEY_URI_CHARS = 2331;
 /** The idle clock is written at most once a minute, saving a write per request. */
 export const TOUCH_INTERVAL_MS = 60 * 1000;
 /**

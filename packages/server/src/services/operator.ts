@@ -171,17 +171,14 @@ export async function openOperator(options: OpenOperatorOptions): Promise<Operat
     await db.destroy();
     throw unavailable(error);
   }
-  let keyring: Promise<Keyring> | undefined;
   const ctx: OperatorContext = {
     config,
     db,
     kind,
     nowMs,
     events: createEventSink({ nowMs, log: options.log ?? (() => {}) }),
-    keyring: () => {
-      keyring ??= readKeyring(config, db);
-      return keyring;
-    },
+    // Read on each need, not once: a rotation in this session changes the current key (and the key file).
+    keyring: () => readKeyring(config, db),
   };
   return {
     kind,

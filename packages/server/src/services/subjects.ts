@@ -26,7 +26,7 @@ import type { ServiceContext } from './context.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
 import { enrolledFactors, factorOf, factorsAccepting, hasPrimaryFactor } from './factors/index.ts';
 import { normalizeCode, openCredentialSecret, totpFactor } from './factors/totp.ts';
-import { API_EVENTS_LISTED } from './limits.ts';
+import { API_EVENTS_LISTED, MAX_KEY_URI_CHARS } from './limits.ts';
 import { issueRecoveryCodes } from './recovery-codes.ts';
 import {
   activatePendingTotp,
@@ -34,6 +34,7 @@ import {
   enrollmentView,
   findLivePending,
   removeTotp,
+  SECRET_BYTES,
 } from './totp.ts';
 import {
   type ApiCaller,
@@ -128,6 +129,16 @@ export function createSubjectService(ctx: ServiceContext): SubjectService {
       }
       if (!LABEL_SHAPE.test(issuer) || !issuer.isWellFormed()) {
         throw new ServiceError('INVALID_REQUEST', { field: 'issuer' });
+      }
+      // Labels of 128 characters may not fit in a QR code once percent-encoded (12 characters for a 4-byte
+      // one, and the issuer is in the URI twice): refused before anything is stored, naming the longer one.
+      const probe = enrollmentView(
+        { secret: new Uint8Array(SECRET_BYTES), createdAtMs: 0 },
+        { account: accountName, issuer },
+      );
+      if (probe.uri.length > MAX_KEY_URI_CHARS) {
+        const accountLonger = encodeURIComponent(accountName).length > 2 * encodeURIComponent(issuer).length;
+        throw new ServiceError('INVALID_REQUEST', { field: accountLonger ? 'accountName' : 'issuer' });
       }
       if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_SHAPE.test(idempotencyKey)) {
         throw new ServiceError('INVALID_REQUEST', { field: 'Idempotency-Key' });

@@ -62,7 +62,7 @@ export type ServiceErrorCode =
   | 'USER_NOT_FOUND' // an operator named an account that does not exist (never said to the public)
   | 'UNKNOWN_KEY' // rotate-key: the master key list has no key with that id
   | 'KEY_IS_CURRENT' // rotate-key: that key is already the current one (nothing to rotate to, or to retire)
-  | 'KEY_IN_USE' // rotate-key --retire: secrets, unused recovery codes or phone numbers need that key (inUse)
+  | 'KEY_IN_USE' // rotate-key --retire: secrets, phone numbers, unused recovery codes or API keys need that key (inUse)
   | 'KEY_NOT_ON_EVERY_INSTANCE' // rotate-key: running instances lack the new key (instances)
   | 'ROTATION_UNFINISHED' // rotate-key: an interrupted rotation to another key must be finished first
   | 'UNAVAILABLE'; // the database cannot be reached or refused the work for now: nothing was changed
@@ -82,6 +82,8 @@ export interface ServiceErrorDetails {
     readonly totpSecrets: number;
     readonly recoveryCodes: number;
     readonly phoneNumbers: number;
+    /** Unrevoked API keys hashed under it. */
+    readonly apiKeys: number;
   };
   readonly expected?: CodeShape;
 }

@@ -47,7 +47,11 @@ export async function touchApiKey(
     .execute();
 }
 
-/** Re-hashes a key's secret under another master key (rotation), unless someone else did first. */
+/**
+ * Re-hashes a key's secret under another master key (rotation), unless someone else did first, and only
+ * under the key the database names current (as updateSealedSecret): an instance that has not yet seen a
+ * rotation must not move a key back under the old master key.
+ */
 export async function rehashApiKey(
   db: Kysely<Database>,
   input: { id: string; fromKeyId: string; keyId: string; secretHash: string },
@@ -57,5 +61,21 @@ export async function rehashApiKey(
     .set({ hash_key_id: input.keyId, secret_hash: input.secretHash })
     .where('id', '=', input.id)
     .where('hash_key_id', '=', input.fromKeyId)
+    .where(({ exists, not, selectFrom }) =>
+      not(exists(selectFrom('master_key_state').select('id').where('current_key_id', '<>', input.keyId))),
+    )
     .execute();
+}
+
+/** How many unrevoked keys are hashed under each master key id, to refuse a start that lacks one of them. */
+export async function countUnrevokedApiKeysByKeyId(
+  db: Kysely<Database>,
+): Promise<{ keyId: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .select((eb) => ['hash_key_id', eb.fn.countAll<number>().as('n')])
+    .where('revoked_at_ms', 'is', null)
+    .groupBy('hash_key_id')
+    .execute();
+  return rows.map((row) => ({ keyId: row.hash_key_id, count: Number(row.n) }));
 }

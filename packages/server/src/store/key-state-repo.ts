@@ -3,6 +3,7 @@
  * heartbeats (keyring_instances), and the statements a rotation walks the sealed secrets with.
  */
 import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
+import { countUnrevokedApiKeysByKeyId } from './api-keys-repo.ts';
 import type { Database, KeyringInstanceRow, MasterKeyStateRow, TotpCredentialRow } from './schema.ts';
 
 /** The state is one row with this id. */
@@ -96,9 +97,10 @@ export interface KeyUse {
   totpSecrets: number;
   recoveryCodes: number;
   phoneNumbers: number;
+  apiKeys: number;
 }
 
-/** How many TOTP secrets, unused recovery codes and phone numbers each key id holds. */
+/** How many TOTP secrets, unused recovery codes, phone numbers and unrevoked API keys each key id holds. */
 export async function countByKeyId(db: Kysely<Database>): Promise<KeyUse[]> {
   const secrets = await db
     .selectFrom('totp_credentials')
@@ -111,6 +113,7 @@ export async function countByKeyId(db: Kysely<Database>): Promise<KeyUse[]> {
     .where('used_at_ms', 'is', null)
     .groupBy('key_id')
     .execute();
+  const apiKeys = await countUnrevokedApiKeysByKeyId(db);
   const phones = await db
     .selectFrom('users')
     .select((eb) => ['phone_key_id as key_id', eb.fn.countAll<number>().as('n')])
@@ -123,13 +126,14 @@ export async function countByKeyId(db: Kysely<Database>): Promise<KeyUse[]> {
   const entry = (keyId: string) => {
     let found = byId.get(keyId);
     if (found === undefined) {
-      found = { keyId, totpSecrets: 0, recoveryCodes: 0, phoneNumbers: 0 };
+      found = { keyId, totpSecrets: 0, recoveryCodes: 0, phoneNumbers: 0, apiKeys: 0 };
       byId.set(keyId, found);
     }
     return found;
   };
   for (const row of secrets) entry(row.key_id).totpSecrets = Number(row.n);
   for (const row of codes) entry(row.key_id).recoveryCodes = Number(row.n);
+  for (const row of apiKeys) entry(row.keyId).apiKeys = row.count;
   for (const row of phones) entry(row.key_id).phoneNumbers = Number(row.n);
   return [...byId.values()].sort((a, b) => a.keyId.localeCompare(b.keyId));
 }

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { skipUnlessTool } from '../../../otp/test/support/tools.ts';
-import { encodePng, qrPngDataUrl } from '../../src/api/qr.ts';
+import { encodePng, qrPngDataUrl, qrSvg } from '../../src/api/qr.ts';
+import { MAX_KEY_URI_CHARS } from '../../src/services/limits.ts';
 import { type ApiTestApp, makeApiTestApp } from '../support/api.ts';
 
 const skip = skipUnlessTool('zbarimg');
@@ -52,4 +53,29 @@ test('the PNG is well formed: signature, a square 1-bit greyscale IHDR, the size
   assert.equal(png[24], 1, 'bit depth');
   assert.equal(png[25], 0, 'greyscale');
   assert.match(qrPngDataUrl('x'), /^data:image\/png;base64,/);
+});
+
+test('labels whose URI cannot fit in a QR code are a 422 naming the field, not a 500 after storing a set-up', async () => {
+  // 128 characters of 4 bytes each: 12 characters apiece once percent-encoded, and the issuer is in twice.
+  const long = '\u{1F600}'.repeat(128);
+  const refused = await t.call('POST', '/api/v1/subjects/qr-long/enrollments/totp', {
+    body: { accountName: 'alice', issuer: long },
+  });
+  assert.equal(refused.status, 422);
+  assert.equal(refused.json.error.code, 'INVALID_REQUEST');
+  assert.match(refused.json.error.message, /issuer/);
+  const account = await t.call('POST', '/api/v1/subjects/qr-long/enrollments/totp', {
+    body: { accountName: long, issuer: '\u{1F600}'.repeat(40) },
+  });
+  assert.equal(account.status, 422);
+  assert.match(account.json.error.message, /accountName/);
+  // Nothing was stored: the subject was not even made.
+  assert.equal((await t.call('GET', '/api/v1/subjects/qr-long/factors')).status, 404);
+});
+
+test('a URI of the longest length allowed still makes both QR codes', () => {
+  const uri = `otpauth://totp/${'a'.repeat(MAX_KEY_URI_CHARS - 'otpauth://totp/'.length)}`;
+  assert.equal(uri.length, MAX_KEY_URI_CHARS);
+  assert.match(qrSvg(uri), /^<svg/);
+  assert.match(qrPngDataUrl(uri), /^data:image\/png;base64,/);
 });

@@ -20,6 +20,8 @@ import {
   codeAt,
   DIALECTS,
   makeClock,
+  openStaleInstance,
+  operatorEnv,
   randomMasterKey,
   serveEnv,
   signUpWithTotp,
@@ -41,23 +43,13 @@ for (const dialect of DIALECTS) {
       const clock = makeClock(Math.floor(Date.now() / 30_000) * 30_000 + 1_000);
       // keyStatePollMs 0: these instances never re-read the current key on their own (a stale instance).
       const open = async (): Promise<Services> => {
-        const services = await openServices(config, {
-          nowMs: clock.nowMs,
-          passwordHasher: TEST_PASSWORD_HASHER,
-          log: () => {},
-          keyStatePollMs: 0,
-        });
+        const services = await openStaleInstance(config, clock);
         toClose.push(services);
         return services;
       };
       const stale = await open();
       const user = await signUpWithTotp(stale, clock);
-      const env = {
-        TWOFA_DATA_DIR: config.dataDir,
-        TWOFA_MASTER_KEY: keys,
-        ...(config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: config.databaseUrl }),
-      };
-      const operator = await openOperator({ env });
+      const operator = await openOperator({ env: operatorEnv(config) });
       toClose.push(operator);
       const report = await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
       assert.equal(report.resealed, 1);
@@ -130,7 +122,7 @@ for (const dialect of DIALECTS) {
       );
       assert.deepEqual(
         (await operator.keyStatus()).keysInUse.find((entry) => entry.keyId === 'old'),
-        { keyId: 'old', totpSecrets: 0, recoveryCodes: 0, phoneNumbers: 1 },
+        { keyId: 'old', totpSecrets: 0, recoveryCodes: 0, phoneNumbers: 1, apiKeys: 0 },
       );
     });
 
@@ -139,12 +131,7 @@ for (const dialect of DIALECTS) {
       const config = await dialect.makeConfig({ TWOFA_MASTER_KEY: `${oldKey},${randomMasterKey('new')}` });
       const first = await openServices(config, { passwordHasher: TEST_PASSWORD_HASHER, log: () => {} });
       await first.close();
-      const env = {
-        TWOFA_DATA_DIR: config.dataDir,
-        TWOFA_MASTER_KEY: config.masterKey!,
-        ...(config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: config.databaseUrl }),
-      };
-      const operator = await openOperator({ env });
+      const operator = await openOperator({ env: operatorEnv(config) });
       await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
       await operator.close();
       await assert.rejects(

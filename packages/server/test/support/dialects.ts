@@ -159,6 +159,28 @@ export async function openTestServices(
   return { services, clock, events, lines };
 }
 
+/** The TWOFA_* settings naming the database and keys of `config`, for `openOperator` (twofa admin). */
+export function operatorEnv(config: Config): Record<string, string> {
+  return {
+    TWOFA_DATA_DIR: config.dataDir,
+    ...(config.masterKey === undefined ? {} : { TWOFA_MASTER_KEY: config.masterKey }),
+    ...(config.databaseUrl === undefined ? {} : { TWOFA_DATABASE_URL: config.databaseUrl }),
+  };
+}
+
+/**
+ * An instance that never re-reads the current master key on its own (keyStatePollMs 0): one that has not
+ * yet seen a rotation.
+ */
+export function openStaleInstance(config: Config, clock?: TestClock): Promise<Services> {
+  return openServices(config, {
+    ...(clock === undefined ? {} : { nowMs: clock.nowMs }),
+    passwordHasher: TEST_PASSWORD_HASHER,
+    log: () => {},
+    keyStatePollMs: 0,
+  });
+}
+
 let emailCounter = 0;
 /** A fresh address for each call (tests share one database per file). */
 export function uniqueEmail(prefix = 'user'): string {

@@ -29,10 +29,12 @@ keeps only its public prefix (twofa_<prefix>_...) and a keyed hash of the rest, 
 a lost key is revoked and replaced. Needs the master key. Recorded in the audit log as api_key.created.
 
 Options:
-  --name NAME           what the key is for, e.g. "billing app" (required)
+  --name NAME           what the key is for, e.g. "billing app" (required; 1-64 letters, digits, spaces
+                        and . _ : @ + -)
   --scopes LIST         comma-separated, of enroll (start and confirm set-ups, new recovery codes),
                         verify (check codes), manage (list and remove factors, read audit events) (required)
-  --tenant ID           whose users the key reaches: keys of one tenant share its subjects (default: default)
+  --tenant ID           whose users the key reaches: keys of one tenant share its subjects (default: default;
+                        1-64 of A-Z a-z 0-9 . _ : -)
   --requests-per-minute N   the key's budget; beyond it, 429 with Retry-After (default 600)
 
 Example:

@@ -29,6 +29,8 @@ Where the new key comes from:
   refuses while a running instance lacks the key (instances report the key ids they hold, never the keys).
 Recovery codes are one-way hashes under a subkey of the key that made them: they cannot be re-hashed, so an
 old key stays needed until its unused codes are used or replaced (--status counts them; --retire refuses).
+API keys are one-way hashes too: each moves to the new key on its next request, so an old key stays needed
+until every unrevoked API key has been used once since the rotation, or revoked (--status counts them).
 Wrong-password windows are keyed by the current key: they start over when it changes (once per rotation).
 
 Options:
@@ -101,7 +103,9 @@ async function rotate(
         ctx.io.stderr.write(`twofa: ${resealed} secrets re-sealed\n`);
       if (pauseAfter !== undefined && batches >= pauseAfter) {
         ctx.io.stderr.write(`twofa: paused after ${batches} batches (${PAUSE_HOOK})\n`);
-        await new Promise(() => {});
+        // A timer keeps the process alive: a bare pending promise lets Node exit (status 13) when nothing else
+        // is scheduled, and the test would see the rotation end instead of a crash half-way.
+        await new Promise(() => setInterval(() => {}, 60_000));
       }
     },
   });
@@ -116,7 +120,13 @@ async function rotate(
     lines.push(
       `${report.recoveryCodesUnderOtherKeys} unused recovery codes are hashed under older keys (one-way: they cannot be re-hashed); keep those keys until the codes are used or replaced`,
     );
-  } else if (report.finished) {
+  }
+  if (report.apiKeysUnderOtherKeys > 0) {
+    lines.push(
+      `${report.apiKeysUnderOtherKeys} API keys are hashed under older keys (one-way: each moves to the new key on its next request); keep those keys until each API key has been used once, or revoke it (twofa admin api-key list)`,
+    );
+  }
+  if (report.finished && report.recoveryCodesUnderOtherKeys + report.apiKeysUnderOtherKeys === 0) {
     lines.push(
       `nothing needs '${report.previousKeyId}' any more: retire it with twofa admin rotate-key --retire ${report.previousKeyId}`,
     );
@@ -140,7 +150,7 @@ async function showStatus(ctx: AdminContext): Promise<number> {
     .filter(
       (entry) =>
         entry.keyId !== status.currentKeyId &&
-        entry.totpSecrets + entry.recoveryCodes + entry.phoneNumbers === 0,
+        entry.totpSecrets + entry.recoveryCodes + entry.phoneNumbers + entry.apiKeys === 0,
     )
     .map((entry) => entry.keyId);
   const unused = (status.keyringKeyIds ?? []).filter(
@@ -176,7 +186,7 @@ async function showStatus(ctx: AdminContext): Promise<number> {
       ? ['  nothing is stored under any key']
       : status.keysInUse.map(
           (entry) =>
-            `  ${entry.keyId.padEnd(20)} ${entry.totpSecrets} TOTP secrets, ${entry.phoneNumbers} phone numbers, ${entry.recoveryCodes} unused recovery codes`,
+            `  ${entry.keyId.padEnd(20)} ${entry.totpSecrets} TOTP secrets, ${entry.phoneNumbers} phone numbers, ${entry.recoveryCodes} unused recovery codes, ${entry.apiKeys} API keys`,
         )),
     `keys here:      ${status.keyringKeyIds === null ? 'unreadable' : status.keyringKeyIds.join(', ')} (from ${source})`,
     'instances:',

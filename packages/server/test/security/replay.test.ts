@@ -4,9 +4,9 @@
 // database, so two requests racing with one code, even on two instances sharing one database, cannot both
 // pass. Runs on SQLite and, when TWOFA_TEST_PG_URL is set, PostgreSQL.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
-import { makeClock, makeTestApp, type TestApp } from '../support/app.ts';
+import { makeClock, makeTestApp, type TestApp, type TestAppOptions } from '../support/app.ts';
 import { DIALECTS } from '../support/dialects.ts';
 import {
   accountWithTOTP,
@@ -19,8 +19,12 @@ import {
   uniqueEmail,
 } from '../support/flows.ts';
 
-const apps: TestApp[] = [];
-after(() => Promise.all(apps.map((t) => t.close())));
+/** An app for one test, closed when the test ends: each holds its pool's connections open until then. */
+async function app(context: TestContext, options: TestAppOptions): Promise<TestApp> {
+  const t = await makeTestApp(options);
+  context.after(() => t.close());
+  return t;
+}
 
 async function atCodeStep(t: TestApp, email: string) {
   const b = browserFor(t);
@@ -32,9 +36,8 @@ async function atCodeStep(t: TestApp, email: string) {
 
 for (const dialect of DIALECTS) {
   describe(dialect.name, () => {
-    test('the same code twice at the code step: the second is refused', async () => {
-      const t = await makeTestApp({ dialect });
-      apps.push(t);
+    test('the same code twice at the code step: the second is refused', async (context) => {
+      const t = await app(context, { dialect });
       const { email, secret } = await accountWithTOTP(t);
       const code = codeNow(secret, t.clock);
       const first = await atCodeStep(t, email);
@@ -47,9 +50,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await second.get('/security')).location, '/login', 'still not signed in');
     });
 
-    test('the code that confirmed set-up cannot be used to log in', async () => {
-      const t = await makeTestApp({ dialect });
-      apps.push(t);
+    test('the code that confirmed set-up cannot be used to log in', async (context) => {
+      const t = await app(context, { dialect });
       const b = browserFor(t);
       const email = uniqueEmail();
       await signUp(b, email);
@@ -59,9 +61,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await login.post('/login/code', { code: codeNow(secret, t.clock) })).status, 401);
     });
 
-    test('after a code is accepted, an older code inside the window is refused too', async () => {
-      const t = await makeTestApp({ dialect });
-      apps.push(t);
+    test('after a code is accepted, an older code inside the window is refused too', async (context) => {
+      const t = await app(context, { dialect });
       const { email, secret } = await accountWithTOTP(t);
       const first = await atCodeStep(t, email);
       assert.equal((await first.post('/login/code', { code: codeNow(secret, t.clock) })).location, '/');
@@ -76,9 +77,8 @@ for (const dialect of DIALECTS) {
       );
     });
 
-    test('two racing posts with one code: exactly one signs in', async () => {
-      const t = await makeTestApp({ dialect });
-      apps.push(t);
+    test('two racing posts with one code: exactly one signs in', async (context) => {
+      const t = await app(context, { dialect });
       const { email, secret } = await accountWithTOTP(t);
       const code = codeNow(secret, t.clock);
       const browsers = await Promise.all([atCodeStep(t, email), atCodeStep(t, email), atCodeStep(t, email)]);
@@ -99,12 +99,12 @@ for (const dialect of DIALECTS) {
     // processes on one SQLite file do not (the store suite's racing claims cover the compare-and-set there).
     const skip =
       dialect.name === 'sqlite' ? 'SQLite runs one instance; several instances need PostgreSQL' : false;
-    test('two app instances on one database: one code signs in once across both', { skip }, async () => {
+    test('two app instances on one database: one code signs in once across both', {
+      skip,
+    }, async (context) => {
       const clock = makeClock();
-      const one = await makeTestApp({ dialect, clock });
-      apps.push(one);
-      const two = await makeTestApp({ config: one.config, clock });
-      apps.push(two);
+      const one = await app(context, { dialect, clock });
+      const two = await app(context, { config: one.config, clock });
       const { email, secret } = await accountWithTOTP(one);
       const code = codeNow(secret, clock);
       const [a, b] = await Promise.all([atCodeStep(one, email), atCodeStep(two, email)]);

@@ -26,6 +26,9 @@ for (const dialect of DIALECTS) {
       sendLater: (m) => {
         sent.push(m);
       },
+      prepareLater: (_purpose, work) => {
+        void work();
+      },
       idle: async () => {},
       close: async () => {},
     };

@@ -133,10 +133,11 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       }
       const change = async (trx: Kysely<Database>) => {
         await changeEmail(trx, { id: userId, email: normalized, nowMs: ctx.nowMs() });
-        // A code or link sent to the old address must not confirm the new one, nor reset its password.
+        // A code or link sent to the old address must not confirm the new one, reset its password, nor
+        // start an account recovery (a cancel link stays: it can only stop one).
         await deleteMessageCode(trx, {
           userId,
-          purposes: ['verify_email', 'password_reset', 'sign_in_email'],
+          purposes: ['verify_email', 'password_reset', 'sign_in_email', 'recovery_confirm'],
         });
         await ctx.events.record(trx, { type: 'email.changed', userId });
       };

@@ -8,6 +8,7 @@
 
 import type { Kysely } from 'kysely';
 import { openSecret, phoneContext, sealSecret } from '../crypto/secret-box.ts';
+import { voidMessageCodes } from '../store/message-codes-repo.ts';
 import type { Database, UserRow } from '../store/schema.ts';
 import { markPhoneVerified, setPhone } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
@@ -77,6 +78,13 @@ export function createPhoneService(ctx: ServiceContext): PhoneService {
       const sealed = sealSecret(ctx.keyring, Buffer.from(number, 'utf8'), phoneContext(userId));
       const change = async (trx: Kysely<Database>) => {
         await setPhone(trx, { id: userId, keyId: sealed.keyId, ciphertext: sealed.ciphertext });
+        // Codes texted to the previous number prove nothing about this one: they stop working (their sends
+        // still count, so changing numbers buys no extra texts).
+        await voidMessageCodes(trx, {
+          userId,
+          purposes: ['verify_phone', 'sign_in_sms'],
+          nowMs: ctx.nowMs(),
+        });
         await ctx.events.record(trx, { type: 'phone.changed', userId });
       };
       if (previous !== null && user.phone_verified_at_ms !== null) {

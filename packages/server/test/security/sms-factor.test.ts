@@ -69,6 +69,22 @@ for (const dialect of DIALECTS) {
       return { email, userId, phone: phone.e164, recovery: recoveryCodes! };
     }
 
+    test('a code texted to the previous number does not verify the one that replaced it', async () => {
+      // Verifying proves the phone is in hand: a code that went to another number proves nothing about this one.
+      const { token } = await services.accounts.signUp({ email: uniqueEmail('mover'), password: PASSWORD });
+      const userId = (await services.auth.resolveSession(token))!.userId;
+      const first = newPhone();
+      await services.phone.set({ userId, password: PASSWORD, code: '', phone: first.typed });
+      const sentToFirst = digitsIn(await gateway.last(first.e164, /confirms this number/));
+      // Within the minute: the number changes, and the new one's code waits for the resend limit.
+      await rejectsCode(
+        services.phone.set({ userId, password: PASSWORD, code: '', phone: newPhone().typed }),
+        'RESEND_TOO_SOON',
+      );
+      await rejectsCode(services.phone.verify({ userId, code: sentToFirst }), 'INVALID_MESSAGE_CODE');
+      assert.equal((await services.accounts.getUser(userId))?.phoneVerified, false);
+    });
+
     test('a number is normalised, verified by a signed text, then signs in with a texted code once', async () => {
       const { email, userId, phone } = await accountWithSms();
       assert.ok(

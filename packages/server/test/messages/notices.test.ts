@@ -77,5 +77,23 @@ for (const dialect of DIALECTS) {
       await first.stop();
       await second.stop();
     });
+
+    test('the notices about a factor name that factor, and claim nothing about the others', async () => {
+      // A notice that says the wrong thing (an authenticator app the user never had, "your password alone now
+      // signs you in" while codes by email are still on) teaches people to ignore notices.
+      sent.length = 0;
+      const first = dispatcher();
+      await db.transaction().execute(async (trx) => {
+        await sink.record(trx, { type: 'second_factor.enabled', userId: 'u1', factor: 'email' });
+        await sink.record(trx, { type: 'second_factor.disabled', userId: 'u1', factor: 'totp' });
+      });
+      await first.flush();
+      await first.stop();
+      const [enabled, disabled] = sent;
+      assert.match(enabled?.text ?? '', /Codes by email were turned on/);
+      assert.doesNotMatch(enabled?.text ?? '', /authenticator/);
+      assert.match(disabled?.subject ?? '', /codes from your authenticator app turned off/);
+      assert.doesNotMatch(disabled?.text ?? '', /^Two-factor authentication was turned off/m);
+    });
   });
 }

@@ -95,5 +95,18 @@ for (const dialect of DIALECTS) {
       assert.match(disabled?.subject ?? '', /codes from your authenticator app turned off/);
       assert.doesNotMatch(disabled?.text ?? '', /^Two-factor authentication was turned off/m);
     });
+
+    test('the code-lock notice names every 6-digit code it locks, not only the app', async () => {
+      // The shared limit also refuses codes by email and text message: a user without an app must recognise it.
+      sent.length = 0;
+      const first = dispatcher();
+      await sink.record(db, { type: 'lock.started', userId: 'u1', limit: 'codes', minutes: 15 });
+      await first.flush();
+      await first.stop();
+      assert.match(
+        sent[0]?.text ?? '',
+        /6-digit codes \(from an authenticator app, or sent by email or text message\)/,
+      );
+    });
   });
 }

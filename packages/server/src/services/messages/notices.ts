@@ -86,7 +86,7 @@ export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
     subject: 'sign-in codes locked',
     what:
       e.limit === 'codes'
-        ? `Too many wrong codes were entered for your account, so codes from your authenticator app are refused for ${e.minutes} minutes. Whoever entered them knew your password.`
+        ? `Too many wrong codes were entered for your account, so 6-digit codes (from an authenticator app, or sent by email or text message) are refused for ${e.minutes} minutes. Whoever entered them knew your password.`
         : `Too many wrong recovery codes were entered for your account; wrong ones are refused for ${e.minutes} minutes. Whoever entered them knew your password.`,
     ifNotYou: 'If this was not you, change your password as soon as you are signed in.',
   }),

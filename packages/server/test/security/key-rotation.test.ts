@@ -122,7 +122,7 @@ for (const dialect of DIALECTS) {
       );
       assert.deepEqual(
         (await operator.keyStatus()).keysInUse.find((entry) => entry.keyId === 'old'),
-        { keyId: 'old', totpSecrets: 0, recoveryCodes: 0, phoneNumbers: 1 },
+        { keyId: 'old', totpSecrets: 0, recoveryCodes: 0, phoneNumbers: 1, apiKeys: 0 },
       );
     });
 

@@ -13,7 +13,7 @@ import type { Database, UserRow } from '../store/schema.ts';
 import { markPhoneVerified, setPhone } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
 import { MESSAGE_CODE_MS } from './limits.ts';
-import { checkMessageCode, issueMessageCode } from './message-codes.ts';
+import { checkCanSend, checkMessageCode, issueMessageCode } from './message-codes.ts';
 import { MessageNotSentError } from './messages/messenger.ts';
 import type { OutgoingMessage } from './messages/transports.ts';
 import { checkCurrentPassword, reauthenticate, requireUser } from './reauthenticate.ts';
@@ -77,6 +77,8 @@ export function createPhoneService(ctx: ServiceContext): PhoneService {
       const previous = phoneOf(ctx, user);
       const sealed = sealSecret(ctx.keyring, Buffer.from(number, 'utf8'), phoneContext(userId));
       const change = async (trx: Kysely<Database>) => {
+        // The new number gets a code: within the resend limits, or nothing changes.
+        await checkCanSend(ctx, trx, { userId, purpose: 'verify_phone' });
         await setPhone(trx, { id: userId, keyId: sealed.keyId, ciphertext: sealed.ciphertext });
         // Codes texted to the previous number prove nothing about this one: they stop working (their sends
         // still count, so changing numbers buys no extra texts).

@@ -131,9 +131,9 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       if ((await findUserByEmail(ctx.db, normalized)) !== undefined) {
         throw new ServiceError('EMAIL_TAKEN', { field: 'newEmail' });
       }
+      // The new address gets a confirmation: within the resend limits, asked before anything changes.
+      await checkCanSend(ctx, { userId, purpose: 'verify_email' });
       const change = async (trx: Kysely<Database>) => {
-        // The new address gets a confirmation: within the resend limits, or nothing changes.
-        await checkCanSend(ctx, trx, { userId, purpose: 'verify_email' });
         await changeEmail(trx, { id: userId, email: normalized, nowMs: ctx.nowMs() });
         // A code or link sent to the old address must not confirm the new one, reset its password, nor
         // start an account recovery (a cancel link stays: it can only stop one). Their sends still count:

@@ -77,14 +77,14 @@ export async function issueMessageCode(
 
 /**
  * Throws RESEND_TOO_SOON or SEND_LIMIT_REACHED (with retryAfterMs) when the resend limits would refuse a new
- * message for the user and purpose now: a change that ends in such a message asks first, in its transaction.
+ * message for the user and purpose now: a change that ends in such a message asks before it checks a code
+ * (a refusal inside the code's transaction would count as a wrong code) and before it changes anything.
  */
 export async function checkCanSend(
   ctx: ServiceContext,
-  db: Kysely<Database>,
   input: { userId: string; purpose: MessageCodePurpose },
 ): Promise<void> {
-  nextSend(ctx.nowMs(), await findMessageCode(db, input.userId, input.purpose));
+  nextSend(ctx.nowMs(), await findMessageCode(ctx.db, input.userId, input.purpose));
 }
 
 /** The send counts a new message would have, or the refusal of the limits (once a minute, 10 a day). */

@@ -75,10 +75,10 @@ export function createPhoneService(ctx: ServiceContext): PhoneService {
       const number = normalizePhone(phone);
       if (number === undefined) throw new ServiceError('INVALID_PHONE', { field: 'phone' });
       const previous = phoneOf(ctx, user);
+      // The new number gets a code: within the resend limits, asked before anything changes.
+      await checkCanSend(ctx, { userId, purpose: 'verify_phone' });
       const sealed = sealSecret(ctx.keyring, Buffer.from(number, 'utf8'), phoneContext(userId));
       const change = async (trx: Kysely<Database>) => {
-        // The new number gets a code: within the resend limits, or nothing changes.
-        await checkCanSend(ctx, trx, { userId, purpose: 'verify_phone' });
         await setPhone(trx, { id: userId, keyId: sealed.keyId, ciphertext: sealed.ciphertext });
         // Codes texted to the previous number prove nothing about this one: they stop working (their sends
         // still count, so changing numbers buys no extra texts).

@@ -165,7 +165,7 @@ for (const dialect of DIALECTS) {
       await services.messages.flush();
       assert.deepEqual(
         (await mailsTo(config, email)).slice(before + 1).map((m) => m.subject),
-        ['twofa: two-factor authentication is off'],
+        ['twofa: codes from your authenticator app turned off'],
       );
     });
 

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../store/errors.ts';
-import { deleteMessageCode } from '../store/message-codes-repo.ts';
+import { voidMessageCodes } from '../store/message-codes-repo.ts';
 import { countUnusedRecoveryCodes } from '../store/recovery-codes-repo.ts';
 import type { Database, UserRow } from '../store/schema.ts';
 import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
@@ -16,7 +16,7 @@ import {
 import type { ServiceContext } from './context.ts';
 import { deviceNow, sendVerification } from './email-verification.ts';
 import { enrolledFactors, isSecondFactorOn } from './factors/index.ts';
-import { issueMessageCode } from './message-codes.ts';
+import { checkCanSend, issueMessageCode } from './message-codes.ts';
 import { renderMessage } from './messages/templates.ts';
 import { phoneOf } from './phone.ts';
 import { checkCurrentPassword, reauthenticate, requireUser } from './reauthenticate.ts';
@@ -131,12 +131,17 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       if ((await findUserByEmail(ctx.db, normalized)) !== undefined) {
         throw new ServiceError('EMAIL_TAKEN', { field: 'newEmail' });
       }
+      // The new address gets a confirmation: within the resend limits, asked before anything changes.
+      await checkCanSend(ctx, { userId, purpose: 'verify_email' });
       const change = async (trx: Kysely<Database>) => {
         await changeEmail(trx, { id: userId, email: normalized, nowMs: ctx.nowMs() });
-        // A code or link sent to the old address must not confirm the new one, nor reset its password.
-        await deleteMessageCode(trx, {
+        // A code or link sent to the old address must not confirm the new one, reset its password, nor
+        // start an account recovery (a cancel link stays: it can only stop one). Their sends still count:
+        // flipping between addresses must not mail anyone without limit.
+        await voidMessageCodes(trx, {
           userId,
-          purposes: ['verify_email', 'password_reset', 'sign_in_email'],
+          purposes: ['verify_email', 'password_reset', 'sign_in_email', 'recovery_confirm'],
+          nowMs: ctx.nowMs(),
         });
         await ctx.events.record(trx, { type: 'email.changed', userId });
       };

@@ -45,23 +45,7 @@ export async function issueMessageCode(
 ): Promise<IssuedMessageCode> {
   const nowMs = ctx.nowMs();
   const previous = await findMessageCode(ctx.db, input.userId, input.purpose);
-  let sends = 1;
-  let windowStartMs = nowMs;
-  if (previous !== undefined) {
-    const sinceLastMs = nowMs - previous.sent_at_ms;
-    if (sinceLastMs < MESSAGE_RESEND_INTERVAL_MS) {
-      throw new ServiceError('RESEND_TOO_SOON', { retryAfterMs: MESSAGE_RESEND_INTERVAL_MS - sinceLastMs });
-    }
-    if (nowMs - previous.sends_window_start_ms < DAY_MS) {
-      if (previous.sends >= MAX_MESSAGES_PER_DAY) {
-        throw new ServiceError('SEND_LIMIT_REACHED', {
-          retryAfterMs: previous.sends_window_start_ms + DAY_MS - nowMs,
-        });
-      }
-      sends = previous.sends + 1;
-      windowStartMs = previous.sends_window_start_ms;
-    }
-  }
+  const { sends, windowStartMs } = nextSend(nowMs, previous);
   // RFC 4226 s7.2-style: the digits from the CSPRNG, uniformly (randomInt has no modulo bias).
   const code = input.withCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
   const token = input.withLink ? generateToken() : undefined;
@@ -89,6 +73,37 @@ export async function issueMessageCode(
   // Another request sent one just now (two clicks on "send again"): that one counts, this one is too soon.
   if (!stored) throw new ServiceError('RESEND_TOO_SOON', { retryAfterMs: MESSAGE_RESEND_INTERVAL_MS });
   return { ...(code === undefined ? {} : { code }), ...(token === undefined ? {} : { token }) };
+}
+
+/**
+ * Throws RESEND_TOO_SOON or SEND_LIMIT_REACHED (with retryAfterMs) when the resend limits would refuse a new
+ * message for the user and purpose now: a change that ends in such a message asks before it checks a code
+ * (a refusal inside the code's transaction would count as a wrong code) and before it changes anything.
+ */
+export async function checkCanSend(
+  ctx: ServiceContext,
+  input: { userId: string; purpose: MessageCodePurpose },
+): Promise<void> {
+  nextSend(ctx.nowMs(), await findMessageCode(ctx.db, input.userId, input.purpose));
+}
+
+/** The send counts a new message would have, or the refusal of the limits (once a minute, 10 a day). */
+function nextSend(
+  nowMs: number,
+  previous: MessageCodeRow | undefined,
+): { sends: number; windowStartMs: number } {
+  if (previous === undefined) return { sends: 1, windowStartMs: nowMs };
+  const sinceLastMs = nowMs - previous.sent_at_ms;
+  if (sinceLastMs < MESSAGE_RESEND_INTERVAL_MS) {
+    throw new ServiceError('RESEND_TOO_SOON', { retryAfterMs: MESSAGE_RESEND_INTERVAL_MS - sinceLastMs });
+  }
+  if (nowMs - previous.sends_window_start_ms >= DAY_MS) return { sends: 1, windowStartMs: nowMs };
+  if (previous.sends >= MAX_MESSAGES_PER_DAY) {
+    throw new ServiceError('SEND_LIMIT_REACHED', {
+      retryAfterMs: previous.sends_window_start_ms + DAY_MS - nowMs,
+    });
+  }
+  return { sends: previous.sends + 1, windowStartMs: previous.sends_window_start_ms };
 }
 
 /**

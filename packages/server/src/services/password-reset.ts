@@ -8,7 +8,7 @@
  * - an address nobody proved: an unverified address gets no link.
  */
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.ts';
+import type { Database, UserRow } from '../store/schema.ts';
 import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
 import { findUserByEmail, findUserById, updatePasswordHash } from '../store/users-repo.ts';
 import { checkPasswordRules, normalizeEmail } from './accounts.ts';
@@ -36,35 +36,8 @@ export function createPasswordResetService(ctx: ServiceContext): PasswordResetSe
       if (normalized === undefined) throw new ServiceError('INVALID_EMAIL', { field: 'email' });
       const user = await findUserByEmail(ctx.db, normalized);
       if (user === undefined || user.email_verified_at_ms === null) return;
-      let token: string | undefined;
-      try {
-        ({ token } = await issueMessageCode(ctx, {
-          userId: user.id,
-          purpose: 'password_reset',
-          withCode: false,
-          withLink: true,
-          validMs: PASSWORD_RESET_MS,
-        }));
-      } catch (error) {
-        // Over the resend limits: the answer must not differ, so nothing is said (the last link still works).
-        if (error instanceof ServiceError) return;
-        throw error;
-      }
-      await ctx.events.record(ctx.db, { type: 'password_reset.requested', userId: user.id });
-      const service = { name: ctx.settings.serviceName, url: ctx.settings.publicUrl };
-      const message = renderMessage({
-        service,
-        subject: 'reset your password',
-        paragraphs: [
-          `Someone asked to reset the password of your account on ${service.name}. The link below works once, within 30 minutes.`,
-        ],
-        link: { href: `${service.url}/password/reset/${token}`, label: 'Choose a new password' },
-        when: ctx.nowMs(),
-        device: deviceNow(),
-        ifNotYou:
-          'If you did not ask, ignore this message: your password stays as it is. Whoever asked knows your email address, not your password.',
-      });
-      ctx.messages.sendLater({ channel: 'email', to: user.email, purpose: 'password_reset', ...message });
+      // The writes and the message go on after the answer: an unknown address answers after this same read.
+      ctx.messages.prepareLater('password_reset', () => sendResetLink(user));
     },
 
     async check(token): Promise<PasswordResetView | null> {
@@ -139,4 +112,37 @@ export function createPasswordResetService(ctx: ServiceContext): PasswordResetSe
       if (user !== undefined) await clearPasswordFailures(ctx, ctx.emailKey(user.email));
     },
   };
+
+  /** Makes a link for the user (within the resend limits) and mails it. */
+  async function sendResetLink(user: UserRow): Promise<void> {
+    let token: string | undefined;
+    try {
+      ({ token } = await issueMessageCode(ctx, {
+        userId: user.id,
+        purpose: 'password_reset',
+        withCode: false,
+        withLink: true,
+        validMs: PASSWORD_RESET_MS,
+      }));
+    } catch (error) {
+      // Over the resend limits: nothing is sent (the last link still works).
+      if (error instanceof ServiceError) return;
+      throw error;
+    }
+    await ctx.events.record(ctx.db, { type: 'password_reset.requested', userId: user.id });
+    const service = { name: ctx.settings.serviceName, url: ctx.settings.publicUrl };
+    const message = renderMessage({
+      service,
+      subject: 'reset your password',
+      paragraphs: [
+        `Someone asked to reset the password of your account on ${service.name}. The link below works once, within 30 minutes.`,
+      ],
+      link: { href: `${service.url}/password/reset/${token}`, label: 'Choose a new password' },
+      when: ctx.nowMs(),
+      device: deviceNow(),
+      ifNotYou:
+        'If you did not ask, ignore this message: your password stays as it is. Whoever asked knows your email address, not your password.',
+    });
+    ctx.messages.sendLater({ channel: 'email', to: user.email, purpose: 'password_reset', ...message });
+  }
 }

@@ -8,11 +8,12 @@
 
 import type { Kysely } from 'kysely';
 import { openSecret, phoneContext, sealSecret } from '../crypto/secret-box.ts';
+import { voidMessageCodes } from '../store/message-codes-repo.ts';
 import type { Database, UserRow } from '../store/schema.ts';
 import { markPhoneVerified, setPhone } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
 import { MESSAGE_CODE_MS } from './limits.ts';
-import { checkMessageCode, issueMessageCode } from './message-codes.ts';
+import { checkCanSend, checkMessageCode, issueMessageCode } from './message-codes.ts';
 import { MessageNotSentError } from './messages/messenger.ts';
 import type { OutgoingMessage } from './messages/transports.ts';
 import { checkCurrentPassword, reauthenticate, requireUser } from './reauthenticate.ts';
@@ -74,9 +75,18 @@ export function createPhoneService(ctx: ServiceContext): PhoneService {
       const number = normalizePhone(phone);
       if (number === undefined) throw new ServiceError('INVALID_PHONE', { field: 'phone' });
       const previous = phoneOf(ctx, user);
+      // The new number gets a code: within the resend limits, asked before anything changes.
+      await checkCanSend(ctx, { userId, purpose: 'verify_phone' });
       const sealed = sealSecret(ctx.keyring, Buffer.from(number, 'utf8'), phoneContext(userId));
       const change = async (trx: Kysely<Database>) => {
         await setPhone(trx, { id: userId, keyId: sealed.keyId, ciphertext: sealed.ciphertext });
+        // Codes texted to the previous number prove nothing about this one: they stop working (their sends
+        // still count, so changing numbers buys no extra texts).
+        await voidMessageCodes(trx, {
+          userId,
+          purposes: ['verify_phone', 'sign_in_sms'],
+          nowMs: ctx.nowMs(),
+        });
         await ctx.events.record(trx, { type: 'phone.changed', userId });
       };
       if (previous !== null && user.phone_verified_at_ms !== null) {

@@ -85,6 +85,23 @@ export async function claimMessageCode(
   return result.numUpdatedRows === 1n;
 }
 
+/**
+ * Voids the user's live codes for `purposes` (they were sent to a number or address that is no longer the
+ * account's) while keeping their send counts: the limits on sending go on counting.
+ */
+export async function voidMessageCodes(
+  db: Kysely<Database>,
+  input: { userId: string; purposes: readonly MessageCodePurpose[]; nowMs: number },
+): Promise<void> {
+  await db
+    .updateTable('message_codes')
+    .set({ used_at_ms: input.nowMs })
+    .where('user_id', '=', input.userId)
+    .where('purpose', 'in', [...input.purposes])
+    .where('used_at_ms', 'is', null)
+    .execute();
+}
+
 /** Forgets the user's code for `purpose` (its sends count too: it was for another address). */
 export async function deleteMessageCode(
   db: Kysely<Database>,

@@ -26,6 +26,9 @@ for (const dialect of DIALECTS) {
       sendLater: (m) => {
         sent.push(m);
       },
+      prepareLater: (_purpose, work) => {
+        void work();
+      },
       idle: async () => {},
       close: async () => {},
     };
@@ -84,6 +87,37 @@ for (const dialect of DIALECTS) {
       assert.match(sent[0]?.subject ?? '', /your password was changed/);
       await first.stop();
       await second.stop();
+    });
+
+    test('the notices about a factor name that factor, and claim nothing about the others', async () => {
+      // A notice that says the wrong thing (an authenticator app the user never had, "your password alone now
+      // signs you in" while codes by email are still on) teaches people to ignore notices.
+      sent.length = 0;
+      const first = dispatcher();
+      await db.transaction().execute(async (trx) => {
+        await sink.record(trx, { type: 'second_factor.enabled', userId: 'u1', factor: 'email' });
+        await sink.record(trx, { type: 'second_factor.disabled', userId: 'u1', factor: 'totp' });
+      });
+      await first.flush();
+      await first.stop();
+      const [enabled, disabled] = sent;
+      assert.match(enabled?.text ?? '', /Codes by email were turned on/);
+      assert.doesNotMatch(enabled?.text ?? '', /authenticator/);
+      assert.match(disabled?.subject ?? '', /codes from your authenticator app turned off/);
+      assert.doesNotMatch(disabled?.text ?? '', /^Two-factor authentication was turned off/m);
+    });
+
+    test('the code-lock notice names every 6-digit code it locks, not only the app', async () => {
+      // The shared limit also refuses codes by email and text message: a user without an app must recognise it.
+      sent.length = 0;
+      const first = dispatcher();
+      await sink.record(db, { type: 'lock.started', userId: 'u1', limit: 'codes', minutes: 15 });
+      await first.flush();
+      await first.stop();
+      assert.match(
+        sent[0]?.text ?? '',
+        /6-digit codes \(from an authenticator app, or sent by email or text message\)/,
+      );
     });
   });
 }

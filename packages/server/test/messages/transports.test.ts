@@ -20,6 +20,7 @@ import {
   smtpTransport,
 } from '../../src/services/messages/transports.ts';
 import { DIALECTS } from '../support/dialects.ts';
+import { checkWebhookSignature } from '../support/sms.ts';
 
 const EMAIL: OutgoingMessage = {
   channel: 'email',
@@ -172,8 +173,7 @@ async function receiver(
       body += c.toString('utf8');
     });
     req.on('end', () => {
-      const timestamp = String(req.headers['x-twofa-timestamp']);
-      const valid = req.headers['x-twofa-signature'] === signWebhook(SECRET, timestamp, body);
+      const valid = checkWebhookSignature(SECRET, req.headers, body);
       hits.push({ body, valid });
       const status = handle(req, body);
       if (status === 'hang') return; // never answers
@@ -204,6 +204,27 @@ test('SMS webhook: a signed JSON {to, text, purpose}; the receiver checks the si
   );
   forged.server.close();
   assert.equal(forged.hits[0]!.valid, false);
+});
+
+test('SMS webhook: the receiver check refuses forged, cut, missing and stale signatures without throwing', () => {
+  const body = '{"to":"+15550100","text":"x","purpose":"notice"}';
+  const now = 2_000_000_000;
+  const ts = String(now);
+  const good = signWebhook(SECRET, ts, body);
+  const headers = (signature: string | undefined, timestamp = ts) => ({
+    'x-twofa-timestamp': timestamp,
+    ...(signature === undefined ? {} : { 'x-twofa-signature': signature }),
+  });
+  assert.equal(checkWebhookSignature(SECRET, headers(good), body, now), true);
+  assert.equal(
+    checkWebhookSignature(SECRET, headers(signWebhook('x'.repeat(40), ts, body)), body, now),
+    false,
+  );
+  assert.equal(checkWebhookSignature(SECRET, headers(good.slice(0, 20)), body, now), false);
+  assert.equal(checkWebhookSignature(SECRET, headers(undefined), body, now), false);
+  assert.equal(checkWebhookSignature(SECRET, headers(good), `${body} `, now), false);
+  const old = String(now - 301);
+  assert.equal(checkWebhookSignature(SECRET, headers(signWebhook(SECRET, old, body), old), body, now), false);
 });
 
 test('SMS webhook: a failing gateway is retried with back-off, then succeeds', async () => {

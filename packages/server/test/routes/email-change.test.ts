@@ -27,7 +27,7 @@ test('with 2FA on: password and a current code; the old address is told, the new
   await signUp(b, email);
   await verifyEmail(t, b, email);
   const secret = await enableTOTP(b, t.clock);
-  t.clock.advance(30_000);
+  t.clock.advance(60_000); // past the minute since the sign-up's confirmation (the new address gets one)
   const newEmail = uniqueEmail('moved');
   await b.get('/security');
   const noCode = await b.post('/security/email/change', { newEmail, password: PASSWORD, code: '' });
@@ -65,6 +65,7 @@ test('without 2FA the password is enough; a taken address is refused, naming the
   await signUp(b, first);
   await t.services.messages.flush();
   const oldCode = codeIn(await lastMail(t.config, first, /confirm your email address/));
+  t.clock.advance(60_000); // past the minute since the sign-up's confirmation (the new address gets one)
   await b.get('/security');
   const refused = await b.post('/security/email/change', { newEmail: taken, password: PASSWORD });
   assert.equal(refused.status, 409);
@@ -74,4 +75,29 @@ test('without 2FA the password is enough; a taken address is refused, naming the
   // The code sent to the old address does not confirm the new one.
   await b.get('/security');
   assert.equal((await b.post('/security/email/code', { code: oldCode })).status, 401);
+});
+
+test('changing the address does not reset the limits on sending: no more confirmations than resends allow', async () => {
+  // Each change mails the new address; if a change forgot the sends counted so far, flipping between
+  // addresses would mail anyone without limit from this service (the once-a-minute, ten-a-day rule).
+  const b = browserFor(t);
+  const first = uniqueEmail();
+  await signUp(b, first);
+  t.clock.advance(60_000);
+  await b.get('/security');
+  const second = uniqueEmail('second');
+  const done = await b.post('/security/email/change', { newEmail: second, password: PASSWORD });
+  assert.equal(done.location, '/security?done=email-changed');
+  await b.get('/security');
+  const third = uniqueEmail('third');
+  const refused = await b.post('/security/email/change', { newEmail: third, password: PASSWORD });
+  assert.equal(refused.status, 429, 'within the minute: refused before anything changes');
+  await t.services.messages.flush();
+  const user = await t.services.auth.resolveSession(b.cookie('twofa_session')!);
+  assert.equal((await t.services.accounts.getUser(user!.userId))?.email, second);
+  await assert.rejects(lastMail(t.config, third, /./), /no email/);
+  t.clock.advance(60_000);
+  await b.get('/security');
+  const later = await b.post('/security/email/change', { newEmail: third, password: PASSWORD });
+  assert.equal(later.location, '/security?done=email-changed');
 });

@@ -13,6 +13,7 @@ import {
   enableTOTP,
   logIn,
   logOut,
+  PASSWORD,
   signUp,
   uniqueEmail,
   verifyEmail,
@@ -69,6 +70,35 @@ for (const dialect of DIALECTS) {
     async function userIdOf(b: Browser): Promise<string> {
       return (await t.services.auth.resolveSession(b.cookie('twofa_session')!))!.userId;
     }
+
+    test('a confirmation link mailed to the old address stops working once the address changes', async () => {
+      // The owner moves the account away from a mailbox a thief reads: a confirmation waiting there must not
+      // start a recovery (README: codes and links sent to the old address stop working).
+      const { email, secret } = await guardedAccount();
+      const thief = browserFor(t);
+      await logIn(thief, email);
+      await thief.get('/login/account-recovery');
+      assert.equal((await thief.post('/login/account-recovery')).status, 200);
+      await t.services.messages.flush();
+      const confirm = linkIn(await lastMail(t.config, email, /confirm account recovery/), t.config.publicUrl);
+      const owner = browserFor(t);
+      await logIn(owner, email);
+      await owner.get('/login/code');
+      t.clock.advance(30_000);
+      assert.equal((await owner.post('/login/code', { code: codeNow(secret, t.clock) })).status, 303);
+      t.clock.advance(30_000);
+      await t.services.accounts.changeEmail({
+        userId: await userIdOf(owner),
+        password: PASSWORD,
+        code: codeNow(secret, t.clock),
+        newEmail: uniqueEmail('moved'),
+      });
+      assert.equal((await browserFor(t).get(confirm)).status, 400);
+      await assert.rejects(
+        t.services.accountRecovery.confirm(confirm.split('/').at(-1)!),
+        (error: Error & { code?: string }) => error.code === 'INVALID_LINK',
+      );
+    });
 
     test('after the wait, the password signs in and the lost factors are gone; not a minute before', async () => {
       const { email, secret } = await guardedAccount();

@@ -69,6 +69,51 @@ for (const dialect of DIALECTS) {
       return { email, userId, phone: phone.e164, recovery: recoveryCodes! };
     }
 
+    test('a code texted to the previous number does not verify the one that replaced it', async () => {
+      // Verifying proves the phone is in hand: a code that went to another number proves nothing about this one.
+      const { token } = await services.accounts.signUp({ email: uniqueEmail('mover'), password: PASSWORD });
+      const userId = (await services.auth.resolveSession(token))!.userId;
+      const first = newPhone();
+      await services.phone.set({ userId, password: PASSWORD, code: '', phone: first.typed });
+      const sentToFirst = digitsIn(await gateway.last(first.e164, /confirms this number/));
+      // Within the minute the change is refused before anything changes (the new number's code would break
+      // the resend limit); after it, the number changes and the first number's code stops working.
+      const second = newPhone();
+      await rejectsCode(
+        services.phone.set({ userId, password: PASSWORD, code: '', phone: second.typed }),
+        'RESEND_TOO_SOON',
+      );
+      assert.equal((await services.accounts.getUser(userId))?.phone, first.e164);
+      clock.advance(60_000);
+      await services.phone.set({ userId, password: PASSWORD, code: '', phone: second.typed });
+      assert.notEqual(digitsIn(await gateway.last(second.e164, /confirms this number/)), undefined);
+      await rejectsCode(services.phone.verify({ userId, code: sentToFirst }), 'INVALID_MESSAGE_CODE');
+      assert.equal((await services.accounts.getUser(userId))?.phoneVerified, false);
+    });
+
+    test('a sign-in code texted to the old phone does not sign in once the number is replaced', async () => {
+      const { email, userId, phone, recovery } = await accountWithSms();
+      const login = await services.auth.login({ email, password: PASSWORD });
+      await services.auth.sendSignInCode({ pendingToken: login.issued.token, channel: 'sms' });
+      const toOldPhone = digitsIn(await gateway.last(phone, /sign-in code/));
+      // The owner moves the account to a new phone (the old one was lost) and turns codes by text on again.
+      clock.advance(60_000);
+      const moved = newPhone();
+      await services.phone.set({ userId, password: PASSWORD, code: recovery[0]!, phone: moved.typed });
+      const verify = digitsIn(await gateway.last(moved.e164, /confirms this number/));
+      await services.phone.verify({ userId, code: verify });
+      await services.smsFactor.enable({ userId, password: PASSWORD });
+      const again = await services.auth.login({ email, password: PASSWORD });
+      await rejectsCode(
+        services.auth.verifySecondFactor({
+          pendingToken: again.issued.token,
+          factor: 'sms',
+          code: toOldPhone,
+        }),
+        'INVALID_MESSAGE_CODE',
+      );
+    });
+
     test('a number is normalised, verified by a signed text, then signs in with a texted code once', async () => {
       const { email, userId, phone } = await accountWithSms();
       assert.ok(
@@ -130,11 +175,12 @@ for (const dialect of DIALECTS) {
         code: digitsIn(await gateway.last(first.e164, /confirms this number/)),
       });
       const second = newPhone();
+      clock.advance(60_000); // past the minute since the first number's code (the new number gets one)
       await rejectsCode(
         services.phone.set({ userId: clockUser.userId, password: PASSWORD, code: '', phone: second.typed }),
         'MALFORMED_CODE',
       );
-      clock.advance(60_000);
+      clock.advance(30_000);
       await services.phone.set({
         userId: clockUser.userId,
         password: PASSWORD,

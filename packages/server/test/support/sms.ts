@@ -1,7 +1,31 @@
 /** A local SMS gateway for the tests: takes the webhook's POSTs, checks the signature, keeps the messages. */
-import { createServer } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signWebhook } from '../../src/services/messages/transports.ts';
+
+/** Signatures older (or newer) than this are refused as replays. */
+const MAX_SKEW_SECONDS = 300;
+
+/**
+ * The receiver's check, as the README shows it to gateway adapters: the HMAC recomputed over the raw body,
+ * compared in constant time (lengths first: timingSafeEqual throws on unequal lengths), and a fresh timestamp.
+ */
+export function checkWebhookSignature(
+  secret: string,
+  headers: IncomingHttpHeaders,
+  rawBody: string,
+  nowSeconds = Date.now() / 1000,
+): boolean {
+  const ts = String(headers['x-twofa-timestamp'] ?? '');
+  const given = Buffer.from(String(headers['x-twofa-signature'] ?? ''));
+  const expected = Buffer.from(signWebhook(secret, ts, rawBody));
+  return (
+    given.length === expected.length &&
+    timingSafeEqual(given, expected) &&
+    Math.abs(nowSeconds - Number(ts)) <= MAX_SKEW_SECONDS
+  );
+}
 
 export const SMS_SECRET = 'a webhook secret of forty characters ok';
 
@@ -22,8 +46,7 @@ export async function startGateway(): Promise<TestGateway> {
       body += c.toString('utf8');
     });
     req.on('end', () => {
-      const timestamp = String(req.headers['x-twofa-timestamp']);
-      const signed = req.headers['x-twofa-signature'] === signWebhook(SMS_SECRET, timestamp, body);
+      const signed = checkWebhookSignature(SMS_SECRET, req.headers, body);
       texts.push({ ...(JSON.parse(body) as { to: string; text: string; purpose: string }), signed });
       res.writeHead(signed ? 200 : 401).end();
     });

@@ -5,13 +5,19 @@
  * whether an address has an account) and for notices. `idle()` waits for the background (tests, shutdown).
  */
 import { SUBJECT_EMAIL_PREFIX } from '../../store/api-subjects-repo.ts';
-import type { Channel, OutgoingMessage, Transport } from './transports.ts';
+import type { Channel, MessagePurpose, OutgoingMessage, Transport } from './transports.ts';
 
 export interface Messenger {
   /** Sends now; throws MessageNotSentError when the transport fails (logged without address or text). */
   send(message: OutgoingMessage): Promise<void>;
   /** Sends in the background; a failure is logged, never thrown. */
   sendLater(message: OutgoingMessage): void;
+  /**
+   * Runs in the background the work that leads to a message when neither its outcome nor its time may show
+   * in the answer (a reset link exists only for a confirmed address: its writes must not slow that answer
+   * down). Tracked like sendLater; a failure is logged by name, never thrown.
+   */
+  prepareLater(purpose: MessagePurpose, work: () => Promise<void>): void;
   /** Resolves once every background send started so far has ended. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -70,14 +76,10 @@ export function createMessenger(options: {
     try {
       await transportSend(message);
     } catch (error) {
-      // The error's name only: transport messages can quote the recipient.
       options.log('message.failed', {
         channel: message.channel,
         purpose: message.purpose,
-        error:
-          error instanceof Error
-            ? `${error.name}${'code' in error ? ` ${String(error.code)}` : ''}`
-            : 'error',
+        error: errorName(error),
       });
       throw new MessageNotSentError(message.channel);
     }
@@ -92,6 +94,12 @@ export function createMessenger(options: {
         .finally(() => inFlight.delete(done));
       inFlight.add(done);
     },
+    prepareLater(purpose, work) {
+      const done: Promise<void> = work()
+        .catch((error: unknown) => options.log('message.not_prepared', { purpose, error: errorName(error) }))
+        .finally(() => inFlight.delete(done));
+      inFlight.add(done);
+    },
     async idle() {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
@@ -100,4 +108,9 @@ export function createMessenger(options: {
       for (const transport of Object.values(options.transports)) transport.close?.();
     },
   };
+}
+
+/** The error's name (and code): transport and driver messages can quote the recipient. */
+function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}${'code' in error ? ` ${String(error.code)}` : ''}` : 'error';
 }

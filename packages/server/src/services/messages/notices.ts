@@ -29,13 +29,14 @@ type NoticeOf<T extends DomainEventType> = (event: Extract<DomainEvent, { type: 
 
 /** Which events the owner is told about, and in which words. One line per kind. */
 export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
-  'second_factor.enabled': () => ({
+  'second_factor.enabled': (e) => ({
     subject: 'two-factor authentication is on',
-    what: 'Two-factor authentication was turned on for your account: signing in now asks for a code from your authenticator app.',
+    what: `${FACTOR_TURNED_ON[e.factor]} were turned on for your account: signing in now asks for ${FACTOR_CODE[e.factor]}.`,
   }),
-  'second_factor.disabled': () => ({
-    subject: 'two-factor authentication is off',
-    what: 'Two-factor authentication was turned off for your account: your password alone now signs you in.',
+  // Another factor may still be on (codes by email after the app is removed): the words name the one that went.
+  'second_factor.disabled': (e) => ({
+    subject: `${FACTOR_CODE_PLURAL[e.factor]} turned off`,
+    what: `${FACTOR_TURNED_ON[e.factor]} were turned off for your account. Where no other second factor is on, your password alone now signs you in.`,
   }),
   'second_factor.replaced': () => ({
     subject: 'your authenticator app was replaced',
@@ -85,11 +86,31 @@ export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
     subject: 'sign-in codes locked',
     what:
       e.limit === 'codes'
-        ? `Too many wrong codes were entered for your account, so codes from your authenticator app are refused for ${e.minutes} minutes. Whoever entered them knew your password.`
+        ? `Too many wrong codes were entered for your account, so 6-digit codes (from an authenticator app, or sent by email or text message) are refused for ${e.minutes} minutes. Whoever entered them knew your password.`
         : `Too many wrong recovery codes were entered for your account; wrong ones are refused for ${e.minutes} minutes. Whoever entered them knew your password.`,
     ifNotYou: 'If this was not you, change your password as soon as you are signed in.',
   }),
 };
+
+/** What each factor's codes are called in a notice. */
+const FACTOR_TURNED_ON = {
+  totp: 'Codes from an authenticator app',
+  email: 'Codes by email',
+  sms: 'Codes by text message',
+  recovery: 'Recovery codes',
+} as const;
+const FACTOR_CODE_PLURAL = {
+  totp: 'codes from your authenticator app',
+  email: 'codes by email',
+  sms: 'codes by text message',
+  recovery: 'recovery codes',
+} as const;
+const FACTOR_CODE = {
+  totp: 'a code from your authenticator app',
+  email: 'a code sent to this address',
+  sms: 'a code sent to your phone by text message',
+  recovery: 'a recovery code',
+} as const;
 
 const RECOVERY_CODE_USE = {
   sign_in: 'sign in to',

@@ -55,6 +55,10 @@ export async function createDatabase(
     const url = new URL(pgUrl);
     url.searchParams.set('options', `-c search_path=${schema}`);
     env.TWOFA_DATABASE_URL = url.href;
+    // Every system stays up for the whole run (rounds interleave): 10 PostgreSQL processes (single, workers,
+    // 1 + 2 + 3 instances) and the user pools at the default 10 each would pass max_connections (100 here),
+    // and the refused connections show up as 503s. 4 each keeps 16 connections busy and the sum near 60.
+    env.TWOFA_DATABASE_POOL_SIZE ??= '4';
   }
   return {
     dialect,

@@ -15,7 +15,9 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { prepareStorage } from '../../src/services/index.ts';
 import { isDatabaseUnavailable } from '../../src/store/errors.ts';
+import { ADVISORY_LOCK_KEY } from '../../src/store/migrate.ts';
 import { openDatabase } from '../../src/store/open.ts';
 import { QUERY_TIMEOUT_GRACE_MS } from '../../src/store/postgres-dialect.ts';
 import { makeTestApp, PUBLIC_URL, type TestApp } from '../support/app.ts';
@@ -193,4 +195,23 @@ test('the default bound reaches the server as statement_timeout', { skip: pgSkip
     db,
   );
   assert.deepEqual(rows, [{ value: '5s' }]);
+});
+
+test('migrations at start are not bound by the request timeout: a start waits out another instance migrating', {
+  skip: pgSkip,
+  timeout: 30_000,
+}, async () => {
+  const config = await DIALECTS[1]!.makeConfig({ TWOFA_DATABASE_QUERY_TIMEOUT_MS: '50' });
+  // Another instance mid-migration holds the migrations' advisory lock for longer than the bound.
+  const other = new pg.Client({ connectionString: config.databaseUrl });
+  await other.connect();
+  try {
+    await other.query(`select pg_advisory_lock(${ADVISORY_LOCK_KEY})`);
+    const started = prepareStorage({ ...config, workers: 1 }, { log: () => {} });
+    await sleep(300);
+    await other.query(`select pg_advisory_unlock(${ADVISORY_LOCK_KEY})`);
+    await started;
+  } finally {
+    await other.end();
+  }
 });

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseKeyring } from './crypto/secret-box.ts';
+import { QUERY_TIMEOUT_MS } from './store/postgres-dialect.ts';
 
 export interface Config {
   /** TWOFA_HOST: the address to listen on. @default '127.0.0.1' */
@@ -49,6 +50,10 @@ export interface Config {
   /** TWOFA_DATABASE_POOL_SIZE: PostgreSQL connections each process may open. `workers` x this must fit the
    *  server's max_connections (checked at start). @default defaultPoolSize(workers): 10 in all, at least 2 each */
   databasePoolSize: number;
+  /** TWOFA_DATABASE_QUERY_TIMEOUT_MS: how long one PostgreSQL statement may run (statement_timeout) before the
+   *  request answers 503; pg stops waiting for a silent host 1 s later (query_timeout). 0 = no bound.
+   *  @default 5000 */
+  databaseQueryTimeoutMs: number;
   /** TWOFA_SMTP_URL: an smtp:// (STARTTLS when offered) or smtps:// (TLS from the start) URL; unset writes
    *  each email as an `.eml` file to `<dataDir>/outbox`. */
   smtpUrl: string | undefined;
@@ -85,6 +90,8 @@ const MAX_TOTP_WINDOW = 10;
 const MAX_WORKERS = 256;
 /** PostgreSQL's own ceiling on max_connections (262143) is far above any sane pool. */
 const MAX_POOL_SIZE = 1000;
+/** A statement bound beyond 10 minutes is no bound for a web request. */
+const MAX_QUERY_TIMEOUT_MS = 600_000;
 /** The connections all processes of one instance share by default, so that adding cores does not multiply them. */
 const DEFAULT_POOL_TOTAL = 10;
 /** A process needs a second connection while one is held by a transaction (e.g. waiting on a row lock). */
@@ -166,6 +173,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     1,
     MAX_POOL_SIZE,
   );
+  const databaseQueryTimeoutMs = readInteger(
+    'TWOFA_DATABASE_QUERY_TIMEOUT_MS',
+    read('TWOFA_DATABASE_QUERY_TIMEOUT_MS'),
+    QUERY_TIMEOUT_MS,
+    0,
+    MAX_QUERY_TIMEOUT_MS,
+  );
 
   const smtpUrl = read('TWOFA_SMTP_URL');
   if (smtpUrl !== undefined && !/^smtps?:\/\/[^/?#]+/i.test(smtpUrl)) {
@@ -215,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     logRequests,
     workers,
     databasePoolSize,
+    databaseQueryTimeoutMs,
     smtpUrl,
     mailFrom,
     smsWebhookUrl,

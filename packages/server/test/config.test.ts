@@ -37,6 +37,7 @@ test('defaults', () => {
     logRequests: true,
     workers: availableParallelism(),
     databasePoolSize: defaultPoolSize(availableParallelism()),
+    databaseQueryTimeoutMs: 5000,
     smtpUrl: undefined,
     mailFrom: 'twofa <no-reply@127.0.0.1>',
     smsWebhookUrl: undefined,
@@ -64,6 +65,7 @@ test('every variable is read', () => {
       TWOFA_LOG: '0',
       TWOFA_WORKERS: '3',
       TWOFA_DATABASE_POOL_SIZE: '7',
+      TWOFA_DATABASE_QUERY_TIMEOUT_MS: '2500',
       TWOFA_SMTP_URL: 'smtps://mailer:pw@smtp.example.com:465',
       TWOFA_MAIL_FROM: 'Example <security@example.com>',
       TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com/hook',
@@ -89,6 +91,7 @@ test('every variable is read', () => {
     logRequests: false,
     workers: 3,
     databasePoolSize: 7,
+    databaseQueryTimeoutMs: 2500,
     smtpUrl: 'smtps://mailer:pw@smtp.example.com:465',
     mailFrom: 'Example <security@example.com>',
     smsWebhookUrl: 'https://sms.example.com/hook',
@@ -107,6 +110,14 @@ test('workers and pool size: the default pool shares 10 connections among the wo
     configError({ TWOFA_WORKERS: value }, 'TWOFA_WORKERS');
   for (const value of ['0', '1001', 'ten']) {
     configError({ TWOFA_DATABASE_POOL_SIZE: value }, 'TWOFA_DATABASE_POOL_SIZE');
+  }
+});
+
+test('query timeout: milliseconds from 0 (no bound) to 10 minutes, anything else names the variable', () => {
+  assert.equal(loadConfig({ TWOFA_DATABASE_QUERY_TIMEOUT_MS: '0' }).databaseQueryTimeoutMs, 0);
+  assert.equal(loadConfig({ TWOFA_DATABASE_QUERY_TIMEOUT_MS: '600000' }).databaseQueryTimeoutMs, 600_000);
+  for (const value of ['600001', '5s', '-1', '1.5', 'never']) {
+    configError({ TWOFA_DATABASE_QUERY_TIMEOUT_MS: value }, 'TWOFA_DATABASE_QUERY_TIMEOUT_MS');
   }
 });
 

@@ -119,7 +119,9 @@ export async function prepareStorage(
 ): Promise<void> {
   const log = serviceLog(options);
   requireSharedKey(config);
-  const { db, kind } = openDatabase(config);
+  // No statement bound here: a migration may take longer than a request's statement (an index on a large
+  // table), and waiting for another starting instance's migrations (the advisory lock) is the design.
+  const { db, kind } = openDatabase({ ...config, databaseQueryTimeoutMs: 0 });
   try {
     if (kind === 'postgres') await checkConnectionBudget(config, db, log);
     const applied = await migrateToLatest(db, kind);

@@ -31,8 +31,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, errcode, message } = error as { code?: unknown; errcode?: unknown; message?: unknown };
   if (typeof code === 'string') {
     // SQLSTATE class 08 connection_exception; 57P01 admin_shutdown (pg_terminate_backend), 57P02
-    // crash_shutdown, 57P03 cannot_connect_now (starting or in recovery); 53300 too_many_connections.
-    if (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300') return true;
+    // crash_shutdown, 57P03 cannot_connect_now (starting or in recovery); 53300 too_many_connections;
+    // 57014 query_canceled (statement_timeout ran out: the server is too slow or a lock is held too long).
+    if (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300' || code === '57014')
+      return true;
     // Sockets: the server is down, restarting or unreachable.
     if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code)) {
       return true;
@@ -40,11 +42,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   // SQLite's primary result code SQLITE_BUSY (5), and its extended codes (5 + n * 256).
   if (typeof errcode === 'number' && (errcode & 0xff) === 5) return true;
-  // pg reports a connection lost mid-query, or no connection from the pool in time, without a code.
+  // pg reports a connection lost mid-query, no connection from the pool in time, or no answer within
+  // query_timeout (a host gone silent), without a code.
   return (
     typeof message === 'string' &&
     (message.startsWith('Connection terminated') ||
       message === 'timeout exceeded when trying to connect' ||
+      message === 'Query read timeout' ||
       message.startsWith('Client has encountered a connection error and is not queryable'))
   );
 }

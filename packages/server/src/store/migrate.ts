@@ -35,7 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /** An arbitrary 64-bit key that names "twofa migrations" among advisory locks in the database. */
-const ADVISORY_LOCK_KEY = 7_430_102_886_114_301n;
+export const ADVISORY_LOCK_KEY = 7_430_102_886_114_301n;
 
 /** Brings the schema up to date; returns the names of the migrations applied now. */
 export async function migrateToLatest(db: Kysely<Database>, kind: DatabaseKind): Promise<string[]> {

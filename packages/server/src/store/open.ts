@@ -32,6 +32,8 @@ export function openDatabase(
     databaseUrl: string | undefined;
     dataDir: string;
     databasePoolSize?: number;
+    /** Bounds every PostgreSQL statement (see PostgresDialectOptions.queryTimeoutMs). */
+    databaseQueryTimeoutMs?: number;
     /** @default 'normal' */
     sqliteSynchronous?: SqliteSynchronous;
   },
@@ -41,9 +43,11 @@ export function openDatabase(
   const log = onQuery === undefined ? {} : { log: (event: LogEvent) => onQuery(event.query.sql) };
   if (options.databaseUrl !== undefined) {
     const pool = options.databasePoolSize === undefined ? {} : { poolSize: options.databasePoolSize };
+    const timeout =
+      options.databaseQueryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.databaseQueryTimeoutMs };
     return {
       db: new Kysely<Database>({
-        dialect: createPostgresDialect(options.databaseUrl, { ...events, ...pool }),
+        dialect: createPostgresDialect(options.databaseUrl, { ...events, ...pool, ...timeout }),
         ...log,
       }),
       kind: 'postgres',

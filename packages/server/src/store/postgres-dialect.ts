@@ -38,6 +38,15 @@ export interface PostgresDialectOptions {
   readonly connectionTimeoutMs?: number;
   /** The most connections this pool opens (pg's max). @default 10 */
   readonly poolSize?: number;
+  /**
+   * How long one statement may run: PostgreSQL cancels it after this (statement_timeout, set for every
+   * connection at its start), and pg gives up waiting for the answer QUERY_TIMEOUT_GRACE_MS later
+   * (query_timeout) - the only bound when the host went silent, which no server-side setting can cover.
+   * Either way the statement fails, the request answers 503, and a connection whose answer never came is
+   * closed rather than handed out again. 0 waits for ever.
+   * @default QUERY_TIMEOUT_MS
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 /** pg-pool's "never close an idle connection". */
@@ -46,11 +55,31 @@ export const IDLE_TIMEOUT_MS = 0;
 /** Long enough for a loaded server or a slow TLS handshake, short enough that requests fail instead of pile up. */
 export const CONNECTION_TIMEOUT_MS = 5_000;
 
+/** TWOFA_DATABASE_QUERY_TIMEOUT_MS's default: far beyond any statement of this service (milliseconds each). */
+export const QUERY_TIMEOUT_MS = 5_000;
+
+/**
+ * How much longer than statement_timeout pg waits for an answer: a slow statement is then cancelled by the
+ * server, which leaves the connection usable, before pg would give the connection up.
+ */
+export const QUERY_TIMEOUT_GRACE_MS = 1_000;
+
+/** pg's error when query_timeout ran out before the server answered (it carries no code). */
+export function isQueryReadTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
+
 export function createPostgresDialect(
   connectionString: string,
   options: PostgresDialectOptions = {},
 ): PostgresDialect {
+  const queryTimeoutMs = options.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
+  const timeouts =
+    queryTimeoutMs === 0
+      ? {}
+      : { statement_timeout: queryTimeoutMs, query_timeout: queryTimeoutMs + QUERY_TIMEOUT_GRACE_MS };
   const pool = new pg.Pool({
+    ...timeouts,
     connectionString,
     types,
     max: options.poolSize ?? 10,
@@ -65,6 +94,30 @@ export function createPostgresDialect(
   // two statements of a transaction (pg_terminate_backend, a failover) would emit 'error' with no listener and
   // end the process. The statement that follows fails instead ("not queryable": a 503) and the pool drops
   // the client on release; an idle one is still reported through the pool's 'error' above.
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    endOnReadTimeout(client);
+  });
   return new PostgresDialect({ pool });
+}
+
+type Query = (...args: unknown[]) => unknown;
+
+/**
+ * After pg's query_timeout the statement is still outstanding on the connection: pg rejects the caller but
+ * keeps waiting for the answer, and every later statement on that connection would queue behind it and time
+ * out in turn, for as long as the host stays silent. Ending the client (pg destroys the socket of a client
+ * with a statement in flight) makes the pool drop it when Kysely releases it, and open a fresh one next.
+ */
+function endOnReadTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as Query;
+  (client as unknown as { query: Query }).query = (...args) => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (isQueryReadTimeout(error)) client.end().catch(() => {});
+      });
+    }
+    return result;
+  };
 }

@@ -91,7 +91,9 @@ export async function addScalingSystems(context: ScalingContext): Promise<Scalin
     ratios(measured) {
       const rate = (row: string) => {
         const rounds = measured.get(row);
-        return rounds === undefined || rounds.length === 0 ? undefined : median(rounds.map((m) => m.requestsPerSecond));
+        return rounds === undefined || rounds.length === 0
+          ? undefined
+          : median(rounds.map((m) => m.requestsPerSecond));
       };
       const ratio = (row: string, base: string) => {
         const [a, b] = [rate(row), rate(base)];

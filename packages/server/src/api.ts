@@ -14,7 +14,7 @@ import { referencePage } from './api/reference.ts';
 import { type ApiEnv, subjectRoutes } from './api/subjects.ts';
 import type { AppDeps } from './context.ts';
 import { requestMeta } from './middleware/request-meta/index.ts';
-import { OUTCOMES, outcomeOf, UNAVAILABLE_RETRY_AFTER_SECONDS } from './outcomes.ts';
+import { OUTCOMES, type OutcomeOf, outcomeOf, UNAVAILABLE_RETRY_AFTER_SECONDS } from './outcomes.ts';
 import { ServiceError } from './services/types.ts';
 
 /** Request bodies here are a few short fields. */
@@ -84,8 +84,9 @@ export function createApiApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     if (error instanceof ServiceError) {
       const outcome = outcomeOf(error);
       if (outcome.retryAfterSeconds !== undefined) c.header('Retry-After', String(outcome.retryAfterSeconds));
-      if (outcome.status === 401) c.header('WWW-Authenticate', 'Bearer realm="twofa"');
-      return c.json(errorBody(outcome.code, outcome.message), outcome.status);
+      const status = apiStatusOf(outcome);
+      if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="twofa"');
+      return c.json(errorBody(outcome.code, outcome.message), status);
     }
     if (error instanceof HTTPException && error.status < 500) {
       const outcome = outcomeOf(new ServiceError('MALFORMED_JSON'));
@@ -138,4 +139,13 @@ export function apiDocument(publicUrl = 'http://localhost:8080'): ReturnType<typ
 
 function errorBody(code: string, message: string) {
   return { error: { code, message } };
+}
+
+/**
+ * The status an outcome gets in the API. RFC 9110 s15.5.2: a 401 says the request's credentials are missing or
+ * wrong (and must carry WWW-Authenticate); in the API only the API key is a credential, so a wrong code the
+ * pages answer with 401 (the person's own proof) is a 422 here: a client must not take it for a bad key.
+ */
+function apiStatusOf(outcome: OutcomeOf): OutcomeOf['status'] {
+  return outcome.status === 401 && outcome.code !== 'API_KEY_INVALID' ? 422 : outcome.status;
 }

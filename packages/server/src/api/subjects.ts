@@ -48,7 +48,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'The API key lacks the scope.',
   404: 'No such subject (in this tenant), set-up or operation.',
   409: 'The subject is not in a state that allows this.',
-  422: 'The request does not match this description.',
+  422: "The request does not match this description, or the set-up's first code is wrong.",
   429: 'Too many requests for this key, or too many wrong codes for this subject (see Retry-After).',
 };
 

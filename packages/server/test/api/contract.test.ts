@@ -64,7 +64,9 @@ for (const dialect of DIALECTS) {
           body: { code: generateTOTP({ secret, nowMs: t.clock.now() + 10 * 60_000 }) },
         },
       );
-      assert.equal(wrong.status, 401);
+      // A wrong code is not a bad API key: 422, without the WWW-Authenticate a 401 carries.
+      assert.equal(wrong.status, 422);
+      assert.equal(wrong.headers.get('www-authenticate'), null);
       assert.equal(wrong.json.error.code, 'INVALID_SETUP_CODE');
       const malformed = await t.call(
         'POST',

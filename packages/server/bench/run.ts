@@ -7,7 +7,9 @@
  *   - twofa on SQLite, and on PostgreSQL when TWOFA_TEST_PG_URL is set: the code step wrong and right,
  *     /healthz, and on SQLite a login storm with the p99 of /healthz beside it.
  * A warm-up pass (1 s each, not recorded) comes first. Options: --rounds N (3), --duration SECONDS per load
- * (4), --connections N (16), --json (JSON to stdout instead of a file under bench/results/). Run from the
+ * (4), --connections N (16), --json (JSON to stdout instead of a file under bench/results/), --core-share F
+ * (0.3: each scaling row's N processes get N x F of a core by a cgroup CPU quota, bench/cpu-quota.ts; 0 runs
+ * them unconstrained; unconstrained too, with a line, where cgroups cannot be written). Run from the
  * repository root: `npm run bench:server`.
  */
 import { readFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { encodeBase32, generateSecret } from '@twofa/otp';
 import { openUserPool, type UserPool } from './accounts.ts';
 import type { RunningChild } from './child.ts';
 import { startChild } from './child.ts';
+import { type CpuGroup, cpuQuotaUnavailable } from './cpu-quota.ts';
 import { flaskUnavailable, startFlask } from './flask.ts';
 import { findFreePort } from './free-port.ts';
 import type { Measurement } from './load.ts';
@@ -42,6 +45,7 @@ const { values } = readFlags();
 const rounds = positiveInteger('--rounds', values.rounds);
 const durationSeconds = positiveInteger('--duration', values.duration);
 const connections = positiveInteger('--connections', values.connections);
+const coreShare = readCoreShare(values['core-share']);
 const only = values.only === undefined ? undefined : new RegExp(values.only, 'i');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -57,6 +61,7 @@ const HALF_RATE = ', at half its rate';
 /** Idle means this long after the last request (sockets closed, timers settled). */
 const SETTLE_MS = 2000;
 const databases: TwofaDatabase[] = [];
+const cpuGroups: CpuGroup[] = [];
 const pools = new Map<DialectName, UserPool>();
 const systems: System[] = [];
 const rowOrder: string[] = [];
@@ -114,7 +119,16 @@ try {
     }
   }
 
-  scaling = await addScalingSystems({ pgUrl, systems, rowOrder, children, databases, skipped });
+  scaling = await addScalingSystems({
+    pgUrl,
+    systems,
+    rowOrder,
+    children,
+    databases,
+    skipped,
+    coreShare,
+    cpuGroups,
+  });
   if (only !== undefined) {
     // Bare node:http and Flask always stay in: the ratios need them.
     const keep = (name: string) => only.test(name) || name === BARE || name === FLASK;
@@ -223,6 +237,7 @@ try {
 } finally {
   await scaling?.close();
   await Promise.allSettled(children.map((child) => child.stop()));
+  for (const group of cpuGroups) group.remove();
   await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
   await Promise.allSettled(databases.map((database) => database.drop()));
 }
@@ -278,12 +293,27 @@ function readFlags() {
         json: { type: 'boolean', default: false },
         only: { type: 'string' },
         'cpu-prof': { type: 'string' },
+        'core-share': { type: 'string', default: '0.3' },
       },
     });
   } catch (error) {
     process.stderr.write(
-      `bench:server: ${(error as Error).message} (options: --rounds N, --duration SECONDS, --connections N, --json, --only REGEX, --cpu-prof DIR)\n`,
+      `bench:server: ${(error as Error).message} (options: --rounds N, --duration SECONDS, --connections N, --json, --only REGEX, --cpu-prof DIR, --core-share F)\n`,
     );
     process.exit(2);
   }
+}
+
+/** --core-share: a fraction of a core per serving process in the scaling rows; undefined runs them as is. */
+function readCoreShare(text: string | undefined): number | undefined {
+  const share = Number(text);
+  if (!Number.isFinite(share) || share < 0 || share > 1) {
+    process.stderr.write(`bench:server: --core-share must be a number from 0 to 1, got ${text}\n`);
+    process.exit(2);
+  }
+  if (share === 0) return undefined;
+  const unavailable = cpuQuotaUnavailable();
+  if (unavailable === undefined) return share;
+  process.stderr.write(`bench:server: scaling rows unconstrained (${unavailable})\n`);
+  return undefined;
 }

@@ -6,10 +6,13 @@
  *     schema, one nginx per count, so that the three rows share users and database.
  * Ratios are of medians within this run: workers 2 / workers 1, and N instances / 1 instance. nginx is
  * skipped with a line when missing, PostgreSQL when TWOFA_TEST_PG_URL is unset.
+ * With `coreShare` set, each system runs in a cgroup limited to N x coreShare of a core for its N processes
+ * (bench/cpu-quota.ts: emulated cores, so that the machine's own cores are not what the ratio measures).
  */
 import { freePort, nginxMissing, type RunningNginx, startNginx } from '../test/support/nginx.ts';
 import { openUserPool, type UserPool } from './accounts.ts';
 import type { RunningChild } from './child.ts';
+import { type CpuGroup, createCpuGroup } from './cpu-quota.ts';
 import type { Measurement } from './load.ts';
 import { median } from './report.ts';
 import { codeStepSystem, type System } from './systems.ts';
@@ -23,6 +26,10 @@ export interface ScalingContext {
   readonly children: RunningChild[];
   readonly databases: TwofaDatabase[];
   readonly skipped: string[];
+  /** Cores each serving process gets (a CPU quota), or undefined to run unconstrained. */
+  readonly coreShare: number | undefined;
+  /** The run's CPU groups: appended here, removed by the run once every child has stopped. */
+  readonly cpuGroups: CpuGroup[];
 }
 
 export interface Scaling {
@@ -44,6 +51,14 @@ export async function addScalingSystems(context: ScalingContext): Promise<Scalin
   const proxies: RunningNginx[] = [];
   const dialects: DialectName[] = context.pgUrl === undefined ? ['sqlite'] : ['sqlite', 'postgres'];
 
+  /** The CPU quota of a system of `processes` processes (undefined when running unconstrained). */
+  const cpuGroup = (name: string, processes: number) => {
+    if (context.coreShare === undefined) return undefined;
+    const group = createCpuGroup(name, processes * context.coreShare);
+    context.cpuGroups.push(group);
+    return group;
+  };
+
   const database = async (dialect: DialectName, workers: number) => {
     const made = await createDatabase(dialect, context.pgUrl);
     context.databases.push(made);
@@ -56,7 +71,7 @@ export async function addScalingSystems(context: ScalingContext): Promise<Scalin
   for (const dialect of dialects) {
     for (const workers of [1, 2]) {
       const { database: db, pool } = await database(dialect, workers);
-      context.children.push(await startTwofa(db));
+      context.children.push(await startTwofa(db, [], cpuGroup(`${dialect}-workers-${workers}`, workers)));
       const name = workersRow(dialect, workers);
       context.systems.push(codeStepSystem({ name, url: db.config.publicUrl, pool, kind: 'wrong' }));
       context.rowOrder.push(name);
@@ -74,10 +89,12 @@ export async function addScalingSystems(context: ScalingContext): Promise<Scalin
       const proxyPort = await freePort();
       const publicUrl = `http://127.0.0.1:${proxyPort}`;
       const upstreams: string[] = [];
+      // One quota for the N instances together: N emulated cores.
+      const group = cpuGroup(`instances-${count}`, count);
       for (let i = 0; i < count; i++) {
         const port = await freePort();
         const env = { ...shared.env, TWOFA_PORT: String(port), TWOFA_PUBLIC_URL: publicUrl };
-        context.children.push(await startTwofa({ ...shared, env }));
+        context.children.push(await startTwofa({ ...shared, env }, [], group));
         upstreams.push(`127.0.0.1:${port}`);
       }
       proxies.push(await startNginx(upstreams, proxyPort));
@@ -99,7 +116,15 @@ export async function addScalingSystems(context: ScalingContext): Promise<Scalin
         const [a, b] = [rate(row), rate(base)];
         return a === undefined || b === undefined ? undefined : `x${(a / b).toFixed(2)}`;
       };
-      const lines: string[] = [];
+      const lines: string[] =
+        context.coreShare === undefined
+          ? [
+              "scaling rows unconstrained: every process shares the machine's cores with the load and the database",
+            ]
+          : [
+              `scaling rows on emulated cores: N processes limited to N x ${context.coreShare} of a core together ` +
+                '(cgroup CPU quota), the rest of the machine left to the load generator and the database',
+            ];
       for (const dialect of dialects) {
         const r = ratio(workersRow(dialect, 2), workersRow(dialect, 1));
         if (r !== undefined) lines.push(`${dialect}: --workers 2 / --workers 1 = ${r}`);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type Config, loadConfig } from '../src/config.ts';
 import { type RunningChild, startChild } from './child.ts';
+import type { CpuGroup } from './cpu-quota.ts';
 import { findFreePort } from './free-port.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -78,11 +79,13 @@ export async function startTwofa(
   database: TwofaDatabase,
   /** Node flags before the script (`--cpu-prof --cpu-prof-dir DIR` for a profile). */
   nodeArgs: readonly string[] = [],
+  /** A CPU quota the process (and every worker it forks) runs under. */
+  cpuGroup?: CpuGroup,
 ): Promise<RunningChild> {
+  const line = { command: process.execPath, args: [...nodeArgs, MAIN] };
   return startChild({
     name: `twofa (${database.dialect})`,
-    command: process.execPath,
-    args: [...nodeArgs, MAIN],
+    ...(cpuGroup === undefined ? line : cpuGroup.wrap(line.command, line.args)),
     env: { ...process.env, ...database.env },
     ready: /twofa: listening on /,
   });

@@ -5,6 +5,7 @@
  * connection's response answers its last request).
  */
 import autocannon from 'autocannon';
+import { runPacedLoad } from './paced-load.ts';
 
 export interface LoadRequest {
   readonly method: 'GET' | 'POST';
@@ -24,8 +25,8 @@ export interface LoadOptions {
   /** At most this many requests (the prepared supply). */
   readonly amount?: number;
   readonly onStatus?: (status: number, tag: unknown) => void;
-  /** Paced at this many requests per second over all connections (latencies then corrected for
-   *  coordinated omission, as autocannon does); unset: as fast as the server answers. */
+  /** Paced at this many requests per second over all connections, evenly (bench/paced-load.ts: latencies
+   *  from when each request was due); unset: as fast as the server answers (autocannon). */
   readonly overallRate?: number;
 }
 
@@ -47,6 +48,8 @@ interface ConnectionContext {
 }
 
 export async function runLoad(options: LoadOptions): Promise<Measurement> {
+  const { overallRate } = options;
+  if (overallRate !== undefined) return runPacedLoad({ ...options, overallRate });
   let exhausted = false;
   let instance: autocannon.Instance | undefined;
   const statuses: Record<string, number> = {};
@@ -58,7 +61,6 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
         pipelining: 1,
         duration: options.durationSeconds,
         ...(options.amount === undefined ? {} : { amount: options.amount }),
-        ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
         requests: [
           {
             setupRequest: (request, context) => {

@@ -162,7 +162,9 @@ try {
       }
     }
   }
-  // p99 at half the maximum rate: each code step again, paced at half its median rate, interleaved as above.
+  // p99 at half the maximum rate: each code step again, paced evenly at half its median rate (paced-load.ts),
+  // interleaved as above. Bare node:http is paced too, at the fastest of those rates: the floor this machine and
+  // this client put under any p99 (a row of its own, not a ratio).
   const paced = systems.filter((system) => system.name.includes('code step'));
   const halfRates = new Map(
     paced.map((system) => [
@@ -170,16 +172,26 @@ try {
       median((measured.get(system.name) ?? []).map((m) => m.requestsPerSecond)) / 2,
     ]),
   );
-  for (const system of paced) measured.set(system.name + HALF_RATE, []);
+  const bare = systems.find((system) => system.name === BARE);
+  const floorRate = Math.max(0, ...halfRates.values());
+  const floorRow = `${BARE}, paced like the code steps`;
+  if (bare !== undefined && floorRate > 0) {
+    paced.push(bare);
+    halfRates.set(BARE, floorRate);
+    rowOrder.push(floorRow);
+  }
+  const pacedRow = (row: string) => (row === BARE ? floorRow : row + HALF_RATE);
+  for (const system of paced) measured.set(pacedRow(system.name), []);
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < paced.length; i++) {
       const system = paced[(round + i) % paced.length] as System;
       const overallRate = Math.max(1, Math.round(halfRates.get(system.name) ?? 1));
       const rows = await system.runRound({ connections, durationSeconds, overallRate });
       for (const [row, measurement] of Object.entries(rows)) {
-        measured.get(row + HALF_RATE)?.push(measurement);
+        measured.get(pacedRow(row))?.push(measurement);
         say(
-          `  round ${round + 1}/${rounds} ${row}${HALF_RATE} (${overallRate} req/s): p99 ${measurement.p99Ms} ms`,
+          `  round ${round + 1}/${rounds} ${pacedRow(row)} (${overallRate} req/s): p50 ${measurement.p50Ms} ms, ` +
+            `p99 ${measurement.p99Ms} ms`,
         );
       }
     }

@@ -38,7 +38,7 @@ import {
   uniqueEmail,
   verifyEmail,
 } from '../support/flows.ts';
-import { lastMail } from '../support/outbox.ts';
+import { lastMail, linkIn } from '../support/outbox.ts';
 
 const CHROME_LINUX =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -365,6 +365,28 @@ for (const dialect of DIALECTS) {
       assert.equal(await liveDevices(email), 0);
       const reason = JSON.parse((await eventsOf(email, 'device.revoked')).at(-1)!.details).reason;
       assert.equal(reason, 'second_factor_reset');
+    });
+
+    test('a completed account recovery revokes every device', async () => {
+      const { email, secret } = await account();
+      await remembered(email, secret);
+      const b = browserFor(t);
+      await logIn(b, email);
+      await b.get('/login/account-recovery');
+      assert.equal((await b.post('/login/account-recovery')).status, 200);
+      await t.services.messages.flush();
+      const confirm = linkIn(await lastMail(t.config, email, /confirm account recovery/), t.config.publicUrl);
+      const stranger = browserFor(t);
+      await stranger.get('/login');
+      await stranger.get(confirm);
+      const started = await stranger.post('/recovery/confirm', { token: confirm.split('/').at(-1)! });
+      assert.match(started.body, /Account recovery started/);
+      assert.equal(await liveDevices(email), 1, 'the wait revokes nothing');
+      t.clock.advance(72 * 60 * 60 * 1000);
+      assert.equal((await logIn(browserFor(t), email)).location, '/security?done=recovered');
+      assert.equal(await liveDevices(email), 0);
+      const reason = JSON.parse((await eventsOf(email, 'device.revoked')).at(-1)!.details).reason;
+      assert.equal(reason, 'account_recovery');
     });
 
     test('the per-email password lock does not keep out a trusted device; everyone else keeps it', async () => {

@@ -25,6 +25,7 @@ import {
   findDeviceByTokenHash,
   insertTrustedDevice,
   listDevicesOfUser,
+  purgeExpiredDevices,
   reserveDevicePasswordAttempt,
   rotateDeviceToken,
 } from '../store/trusted-devices-repo.ts';
@@ -155,6 +156,11 @@ export async function revokeDevicesOfUser(
 ): Promise<void> {
   const count = await deleteDevicesOfUser(trx, { userId, nowMs: ctx.nowMs() });
   if (count > 0) await ctx.events.record(trx, { type: 'device.revoked', userId, reason, count });
+}
+
+/** Deletes one batch of devices past their trust (the periodic purge, services/purge.ts). */
+export async function purgeExpiredDeviceBatch(ctx: ServiceContext, limit: number): Promise<number> {
+  return purgeExpiredDevices(ctx.db, { nowMs: ctx.nowMs(), limit });
 }
 
 export function createDeviceService(ctx: ServiceContext): DeviceService {

@@ -567,7 +567,11 @@ export interface Services {
   withRequest<T>(meta: RequestMeta, fn: () => Promise<T>): Promise<T>;
   /** Deletes expired sessions and ended throttle windows now, in batches (a timer does it every minute);
    *  returns how many rows went. */
-  purgeExpired(): Promise<{ readonly sessions: number; readonly throttleWindows: number }>;
+  purgeExpired(): Promise<{
+    readonly sessions: number;
+    readonly throttleWindows: number;
+    readonly devices: number;
+  }>;
   /** Stops the purge timer and closes the database. */
   close(): Promise<void>;
 }

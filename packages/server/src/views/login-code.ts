@@ -142,7 +142,7 @@ ${body}
  */
 function rememberDeviceField(): Html {
   return html`<div class="field checkbox">
-    <input id="remember-device" name="rememberDevice" type="checkbox" value="yes">
+    <input id="remember-device" name="rememberDevice" type="checkbox" value="yes" autocomplete="off">
     <label for="remember-device">Remember this device for 30 days</label>
   </div>`;
 }

@@ -82,7 +82,11 @@ for (const dialect of DIALECTS) {
       b.headers['User-Agent'] = CHROME_LINUX;
       assert.equal((await logIn(b, email)).location, '/login/code');
       const form = await b.get('/login/code');
-      assert.match(form.body, /name="rememberDevice" type="checkbox" value="yes">/, 'offered, not ticked');
+      assert.match(
+        form.body,
+        /name="rememberDevice" type="checkbox" value="yes" autocomplete="off">/,
+        'offered, not ticked',
+      );
       const done = await b.post('/login/code', { code: codeNow(secret, t.clock), rememberDevice: 'yes' });
       assert.equal(done.location, '/');
       assert.ok(deviceOf(b), 'the device cookie is set');
@@ -421,6 +425,23 @@ for (const dialect of DIALECTS) {
       await logOut(owner);
       t.clock.advance(15 * 60 * 1000);
       assert.equal((await logIn(owner, email)).location, '/', 'trusted again once the window ends');
+    });
+
+    test('a device stops working 30 days after it was remembered, and the purge deletes it', async () => {
+      const { email, secret } = await account();
+      const b = await remembered(email, secret);
+      await logOut(b);
+      t.clock.advance(DEVICE_TRUST_MS - 60_000);
+      assert.equal((await logIn(b, email)).location, '/', 'a minute before the end');
+      await logOut(b);
+      t.clock.advance(60_000);
+      assert.equal((await logIn(b, email)).location, '/login/code', 'use did not extend it');
+      assert.equal(b.cookie(DEVICE_COOKIE), undefined, 'the dead cookie is cleared');
+      const user = await userId(email);
+      const rows = () => db.selectFrom('trusted_devices').select('id').where('user_id', '=', user).execute();
+      assert.equal((await rows()).length, 1);
+      assert.ok((await t.services.purgeExpired()).devices >= 1);
+      assert.equal((await rows()).length, 0);
     });
 
     test('no device token in the logs or in the database', async () => {

@@ -104,7 +104,7 @@ export async function listDevicesOfUser(
     .execute();
 }
 
-/** Deletes one device of the user; true when it was there. */
+/** Deletes one device of the user; returns it, or undefined when it was not there (or not theirs). */
 export async function deleteDevice(
   db: Kysely<Database>,
   input: { id: string; userId: string },

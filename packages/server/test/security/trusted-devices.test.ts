@@ -156,7 +156,9 @@ for (const dialect of DIALECTS) {
       assert.ok(maxAge > 0 && maxAge <= DEVICE_TRUST_MS / 1000, `Max-Age ${maxAge}: the trust left`);
       const second = deviceOf(b)!;
       assert.notEqual(second, first, 'rotated');
-      assert.equal((await b.get('/security')).status, 200, 'a full session');
+      const security = await b.get('/security');
+      assert.equal(security.status, 200, 'a full session');
+      assert.match(security.body, /Signed in with a trusted device/);
       const succeeded = await eventsOf(email, 'sign_in.succeeded');
       assert.equal(JSON.parse(succeeded.at(-1)!.details).factor, 'device');
       // Used again: rotated again.
@@ -297,6 +299,10 @@ for (const dialect of DIALECTS) {
       assert.equal(done.location, '/security?done=device-revoked');
       assert.equal(await liveDevices(email), 0);
       assert.equal(JSON.parse((await eventsOf(email, 'device.revoked')).at(-1)!.details).reason, 'owner');
+      const history = (await owner.get('/security')).body;
+      assert.match(history, /Trusted device Chrome on Linux revoked: by you/);
+      assert.match(history, /Device remembered for 30 days: Chrome on Linux/);
+      assert.doesNotMatch(history, /table class="events devices"/, 'no device listed any more');
       await logOut(owner);
       assert.equal((await logIn(owner, email)).location, '/login/code');
     });

@@ -114,6 +114,8 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
   },
   NO_SECOND_FACTOR: { status: 409, message: 'This subject has no authenticator app set up.' },
   FACTOR_NOT_ENROLLED: { status: 409, message: 'This subject has no factor of that kind.' },
+  // The same words for a device already revoked and one of another user.
+  DEVICE_NOT_FOUND: { status: 404, message: 'That device is not in your list of trusted devices any more.' },
   // Operators only (twofa admin): the public pages never say whether an account exists.
   USER_NOT_FOUND: { status: 404, message: 'There is no account with this email.' },
   // Master key rotation (twofa admin rotate-key): operators only.

@@ -282,9 +282,30 @@ test('sign up, set up from the QR code, log out, log in with a code, refuse its 
   await page.getByText('A code is on its way').waitFor();
   const emailed = /Your code: (\d{6})/.exec(await mailFromOutbox('sign_in_code'))?.[1] ?? '';
   await page.getByLabel('Code from the message').fill(emailed);
+  // This browser is the owner's own: remembered for 30 days.
+  const remember = page.getByLabel('Remember this device for 30 days');
+  assert.equal(await remember.isChecked(), false, 'off by default');
+  await remember.check();
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.waitForURL(`${server.url}/`);
   await page.getByText(`Signed in as ${EMAIL}.`).waitFor();
+
+  // Signing in again on it: the password, and no code.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL(`${server.url}/`);
+  await page.goto(`${server.url}/login`);
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${server.url}/`);
+  await page.getByText(`Signed in as ${EMAIL}.`).waitFor();
+  // The security page lists it, and Revoke forgets it.
+  await page.goto(`${server.url}/security`);
+  const devices = page.locator('table.devices');
+  await devices.getByText('Chrome on Linux').waitFor();
+  await devices.getByRole('button', { name: /^Revoke/ }).click();
+  await page.getByText('The device is no longer trusted').waitFor();
+  assert.equal(await page.locator('table.devices').count(), 0);
 
   assert.deepEqual(problems, [], 'no console errors or CSP violations');
   await context.close();

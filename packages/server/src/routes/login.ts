@@ -5,9 +5,16 @@
  */
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../context.ts';
-import { clearSessionCookie, rawSessionCookie, setSessionCookie } from '../middleware/session/index.ts';
+import {
+  clearDeviceCookie,
+  clearSessionCookie,
+  rawDeviceCookie,
+  rawSessionCookie,
+  setDeviceCookie,
+  setSessionCookie,
+} from '../middleware/session/index.ts';
 import { outcomeOf, waitOutcome } from '../outcomes.ts';
-import type { FactorKind, LoginResult } from '../services/types.ts';
+import type { FactorKind, LoginResult, SecondStepResult } from '../services/types.ts';
 import { loginPage } from '../views/login.ts';
 import {
   channelTitle,
@@ -33,18 +40,28 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     const state = c.get('session')?.state;
     if (state === 'full') return seeOther(c, '/');
     if (state === 'pending') return seeOther(c, '/login/code');
-    return render(c, loginPage({ frame: frameFor(c, deps, 'Log in') }));
+    // After "Sign out everywhere": a fixed key, never free text from the URL.
+    const message =
+      c.req.query('signed-out') === 'everywhere'
+        ? {
+            kind: 'success' as const,
+            text: 'You are signed out everywhere, and no device is trusted any more.',
+          }
+        : undefined;
+    return render(c, loginPage({ frame: frameFor(c, deps, 'Log in'), ...(message ? { message } : {}) }));
   });
 
   routes.post('/login', async (c) => {
     const form = await readForm(c, 'email', 'password');
     const previousToken = rawSessionCookie(c, config.secureCookies);
+    const deviceToken = rawDeviceCookie(c, config.secureCookies);
     let result: LoginResult;
     try {
       result = await services.auth.login({
         email: form.email,
         password: form.password,
         ...(previousToken ? { previousToken } : {}),
+        ...(deviceToken ? { deviceToken } : {}),
       });
     } catch (error) {
       // One message and status for an unknown email and a wrong password (account enumeration), and one for
@@ -56,6 +73,10 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       return render(c, page, outcome.status);
     }
     setSessionCookie(c, config.secureCookies, result.issued.token);
+    if (result.device !== undefined) {
+      if ('forget' in result.device) clearDeviceCookie(c, config.secureCookies);
+      else setDeviceCookie(c, config.secureCookies, result.device);
+    }
     if (result.kind === 'full' && result.recovered) return seeOther(c, '/security?done=recovered');
     return seeOther(c, result.kind === 'pending' ? '/login/code' : '/');
   });
@@ -152,12 +173,17 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     const pendingToken = c.get('sessionToken');
     const session = c.get('session');
     if (session?.state !== 'pending' || !pendingToken) return seeOther(c, '/login');
-    const form = await readForm(c, 'code');
-    let token: string;
+    const form = await readForm(c, 'code', 'rememberDevice');
+    let signedIn: SecondStepResult;
     try {
       // The session the middleware resolved for this request: looked up once.
-      token = (await services.auth.verifySecondFactor({ pendingToken, session, factor, code: form.code }))
-        .token;
+      signedIn = await services.auth.verifySecondFactor({
+        pendingToken,
+        session,
+        factor,
+        code: form.code,
+        rememberDevice: form.rememberDevice === 'yes',
+      });
     } catch (error) {
       const outcome = outcomeOf(error);
       const { status, message, code } = outcome;
@@ -193,7 +219,8 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       const frame = frameFor(c, deps, 'Log in');
       return render(c, loginPage({ frame, message: { kind: 'error', text: message } }), status);
     }
-    setSessionCookie(c, config.secureCookies, token);
+    setSessionCookie(c, config.secureCookies, signedIn.token);
+    if (signedIn.device !== undefined) setDeviceCookie(c, config.secureCookies, signedIn.device);
     return seeOther(c, '/');
   }
 

@@ -7,7 +7,7 @@ import { encodeBase32 } from '@twofa/otp';
 import { Hono } from 'hono';
 import encodeQR from 'qr';
 import type { AppDeps, AppEnv } from '../context.ts';
-import { setSessionCookie } from '../middleware/session/index.ts';
+import { clearDeviceCookie, clearSessionCookie, setSessionCookie } from '../middleware/session/index.ts';
 import { type OutcomeStatus, outcomeOf } from '../outcomes.ts';
 import { RECOVERY_CODES_LOW } from '../services/limits.ts';
 import type { EnrollmentView, SessionView } from '../services/types.ts';
@@ -44,6 +44,7 @@ const DONE: Record<string, string> = {
   'sms-factor-on': 'Codes by text message are on. Signing in can now use a code texted to your phone.',
   'sms-factor-off': 'Codes by text message are off.',
   'sms-code-sent': 'A code is on its way to your phone. It works once, within 10 minutes.',
+  'device-revoked': 'The device is no longer trusted: signing in there asks for your code again.',
   recovered:
     'Account recovery is complete: the lost second factors were removed. Set up a new authenticator app now.',
   'recovery-cancelled': 'The account recovery is cancelled. Your second factors stay as they are.',
@@ -281,6 +282,25 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     return seeOther(c, '/security?done=password');
   });
 
+  routes.post('/security/devices/revoke', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'device');
+    try {
+      await services.devices.revoke({ userId: session.userId, deviceId: form.device });
+    } catch (error) {
+      return showFormError(c, session, 'devices', error);
+    }
+    return seeOther(c, '/security?done=device-revoked');
+  });
+
+  // Every session of the user ends (this one too) and every device is forgotten: back to the log-in page.
+  routes.post('/security/sign-out-everywhere', async (c) => {
+    await services.devices.signOutEverywhere(signedIn(c).userId);
+    clearSessionCookie(c, config.secureCookies);
+    clearDeviceCookie(c, config.secureCookies);
+    return seeOther(c, '/login?signed-out=everywhere');
+  });
+
   async function showPage(
     c: PageContext,
     session: SessionView,
@@ -309,6 +329,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       recoveryCodesLeft: user.recoveryCodesLeft,
       recoveryCodesLow: RECOVERY_CODES_LOW,
       events: await services.audit.recentEvents(user.id),
+      devices: await services.devices.list(user.id),
       ...(options.notice ? { notice: options.notice } : {}),
       ...(options.errors ? { errors: options.errors } : {}),
     });

@@ -24,6 +24,7 @@ import type { Database } from '../store/schema.ts';
 import { deleteCredentialsOfUser } from '../store/totp-credentials-repo.ts';
 import { findUserById, setMessageFactor } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
+import { revokeDevicesOfUser } from './devices.ts';
 import { deviceNow } from './email-verification.ts';
 import { PASSWORD_RESET_MS } from './limits.ts';
 import { claimLink, findLiveLink, issueMessageCode } from './message-codes.ts';
@@ -185,6 +186,8 @@ async function removeLostFactors(
   await setMessageFactor(trx, { id: userId, channel: 'email', atMs: null });
   await setMessageFactor(trx, { id: userId, channel: 'sms', atMs: null });
   if ((await findUserById(trx, userId)) === undefined) return false;
+  // A remembered browser would otherwise skip the second step the owner is about to set up again.
+  await revokeDevicesOfUser(ctx, trx, userId, 'account_recovery');
   await ctx.events.record(trx, { type: 'account_recovery.completed', userId });
   return true;
 }

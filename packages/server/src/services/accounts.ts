@@ -14,6 +14,7 @@ import {
   updatePasswordHash,
 } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
+import { revokeDevicesOfUser } from './devices.ts';
 import { deviceNow, sendVerification } from './email-verification.ts';
 import { enrolledFactors, isSecondFactorOn } from './factors/index.ts';
 import { checkCanSend, issueMessageCode } from './message-codes.ts';
@@ -212,6 +213,7 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       const issued = await ctx.db.transaction().execute(async (trx) => {
         await updatePasswordHash(trx, { id: userId, passwordHash, nowMs: ctx.nowMs() });
         await deleteSessionsOfUser(trx, userId);
+        await revokeDevicesOfUser(ctx, trx, userId, 'password_changed');
         const session = await issueSession(ctx, trx, userId, 'full');
         await ctx.events.record(trx, { type: 'password.changed', userId });
         return session;

@@ -4,10 +4,17 @@
  */
 import { hashToken, isWellFormedToken } from '../crypto/tokens.ts';
 import { deleteSession, deleteSessionByTokenHash, spendAttempt } from '../store/sessions-repo.ts';
-import { findUserByEmail, updatePasswordHash } from '../store/users-repo.ts';
+import { findUserByEmail, findUserById, updatePasswordHash } from '../store/users-repo.ts';
 import { completeAccountRecovery } from './account-recovery.ts';
 import { normalizeEmail, preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
+import {
+  clearDeviceAttempts,
+  lookUpDevice,
+  reserveDeviceAttempt,
+  rotateDevice,
+  trustDevice,
+} from './devices.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
 import {
   decodeFactorKinds,
@@ -23,9 +30,10 @@ import { findLiveSession, issueSession, toSessionView, touch } from './sessions.
 import { clearPasswordFailures, codeWaitMs, reservePasswordAttempt } from './throttle.ts';
 import {
   type AuthService,
+  type DeviceCookie,
   type FactorKind,
-  type IssuedSession,
   type LoginResult,
+  type SecondStepResult,
   ServiceError,
   type SessionState,
   type SessionView,
@@ -60,15 +68,35 @@ export function createAuthService(ctx: ServiceContext): AuthService {
     };
   }
 
+  /** True when the typed email is that of the device's user (a device counts only for its own account). */
+  async function isDeviceOf(userId: string, email: unknown): Promise<boolean> {
+    const normalized = normalizeEmail(email);
+    if (normalized === undefined) return false;
+    return (await findUserById(ctx.db, userId))?.email === normalized;
+  }
+
   return {
-    async login({ email, password, previousToken }): Promise<LoginResult> {
+    async login({ email, password, previousToken, deviceToken }): Promise<LoginResult> {
       // Session fixation: whatever session the browser arrived with is gone, success or not.
       if (previousToken !== undefined && isWellFormedToken(previousToken)) {
         await deleteSessionByTokenHash(ctx.db, hashToken(previousToken));
       }
+      // A trusted device of the account behind the typed email: its wrong passwords count against the
+      // device, not the email, so whoever guesses the owner's password elsewhere cannot lock the owner out
+      // (OWASP "Slow brute force protection with device cookies"). A device that used its attempts is not
+      // trusted until its window ends (the email's limit then applies, and the second step is asked).
+      const device = deviceToken === undefined ? undefined : await lookUpDevice(ctx, deviceToken);
+      const trusted =
+        device?.kind === 'trusted' &&
+        (await isDeviceOf(device.device.user_id, email)) &&
+        (await reserveDeviceAttempt(ctx, device.device))
+          ? device
+          : undefined;
+      const deviceCookie: { device?: DeviceCookie } =
+        device?.kind === 'unknown' || device?.kind === 'reused' ? { device: { forget: true } } : {};
       // Password guessing: counted per email before the user is looked up and before any argon2 work, so a
       // limited email is refused cheaply and in the same way whether or not an account has it.
-      const emailKey = await reservePasswordAttempt(ctx, email);
+      const emailKey = trusted === undefined ? await reservePasswordAttempt(ctx, email) : undefined;
       const normalized = normalizeEmail(email);
       const user = normalized === undefined ? undefined : await findUserByEmail(ctx.db, normalized);
       // Account enumeration: an unknown email costs the same argon2 work as a wrong password, and both
@@ -86,7 +114,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         });
         throw new ServiceError('INVALID_CREDENTIALS');
       }
-      await clearPasswordFailures(ctx, emailKey);
+      if (emailKey !== undefined) await clearPasswordFailures(ctx, emailKey);
+      else if (trusted !== undefined) await clearDeviceAttempts(ctx, trusted.device);
       if (ctx.passwords.needsRehash(user.password_hash)) {
         const passwordHash = await ctx.passwords.hash(preparePassword(password as string));
         await updatePasswordHash(ctx.db, {
@@ -107,13 +136,34 @@ export function createAuthService(ctx: ServiceContext): AuthService {
           await ctx.events.record(trx, { type: 'sign_in.succeeded', userId: user.id, factor: 'none' });
           return session;
         });
-        return recovered ? { kind: 'full', issued, recovered } : { kind: 'full', issued };
+        return recovered
+          ? { kind: 'full', issued, recovered, ...deviceCookie }
+          : { kind: 'full', issued, ...deviceCookie };
+      }
+      // The device stands in for the second step, once per token: of two requests racing with one token
+      // (two tabs, a retry), the one that lost the rotation asks for the code like a rotated-out token in
+      // its grace. Not subject to the code lock: no code is entered.
+      const rotated = trusted === undefined ? undefined : await rotateDevice(ctx, trusted.tokenHash);
+      if (rotated !== undefined) {
+        const issued = await ctx.db.transaction().execute(async (trx) => {
+          const session = await issueSession(ctx, trx, user.id, 'full');
+          await ctx.events.record(trx, { type: 'sign_in.succeeded', userId: user.id, factor: 'device' });
+          return session;
+        });
+        return { kind: 'full', issued, device: rotated };
       }
       ctx.log('auth.password_accepted', { userId: user.id });
-      return { kind: 'pending', issued: await issueSession(ctx, ctx.db, user.id, 'pending', factors) };
+      const issued = await issueSession(ctx, ctx.db, user.id, 'pending', factors);
+      return { kind: 'pending', issued, ...deviceCookie };
     },
 
-    async verifySecondFactor({ pendingToken, session, factor: kind = 'totp', code }): Promise<IssuedSession> {
+    async verifySecondFactor({
+      pendingToken,
+      session,
+      factor: kind = 'totp',
+      code,
+      rememberDevice = false,
+    }): Promise<SecondStepResult> {
       const pending = session === undefined ? await findPending(pendingToken) : pendingOfView(session);
       if (pending.state !== 'pending') throw new ServiceError('NOT_PENDING');
       const { userId } = pending;
@@ -147,7 +197,7 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // Replace the pending session by a full one, in the claim's transaction and once: if two different
       // right codes raced, only the request that deleted the pending row gets a session. A right code proves
       // the factor is still there (recovery codes go with the app when 2FA is turned off, in one transaction).
-      let result: Awaited<ReturnType<typeof attemptFactor<IssuedSession, 'off' | number>>>;
+      let result: Awaited<ReturnType<typeof attemptFactor<SecondStepResult, 'off' | number>>>;
       try {
         result = await attemptFactor(
           ctx,
@@ -158,7 +208,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
               if (!(await deleteSession(trx, pending.id))) return undefined;
               const issued = await issueSession(ctx, trx, userId, 'full');
               await ctx.events.record(trx, { type: 'sign_in.succeeded', userId, factor: kind });
-              return issued;
+              if (!rememberDevice) return issued;
+              return { ...issued, device: await trustDevice(ctx, trx, userId) };
             },
             onRejected: async (trx, { attemptsLeft, absent }) => {
               // 2FA turned off while this sign-in waited: start over. A wrong code of a primary factor the

@@ -16,7 +16,12 @@ export type SignInStep = 'password' | 'second_factor';
 
 export type DomainEvent =
   | { readonly type: 'account.created'; readonly userId: string }
-  | { readonly type: 'sign_in.succeeded'; readonly userId: string; readonly factor: FactorKind | 'none' }
+  | {
+      readonly type: 'sign_in.succeeded';
+      readonly userId: string;
+      /** 'device': a trusted device stood in for the second step (after the right password). */
+      readonly factor: FactorKind | 'none' | 'device';
+    }
   | {
       readonly type: 'sign_in.failed';
       /** Null for an unknown email: the log must not tell which addresses have accounts. */
@@ -102,6 +107,25 @@ export type DomainEvent =
       readonly minutes: number;
     }
   | {
+      /** The owner ticked "Remember this device" after a second step. */
+      readonly type: 'device.trusted';
+      readonly userId: string;
+      readonly deviceId: string;
+      /** Browser and system from the user agent. */
+      readonly name: string;
+    }
+  | {
+      /** Trusted devices revoked: one (`deviceId`) or all of the user's (`count` of them). */
+      readonly type: 'device.revoked';
+      readonly userId: string;
+      readonly reason: DeviceRevokeReason;
+      readonly count: number;
+      readonly deviceId?: string;
+      readonly name?: string;
+    }
+  /** The owner ended every session and revoked every device ("Sign out everywhere"). */
+  | { readonly type: 'account.signed_out_everywhere'; readonly userId: string }
+  | {
       readonly type: 'api_key.created';
       readonly keyId: string;
       readonly tenant: string;
@@ -110,6 +134,19 @@ export type DomainEvent =
   | { readonly type: 'api_key.revoked'; readonly keyId: string; readonly tenant: string };
 
 export type DomainEventType = DomainEvent['type'];
+
+/**
+ * Why trusted devices were revoked: by the owner from the security page; a rotated-out token presented
+ * again (a copy of the cookie: theft); or with a change that revokes them all.
+ */
+export type DeviceRevokeReason =
+  | 'owner'
+  | 'token_reused'
+  | 'password_changed'
+  | 'password_reset'
+  | 'second_factor_reset'
+  | 'account_recovery'
+  | 'signed_out_everywhere';
 
 export interface EventSink {
   /**

@@ -17,6 +17,7 @@ import { createApiKeyService } from './api-keys.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
+import { createDeviceService } from './devices.ts';
 import { createEmailVerificationService } from './email-verification.ts';
 import { createEventSink } from './events.ts';
 import { createHealthService } from './health.ts';
@@ -230,6 +231,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       apiKeys: guard(createApiKeyService(ctx)),
       subjects: guard(createSubjectService(ctx)),
       auth: guard(createAuthService(ctx)),
+      devices: guard(createDeviceService(ctx)),
       totp: guard(createTotpService(ctx)),
       recovery: guard(createRecoveryService(ctx)),
       emailVerification: guard(createEmailVerificationService(ctx)),

@@ -102,3 +102,27 @@ export const KEY_STATE_POLL_MS = 5_000;
 export const INSTANCE_ALIVE_MS = 3 * KEY_STATE_POLL_MS;
 /** Secrets re-sealed per transaction by a rotation. */
 export const ROTATION_BATCH_SIZE = 100;
+
+/**
+ * Trusted devices (services/devices.ts). A remembered browser skips the second step for 30 days from when
+ * it was trusted (the usual "remember this device for 30 days" of major services; NIST SP 800-63B s7.1
+ * allows a remembered device to stand in for the second factor only for a bounded time, and never for the
+ * password). The cookie's Max-Age is the time left.
+ */
+export const DEVICE_TRUST_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * A rotated-out device token presented again within this long of its rotation is taken for the owner's own
+ * double submit (two tabs, a retried request racing the rotation): it only falls back to asking for the code.
+ * Later it is taken for a copy (theft): the device is revoked and the owner told. A minute covers a retry or
+ * a second tab; a thief presenting a copy within a minute of the owner's own use still gains nothing (the
+ * code is asked for).
+ */
+export const DEVICE_ROTATION_GRACE_MS = 60 * 1000;
+/**
+ * Wrong passwords typed on a trusted device: 10 in 15 minutes (the per-email numbers), counted against the
+ * device, which is exempt from the per-email limit (OWASP "Slow brute force protection with device
+ * cookies"). A device that reaches it is not trusted until its window ends: it is then subject to the
+ * per-email limit like any other client, and its sign-ins ask for the second step.
+ */
+export const MAX_DEVICE_PASSWORD_FAILURES = 10;
+export const DEVICE_PASSWORD_WINDOW_MS = 15 * 60 * 1000;

@@ -27,6 +27,7 @@ import { findUserByEmail, listUsersPage, setMessageFactor } from '../store/users
 import { normalizeEmail } from './accounts.ts';
 import { createApiKey, listAllApiKeys, type NewApiKeyInput, revokeApiKeyByIdOrPrefix } from './api-keys.ts';
 import { listAuditEvents, type OperatorAuditEvent } from './audit-log.ts';
+import { revokeDevicesOfUser } from './devices.ts';
 import { createEventSink, type DomainEvent } from './events.ts';
 import { enrolledFactors } from './factors/index.ts';
 import {
@@ -309,6 +310,7 @@ async function resetSecondFactor(ctx: OperatorContext, email: string): Promise<S
     // and whoever holds a full one may be the reason for the reset) end.
     await clearUserLocks({ db: trx }, { userId: user.id, emailKeys: [] });
     await deleteSessionsOfUser(trx, user.id);
+    await revokeDevicesOfUser(ctx, trx, user.id, 'second_factor_reset');
     await record(ctx, trx, {
       type: 'second_factor.reset',
       userId: user.id,

@@ -1,6 +1,6 @@
 /**
- * The periodic purge: sessions past their expiry or idle timeout, and password (and recovery-code) windows
- * that have ended, deleted in bounded batches by a timer, never on a request's path. Dead rows limit nothing
+ * The periodic purge: sessions past their expiry or idle timeout, password (and recovery-code) windows
+ * that have ended, and trusted devices past their 30 days, deleted in bounded batches by a timer, never on a request's path. Dead rows limit nothing
  * (every read checks expiry itself); they only make the tables grow. A sign-in once ran this inline and
  * became an 80 ms full-table scan once the table held many dead rows (issue #12).
  *
@@ -8,6 +8,7 @@
  * costs one index probe.
  */
 import type { ServiceContext } from './context.ts';
+import { purgeExpiredDeviceBatch } from './devices.ts';
 import { PURGE_BATCH_ROWS, PURGE_INTERVAL_MS } from './limits.ts';
 import { purgeExpiredSessionBatch } from './sessions.ts';
 import { purgeEndedPasswordWindows } from './throttle.ts';
@@ -16,6 +17,7 @@ import { purgeEndedPasswordWindows } from './throttle.ts';
 export interface PurgeResult {
   readonly sessions: number;
   readonly throttleWindows: number;
+  readonly devices: number;
 }
 
 export interface PurgeJob {
@@ -44,7 +46,14 @@ export async function purgeExpiredRows(ctx: ServiceContext): Promise<PurgeResult
     if (gone < PURGE_BATCH_ROWS) break;
     await yieldToRequests();
   }
-  return { sessions, throttleWindows };
+  let devices = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const gone = await purgeExpiredDeviceBatch(ctx, PURGE_BATCH_ROWS);
+    devices += gone;
+    if (gone < PURGE_BATCH_ROWS) break;
+    await yieldToRequests();
+  }
+  return { sessions, throttleWindows, devices };
 }
 
 /**
@@ -55,8 +64,12 @@ export function startPurgeJob(ctx: ServiceContext, intervalMs: number = PURGE_IN
   let running: Promise<unknown> | undefined;
   const runOnce = async (): Promise<PurgeResult> => {
     const result = await purgeExpiredRows(ctx);
-    if (result.sessions > 0 || result.throttleWindows > 0) {
-      ctx.log('purge.done', { sessions: result.sessions, throttleWindows: result.throttleWindows });
+    if (result.sessions > 0 || result.throttleWindows > 0 || result.devices > 0) {
+      ctx.log('purge.done', {
+        sessions: result.sessions,
+        throttleWindows: result.throttleWindows,
+        devices: result.devices,
+      });
     }
     return result;
   };

@@ -59,6 +59,7 @@ export type ServiceErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED' // the same Idempotency-Key with a different request
   | 'NO_SECOND_FACTOR' // the subject has no factor to verify a code against
   | 'FACTOR_NOT_ENROLLED' // the subject has no factor of that kind
+  | 'DEVICE_NOT_FOUND' // revoking a trusted device the user does not have (already revoked, or another's)
   | 'USER_NOT_FOUND' // an operator named an account that does not exist (never said to the public)
   | 'UNKNOWN_KEY' // rotate-key: the master key list has no key with that id
   | 'KEY_IS_CURRENT' // rotate-key: that key is already the current one (nothing to rotate to, or to retire)
@@ -188,11 +189,45 @@ export interface EnrollmentView {
   readonly expiresAtMs: number;
 }
 
+/**
+ * What to do with the browser's trusted-device cookie: put a new token in it (for `maxAgeMs`), or remove it
+ * (the token it held is worth nothing now). Absent: leave it as it is.
+ */
+export type DeviceCookie = { readonly token: string; readonly maxAgeMs: number } | { readonly forget: true };
+
 export type LoginResult =
-  /** No 2FA: a full session (`recovered`: an account recovery completed here, every factor removed). */
-  | { readonly kind: 'full'; readonly issued: IssuedSession; readonly recovered?: boolean }
-  /** 2FA on: a pending session that can only take a code (5 minutes, 5 attempts). */
-  | { readonly kind: 'pending'; readonly issued: IssuedSession };
+  /** No 2FA, or a trusted device stood in for the second step: a full session (`recovered`: an account
+   *  recovery completed here, every factor removed). */
+  (
+    | { readonly kind: 'full'; readonly issued: IssuedSession; readonly recovered?: boolean }
+    /** 2FA on: a pending session that can only take a code (5 minutes, 5 attempts). */
+    | { readonly kind: 'pending'; readonly issued: IssuedSession }
+  ) & { readonly device?: DeviceCookie };
+
+/** The second step's result: the full session and, when the device was remembered, its cookie. */
+export interface SecondStepResult extends IssuedSession {
+  readonly device?: { readonly token: string; readonly maxAgeMs: number };
+}
+
+/** A trusted device as the security page lists it. */
+export interface DeviceView {
+  readonly id: string;
+  /** Browser and system from the user agent when it was trusted. */
+  readonly name: string;
+  readonly createdAtMs: number;
+  readonly lastUsedAtMs: number;
+  readonly lastIp: string | null;
+  readonly expiresAtMs: number;
+}
+
+export interface DeviceService {
+  /** The user's live trusted devices, most recently used first. */
+  list(userId: string): Promise<readonly DeviceView[]>;
+  /** Revokes one of the user's devices. Throws DEVICE_NOT_FOUND (unknown, another user's, already gone). */
+  revoke(input: { userId: string; deviceId: string }): Promise<void>;
+  /** Ends every session of the user (the caller's too) and revokes every trusted device. */
+  signOutEverywhere(userId: string): Promise<void>;
+}
 
 export interface AccountService {
   /**
@@ -235,7 +270,14 @@ export interface AuthService {
    *  the password when its parameters are older than the current ones. After too many wrong passwords for
    *  the email (known or not) throws RATE_LIMITED, before any hashing, the same way for every email. A
    *  user whose codes are locked still gets a pending session (the code step says how long to wait). */
-  login(input: { email: string; password: string; previousToken?: string }): Promise<LoginResult>;
+  login(input: {
+    email: string;
+    password: string;
+    previousToken?: string;
+    /** The trusted-device cookie, if the browser sent one: after the right password it skips the second
+     *  step (and rotates), and wrong passwords count against it instead of the email. */
+    deviceToken?: string;
+  }): Promise<LoginResult>;
   /** Second step. On success the pending session is replaced by a new full one (new token). Throws
    *  NOT_PENDING, SESSION_EXPIRED, FACTOR_NOT_AVAILABLE, MALFORMED_CODE (no attempt spent), INVALID_CODE or
    *  INVALID_RECOVERY_CODE (with attemptsLeft), TOO_MANY_ATTEMPTS, SECOND_FACTOR_LOCKED (with retryAfterMs)
@@ -248,7 +290,9 @@ export interface AuthService {
     /** Which factor the code is for. @default 'totp' */
     factor?: FactorKind;
     code: string;
-  }): Promise<IssuedSession>;
+    /** "Remember this device for 30 days": a right code also trusts the device. @default false */
+    rememberDevice?: boolean;
+  }): Promise<SecondStepResult>;
   /** How long the user's code checks are still refused for, in milliseconds; 0 when they are not. */
   secondFactorWaitMs(userId: string): Promise<number>;
   /** Emails a sign-in code to a pending sign-in that may use codes by email. Throws SESSION_EXPIRED,
@@ -506,6 +550,8 @@ export interface Services {
   /** The calling apps' subjects and their factors (the JSON API). */
   readonly subjects: SubjectService;
   readonly auth: AuthService;
+  /** Trusted devices and "Sign out everywhere" (the security page). */
+  readonly devices: DeviceService;
   readonly totp: TotpService;
   readonly recovery: RecoveryService;
   readonly emailVerification: EmailVerificationService;
@@ -521,7 +567,11 @@ export interface Services {
   withRequest<T>(meta: RequestMeta, fn: () => Promise<T>): Promise<T>;
   /** Deletes expired sessions and ended throttle windows now, in batches (a timer does it every minute);
    *  returns how many rows went. */
-  purgeExpired(): Promise<{ readonly sessions: number; readonly throttleWindows: number }>;
+  purgeExpired(): Promise<{
+    readonly sessions: number;
+    readonly throttleWindows: number;
+    readonly devices: number;
+  }>;
   /** Stops the purge timer and closes the database. */
   close(): Promise<void>;
 }

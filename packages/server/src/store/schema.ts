@@ -179,6 +179,26 @@ export interface AccountRecoveriesTable {
   ready_at_ms: number | null;
 }
 
+/** A remembered browser (migration 0013): the cookie's token only as its SHA-256, never in clear. */
+export interface TrustedDevicesTable {
+  id: string;
+  user_id: string;
+  /** SHA-256 of the current cookie token, base64url. Unique. */
+  token_hash: string;
+  /** The token replaced at the last use, and when: a rotated-out token presented again. */
+  previous_token_hash: string | null;
+  rotated_at_ms: number | null;
+  /** Browser and system, from the user agent (services/user-agent.ts). */
+  name: string;
+  created_at_ms: number;
+  last_used_at_ms: number;
+  last_ip: string | null;
+  expires_at_ms: number;
+  /** Wrong passwords typed on the device in the window that started at `window_start_ms`. */
+  failures: Generated<number>;
+  window_start_ms: Generated<number>;
+}
+
 /** An API key: its public prefix and a keyed hash of its secret part (crypto/api-key-hash.ts). */
 export interface ApiKeysTable {
   id: string;
@@ -262,6 +282,7 @@ export interface Database {
   message_codes: MessageCodesTable;
   notice_cursor: NoticeCursorTable;
   account_recoveries: AccountRecoveriesTable;
+  trusted_devices: TrustedDevicesTable;
   api_keys: ApiKeysTable;
   api_subjects: ApiSubjectsTable;
   api_enrollments: ApiEnrollmentsTable;
@@ -283,6 +304,8 @@ export type AuditHeadRow = Selectable<AuditHeadTable>;
 export type MessageCodeRow = Selectable<MessageCodesTable>;
 export type NewMessageCode = Insertable<MessageCodesTable>;
 export type AccountRecoveryRow = Selectable<AccountRecoveriesTable>;
+export type TrustedDeviceRow = Selectable<TrustedDevicesTable>;
+export type NewTrustedDevice = Insertable<TrustedDevicesTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type NewApiKey = Insertable<ApiKeysTable>;
 export type ApiSubjectRow = Selectable<ApiSubjectsTable>;

@@ -60,6 +60,7 @@ ${everything}`,
 <form method="post" action="/login/code" class="stack">
   ${csrfField(view.frame.csrf)}
   ${codeField('code', { autofocus: true, error: view.error })}
+  ${rememberDeviceField()}
   ${submit('Verify')}
 </form>
 ${(view.channels ?? []).map((channel) => html`<p><a href="/login/${channel}">${CHANNEL_WORDS[channel].title}</a></p>`)}
@@ -92,6 +93,7 @@ export function loginMessagePage(view: LoginMessageView): Html {
 <form method="post" action="/login/${view.channel}" class="stack">
   ${csrfField(view.frame.csrf)}
   ${codeField(`${view.channel}-code`, { shape: 'message', autofocus: true, error: view.error })}
+  ${rememberDeviceField()}
   ${submit('Verify')}
 </form>
 <form method="post" action="/login/${view.channel}/send">
@@ -122,6 +124,7 @@ export function loginRecoveryPage(view: LoginRecoveryView): Html {
       : html`<form method="post" action="/login/recovery" class="stack">
   ${csrfField(view.frame.csrf)}
   ${field({ id: 'recovery-code', name: 'code', label: 'Recovery code', type: 'text', autocomplete: 'off', autofocus: true, hint: 'One of the codes you saved when you turned on two-factor authentication, like abcd-efgh-jkmn-pqrs. Each code works once.', error: view.error })}
+  ${rememberDeviceField()}
   ${submit('Sign in')}
 </form>`;
   return layout(
@@ -131,4 +134,15 @@ export function loginRecoveryPage(view: LoginRecoveryView): Html {
 ${body}
 <p><a href="/login/code">Back to the code from your app</a></p>`,
   );
+}
+
+/**
+ * "Remember this device for 30 days", off by default: a remembered browser skips this step after the right
+ * password (the security page lists it, with Revoke).
+ */
+function rememberDeviceField(): Html {
+  return html`<div class="field checkbox">
+    <input id="remember-device" name="rememberDevice" type="checkbox" value="yes" autocomplete="off">
+    <label for="remember-device">Remember this device for 30 days</label>
+  </div>`;
 }

@@ -1,6 +1,7 @@
 /** The user's security history in plain words: what happened, when, from where and on which device. */
 import { html } from 'hono/html';
 import type { AuditEventView } from '../services/types.ts';
+import { deviceNameOf } from '../services/user-agent.ts';
 import type { Html } from './parts.ts';
 
 /** How a factor is named in a sentence. */
@@ -9,6 +10,18 @@ const FACTOR_WORDS: Record<string, string> = {
   recovery: 'a recovery code',
   email: 'a code by email',
   sms: 'a code by text message',
+  device: 'a trusted device',
+};
+
+/** Why trusted devices were revoked, as a sentence's end. */
+const REVOKE_WORDS: Record<string, string> = {
+  owner: 'by you',
+  token_reused: 'an old copy of its cookie was used',
+  password_changed: 'with the password change',
+  password_reset: 'with the password reset',
+  second_factor_reset: 'with the removal of two-factor authentication',
+  account_recovery: 'with the account recovery',
+  signed_out_everywhere: 'with "Sign out everywhere"',
 };
 
 function minutes(n: unknown): string {
@@ -68,6 +81,17 @@ export function describeEvent(event: AuditEventView): string {
       return 'Two-factor authentication removed by an administrator';
     case 'account.unlocked':
       return 'Sign-in limits lifted by an administrator';
+    case 'device.trusted':
+      return `Device remembered for 30 days: ${d.name}`;
+    case 'device.revoked': {
+      const what =
+        d.deviceId === undefined
+          ? `${d.count} trusted ${d.count === 1 ? 'device' : 'devices'}`
+          : `Trusted device ${d.name}`;
+      return `${what} revoked: ${REVOKE_WORDS[String(d.reason)] ?? String(d.reason)}`;
+    }
+    case 'account.signed_out_everywhere':
+      return 'Signed out everywhere';
     case 'lock.started':
       return d.limit === 'recovery_codes'
         ? `Too many wrong recovery codes: wrong ones slowed for ${minutes(d.minutes)}`
@@ -84,34 +108,8 @@ function wrongWords(factor: unknown): string {
   return 'code from the app';
 }
 
-/** "Firefox on Linux" from a user agent; the raw text is in the title for whoever wants it. */
-export function describeDevice(userAgent: string | null): string {
-  if (!userAgent) return 'unknown device';
-  const ua = userAgent;
-  const browser = /Edg\//.test(ua)
-    ? 'Edge'
-    : /Firefox\//.test(ua)
-      ? 'Firefox'
-      : /Chrome\/|Chromium\/|HeadlessChrome/.test(ua)
-        ? 'Chrome'
-        : /Safari\//.test(ua)
-          ? 'Safari'
-          : /curl\//i.test(ua)
-            ? 'curl'
-            : 'a browser';
-  const os = /Android/.test(ua)
-    ? 'Android'
-    : /iPhone|iPad/.test(ua)
-      ? 'iOS'
-      : /Windows/.test(ua)
-        ? 'Windows'
-        : /Mac OS X|Macintosh/.test(ua)
-          ? 'macOS'
-          : /Linux/.test(ua)
-            ? 'Linux'
-            : undefined;
-  return os === undefined ? browser : `${browser} on ${os}`;
-}
+/** "Firefox on Linux" from a user agent (services/user-agent.ts); the raw text is in the title. */
+export const describeDevice = deviceNameOf;
 
 export function recentEventsSection(events: readonly AuditEventView[]): Html {
   return html`<section aria-labelledby="activity-heading">

@@ -1,13 +1,23 @@
 // Threats: session theft by injected script (HttpOnly), cross-site request riding (SameSite=Lax), the cookie
 // sent over plain HTTP or planted by a sibling subdomain or an HTTP page (Secure and the __Host- prefix when
-// the service is reached over HTTPS). Checked in both modes, on every cookie the service sets.
+// the service is reached over HTTPS). Checked in both modes, on every cookie the service sets (the
+// trusted-device cookie too).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { PRE_SESSION_COOKIE } from '../../src/middleware/csrf/index.ts';
-import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
+import { DEVICE_COOKIE, SESSION_COOKIE } from '../../src/middleware/session/index.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { parseSetCookies } from '../support/client.ts';
-import { browserFor, PASSWORD, uniqueEmail } from '../support/flows.ts';
+import {
+  browserFor,
+  codeNow,
+  enableTOTP,
+  logIn,
+  logOut,
+  PASSWORD,
+  signUp,
+  uniqueEmail,
+} from '../support/flows.ts';
 
 const apps: TestApp[] = [];
 after(() => Promise.all(apps.map((t) => t.close())));
@@ -63,6 +73,31 @@ for (const mode of MODES) {
     assert.equal(cleared.attributes.get('max-age'), '0');
     assert.equal(cleared.attributes.get('path'), '/');
     assert.equal(cleared.attributes.get('secure'), mode.secure ? true : undefined);
+  });
+
+  test(`${mode.name}: the trusted-device cookie carries the same flags and a Max-Age of 30 days`, async () => {
+    const t = await makeTestApp({ env: mode.env });
+    apps.push(t);
+    const b = browserFor(t);
+    const email = uniqueEmail();
+    await signUp(b, email);
+    const secret = await enableTOTP(b, t.clock);
+    await logOut(b);
+    t.clock.advance(30_000);
+    await logIn(b, email);
+    await b.get('/login/code');
+    const done = await b.post('/login/code', { code: codeNow(secret, t.clock), rememberDevice: 'yes' });
+    assert.equal(done.status, 303);
+    const device = parseSetCookies(done.setCookies).get(`${prefix}${DEVICE_COOKIE}`);
+    assert.ok(device, 'set under the prefixed name');
+    assert.equal(device.attributes.get('httponly'), true);
+    assert.equal(device.attributes.get('samesite'), 'Lax');
+    assert.equal(device.attributes.get('path'), '/');
+    assert.equal(device.attributes.has('domain'), false);
+    assert.equal(device.attributes.get('secure'), mode.secure ? true : undefined);
+    assert.equal(device.attributes.get('max-age'), String(30 * 24 * 60 * 60));
+    assert.match(device.value, /^[A-Za-z0-9_-]{43,}$/);
+    assert.ok(!done.body.includes(device.value) && !(done.location ?? '').includes(device.value));
   });
 
   test(`${mode.name}: HSTS ${mode.secure ? 'sent over HTTPS' : 'not sent'}`, async () => {

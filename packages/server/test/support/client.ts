@@ -31,6 +31,8 @@ export class Browser {
   readonly jar = new Map<string, string>();
   /** The CSRF token found in the last HTML page loaded. */
   csrf: string | undefined;
+  /** Sent with every request (a User-Agent, say). */
+  readonly headers: Record<string, string> = {};
   readonly #app: Hono<AppEnv>;
   readonly origin: string;
 
@@ -70,7 +72,7 @@ export class Browser {
 
   async #send(path: string, init: { method: string; headers: Record<string, string>; body?: string }) {
     const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const headers = new Headers(init.headers);
+    const headers = new Headers({ ...this.headers, ...init.headers });
     if (cookie) headers.set('Cookie', cookie);
     const response = await this.#app.request(path, { ...init, headers });
     const setCookies = response.headers.getSetCookie();

@@ -68,3 +68,32 @@ export function clearSessionCookie(c: Context<AppEnv>, secureCookies: boolean): 
 export function rawSessionCookie(c: Context<AppEnv>, secureCookies: boolean): string | undefined {
   return getCookie(c, cookieName(SESSION_COOKIE, secureCookies)) || undefined;
 }
+
+/**
+ * The trusted-device cookie ("Remember this device for 30 days"): the same attributes as the session cookie
+ * (HttpOnly, SameSite=Lax, Path=/, and `__Host-` with Secure over HTTPS), plus a Max-Age, since it must
+ * outlive the browser's session. Read only by POST /login; the server keeps only its token's hash.
+ */
+export const DEVICE_COOKIE = 'twofa_device';
+
+/** The device cookie's value as sent, or undefined. */
+export function rawDeviceCookie(c: Context<AppEnv>, secureCookies: boolean): string | undefined {
+  return getCookie(c, cookieName(DEVICE_COOKIE, secureCookies)) || undefined;
+}
+
+/** Puts a device token in the cookie, for `maxAgeMs` (the time left before the device's trust ends). */
+export function setDeviceCookie(
+  c: Context<AppEnv>,
+  secureCookies: boolean,
+  device: { readonly token: string; readonly maxAgeMs: number },
+): void {
+  setCookie(c, cookieName(DEVICE_COOKIE, secureCookies), device.token, {
+    ...cookieOptions(secureCookies),
+    maxAge: Math.max(1, Math.floor(device.maxAgeMs / 1000)),
+  });
+}
+
+/** Removes the device cookie (its token is worth nothing now). */
+export function clearDeviceCookie(c: Context<AppEnv>, secureCookies: boolean): void {
+  deleteCookie(c, cookieName(DEVICE_COOKIE, secureCookies), cookieOptions(secureCookies));
+}

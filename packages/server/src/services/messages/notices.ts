@@ -25,7 +25,10 @@ export interface NoticeText {
   readonly ifNotYou?: string;
 }
 
-type NoticeOf<T extends DomainEventType> = (event: Extract<DomainEvent, { type: T }>) => NoticeText;
+/** The words for an event of kind T; undefined: this one is not told (another event of the change is). */
+type NoticeOf<T extends DomainEventType> = (
+  event: Extract<DomainEvent, { type: T }>,
+) => NoticeText | undefined;
 
 /** Which events the owner is told about, and in which words. One line per kind. */
 export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
@@ -82,6 +85,17 @@ export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
     ifNotYou:
       'If you did not ask for this, someone may be guessing your password or codes: change your password and contact the administrator.',
   }),
+  // Only a copied cookie is news: the other reasons go with a change that has its own notice (or the owner's
+  // own click on the security page).
+  'device.revoked': (e) =>
+    e.reason === 'token_reused'
+      ? {
+          subject: 'a trusted device was revoked',
+          what: `An old copy of the sign-in cookie of your trusted device "${e.name ?? 'unknown device'}" was used, after the device itself had already moved on to a new one. Someone may have copied it from that device, so it is no longer trusted: signing in there asks for your second step again.`,
+          ifNotYou:
+            'If you did not sign in from an old copy of your browser yourself, change your password now and check the Security page for devices and activity you do not recognise.',
+        }
+      : undefined,
   'lock.started': (e) => ({
     subject: 'sign-in codes locked',
     what:
@@ -234,7 +248,9 @@ export function createNoticeDispatcher(options: {
 
 /** The words for one audit row, if its kind has a notice. */
 function noticeOf(row: AuditEventRow): NoticeText | undefined {
-  const make = NOTICES[row.type as DomainEventType] as ((event: DomainEvent) => NoticeText) | undefined;
+  const make = NOTICES[row.type as DomainEventType] as
+    | ((event: DomainEvent) => NoticeText | undefined)
+    | undefined;
   if (make === undefined) return undefined;
   const event = { type: row.type, userId: row.user_id, ...JSON.parse(row.details) } as DomainEvent;
   return make(event);

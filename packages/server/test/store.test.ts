@@ -74,6 +74,8 @@ const ALL_MIGRATIONS = [
   '0009-email-factor',
   '0010-phone',
   '0011-account-recovery',
+  '0015-hotp',
+  '0016-totp-skew',
 ];
 
 for (const dialect of DIALECTS) {

@@ -19,6 +19,7 @@ import { createAuthService } from './auth.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
 import { createEmailVerificationService } from './email-verification.ts';
 import { createEventSink } from './events.ts';
+import { createHardwareTokenService } from './hardware-token.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
 import { KEY_STATE_POLL_MS } from './limits.ts';
@@ -237,6 +238,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       smsFactor: guard(createMessageFactorService(ctx, 'sms')),
       phone: guard(createPhoneService(ctx)),
       accountRecovery: guard(createAccountRecoveryService(ctx)),
+      hardwareToken: guard(createHardwareTokenService(ctx)),
       passwordReset: guard(createPasswordResetService(ctx)),
       messages: { flush: () => notices.flush() },
       audit: guard(createAuditService(ctx)),

@@ -135,16 +135,34 @@ export async function listSecretKeyIds(db: Kysely<Database>): Promise<string[]> 
   ];
 }
 
-/** The most recent sealed secrets under one key id (at most `limit`), to check at start that the key opens them. */
+/**
+ * The most recent sealed secrets under one key id (at most `limit` of the app's, and as many hardware
+ * tokens'), to check at start that the key opens them; `kind` says which table (and so which context).
+ */
 export async function listRecentSealedSecrets(
   db: Kysely<Database>,
   input: { keyId: string; limit: number },
-): Promise<Pick<TotpCredentialRow, 'id' | 'user_id' | 'secret_key_id' | 'secret_ciphertext'>[]> {
-  return db
+): Promise<
+  (Pick<TotpCredentialRow, 'id' | 'user_id' | 'secret_key_id' | 'secret_ciphertext'> & {
+    kind: 'totp' | 'hotp';
+  })[]
+> {
+  const rows = await db
     .selectFrom('totp_credentials')
     .select(['id', 'user_id', 'secret_key_id', 'secret_ciphertext'])
     .where('secret_key_id', '=', input.keyId)
     .orderBy('created_at_ms', 'desc')
     .limit(input.limit)
     .execute();
+  const tokens = await db
+    .selectFrom('hotp_credentials')
+    .select(['id', 'user_id', 'secret_key_id', 'secret_ciphertext'])
+    .where('secret_key_id', '=', input.keyId)
+    .orderBy('created_at_ms', 'desc')
+    .limit(input.limit)
+    .execute();
+  return [
+    ...rows.map((row) => ({ ...row, kind: 'totp' as const })),
+    ...tokens.map((row) => ({ ...row, kind: 'hotp' as const })),
+  ];
 }

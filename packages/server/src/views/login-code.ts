@@ -104,8 +104,8 @@ export function loginTokenPage(view: LoginTokenView): Html {
   ${view.resyncError === undefined ? '' : notice('error', view.resyncError)}
   <form method="post" action="/login/token/resync" class="stack">
     ${csrfField(view.frame.csrf)}
-    ${field({ id: 'token-resync-first', name: 'code', label: 'First code', type: 'text', autocomplete: 'off', numeric: true })}
-    ${field({ id: 'token-resync-second', name: 'nextCode', label: 'Next code', type: 'text', autocomplete: 'off', numeric: true })}
+    ${field({ id: 'token-resync-first', name: 'code', label: 'First code', type: 'text', autocomplete: 'one-time-code', numeric: true })}
+    ${field({ id: 'token-resync-second', name: 'nextCode', label: 'Next code', type: 'text', autocomplete: 'one-time-code', numeric: true })}
     ${submit('Resynchronise and sign in', 'secondary')}
   </form>
 </details>`;

@@ -308,8 +308,8 @@ function hardwareTokenSection(view: SecurityView, csrf: string, error: FormError
   <form method="post" action="/security/token/register" class="stack">
     ${csrfField(csrf)}
     ${field({ id: 'token-key', name: 'key', label: "The token's key", type: 'text', autocomplete: 'off', hint: 'The base32 key from the card that came with the token, or its otpauth link (type hotp).', error: errorFor(error, 'key') })}
-    ${field({ id: 'token-code', name: 'code', label: 'First code', type: 'text', autocomplete: 'off', numeric: true, hint: 'Press the button and type the 6 digits it shows.', error: errorFor(error, 'code') })}
-    ${field({ id: 'token-next-code', name: 'nextCode', label: 'Next code', type: 'text', autocomplete: 'off', numeric: true, hint: 'Press it again: the next 6 digits.', error: errorFor(error, 'nextCode') })}
+    ${field({ id: 'token-code', name: 'code', label: 'First code', type: 'text', autocomplete: 'one-time-code', numeric: true, hint: 'Press the button and type the 6 digits it shows.', error: errorFor(error, 'code') })}
+    ${field({ id: 'token-next-code', name: 'nextCode', label: 'Next code', type: 'text', autocomplete: 'one-time-code', numeric: true, hint: 'Press it again: the next 6 digits.', error: errorFor(error, 'nextCode') })}
     ${field({ id: 'token-password', name: 'password', label: 'Current password', type: 'password', autocomplete: 'current-password', error: errorFor(error, 'password') })}
     ${submit('Register the token', 'secondary')}
   </form>

@@ -56,6 +56,7 @@ describe('hardware-token pages', () => {
     );
     assert.match(security.body, /action="\/security\/token\/remove"/);
     assert.doesNotMatch(security.body, new RegExp(KEY.slice(0, 16)), 'the key is never shown again');
+    assert.match(security.body, /Hardware token registered/, 'the recent activity names it');
   });
 
   test('a wrong key, wrong codes or a wrong password: the form again with the reason, nothing registered', async () => {

@@ -88,6 +88,8 @@ describe('hardware-token pages', () => {
     assert.equal(badPassword.status, 401);
     assert.doesNotMatch(badPassword.body, new RegExp(KEY), 'the key typed is not echoed');
     assert.match((await b.get('/security')).body, /action="\/security\/token\/register"/);
+    const logs = t.logs.join('\n');
+    for (const typed of [KEY, code(0), code(1)]) assert.ok(!logs.includes(typed), 'nothing typed is logged');
   });
 
   test('signing in: the code page sends a token-only account to /login/token; a code there signs in', async () => {

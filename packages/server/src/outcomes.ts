@@ -75,6 +75,16 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
     message:
       'The message could not be sent just now: the mail or text-message service did not answer. Try again in a few minutes.',
   },
+  INVALID_TOKEN_KEY: {
+    status: 400,
+    message:
+      "That key is not one we can use: enter the base32 key from the token's card (at least 128 bits), or an otpauth://hotp/ link for 6-digit codes.",
+  },
+  INVALID_TOKEN_CODES: {
+    status: 400,
+    message:
+      'Those codes do not match the key: press the button twice and enter the two codes it shows, in order.',
+  },
   FACTOR_ALREADY_ON: { status: 409, message: 'That kind of code is already on.' },
   FACTOR_NOT_ON: { status: 409, message: 'That kind of code is not on.' },
   INVALID_PHONE: {
@@ -159,6 +169,8 @@ const MALFORMED_CODE_MESSAGES: Record<NonNullable<ServiceError['expected']>, str
   'totp-or-recovery': 'Enter the 6 digits the app shows, or one of your recovery codes.',
   message: 'Enter the 6 digits from the message.',
   'message-or-recovery': 'Enter the 6 digits from the message, or one of your recovery codes.',
+  token: 'Enter the 6 digits your hardware token shows.',
+  'token-or-recovery': 'Enter the 6 digits your hardware token shows, or one of your recovery codes.',
 };
 
 export interface OutcomeOf extends Outcome {

@@ -75,6 +75,8 @@ const ALL_MIGRATIONS = [
   '0010-phone',
   '0011-account-recovery',
   '0013-trusted-devices',
+  '0015-hotp',
+  '0016-totp-skew',
 ];
 
 for (const dialect of DIALECTS) {

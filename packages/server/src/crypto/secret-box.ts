@@ -114,6 +114,12 @@ export function totpSecretContext(userId: string, credentialId: string): string 
   return `twofa:totp:${userId}:${credentialId}`;
 }
 
+/** Associated data for a hardware token's (HOTP) secret: its own context, so a TOTP ciphertext copied into
+ *  the token table (or back) does not open. */
+export function hotpSecretContext(userId: string, credentialId: string): string {
+  return `twofa:hotp:${userId}:${credentialId}`;
+}
+
 /** Associated data for a phone number: binds the ciphertext to its user's row. */
 export function phoneContext(userId: string): string {
   return `twofa:phone:${userId}`;

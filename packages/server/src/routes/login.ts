@@ -21,6 +21,7 @@ import {
   loginCodePage,
   loginMessagePage,
   loginRecoveryPage,
+  loginTokenPage,
   type MessageChannel,
 } from '../views/login-code.ts';
 
@@ -87,6 +88,9 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     if (session?.state !== 'pending') return seeOther(c, '/login');
     // Codes by message and no app: the first channel's page is the code step.
     const channels = CHANNELS.filter((channel) => session.factors.includes(channel));
+    const tokenAvailable = session.factors.includes('hotp');
+    // No app: the hardware token's page is the code step, else the first channel's.
+    if (!session.factors.includes('totp') && tokenAvailable) return seeOther(c, '/login/token');
     if (!session.factors.includes('totp') && channels[0] !== undefined)
       return seeOther(c, `/login/${channels[0]}`);
     const frame = frameFor(c, deps, 'Enter your code');
@@ -98,12 +102,40 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       setRetryAfter(c, locked);
       return render(
         c,
-        loginCodePage({ frame, locked: locked.message, recoveryAvailable, channels }),
+        loginCodePage({ frame, locked: locked.message, recoveryAvailable, channels, tokenAvailable }),
         locked.status,
       );
     }
-    return render(c, loginCodePage({ frame, recoveryAvailable, channels }));
+    return render(c, loginCodePage({ frame, recoveryAvailable, channels, tokenAvailable }));
   });
+
+  routes.get('/login/token', async (c) => {
+    const session = c.get('session');
+    if (session?.state === 'full') return seeOther(c, '/');
+    if (session?.state !== 'pending') return seeOther(c, '/login');
+    if (!session.factors.includes('hotp')) return seeOther(c, '/login/code');
+    const waitMs = await services.auth.secondFactorWaitMs(session.userId);
+    if (waitMs > 0) {
+      const locked = waitOutcome('SECOND_FACTOR_LOCKED', waitMs);
+      setRetryAfter(c, locked);
+      return render(c, loginTokenPage({ ...tokenView(c), locked: locked.message }), locked.status);
+    }
+    return render(c, loginTokenPage(tokenView(c)));
+  });
+
+  routes.post('/login/token', (c) => secondStep(c, 'hotp'));
+  // Two consecutive codes: one attempt of the hotp factor, in its pair form (factors/hotp.ts).
+  routes.post('/login/token/resync', (c) => secondStep(c, 'hotp', 'resync'));
+
+  function tokenView(c: PageContext) {
+    const factors = c.get('session')?.factors ?? [];
+    return {
+      frame: frameFor(c, deps, 'Use your hardware token'),
+      recoveryAvailable: factors.includes('recovery'),
+      appAvailable: factors.includes('totp'),
+      channels: CHANNELS.filter((channel) => factors.includes(channel)),
+    };
+  }
 
   for (const channel of CHANNELS) {
     routes.get(`/login/${channel}`, async (c) => {
@@ -169,11 +201,13 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
   routes.post('/login/code', (c) => secondStep(c, 'totp'));
   routes.post('/login/recovery', (c) => secondStep(c, 'recovery'));
 
-  async function secondStep(c: PageContext, factor: FactorKind): Promise<Response> {
+  async function secondStep(c: PageContext, factor: FactorKind, form?: 'resync'): Promise<Response> {
     const pendingToken = c.get('sessionToken');
     const session = c.get('session');
     if (session?.state !== 'pending' || !pendingToken) return seeOther(c, '/login');
-    const form = await readForm(c, 'code', 'rememberDevice');
+    const fields = await readForm(c, 'code', 'nextCode', 'rememberDevice');
+    // The pair joined as the factor reads it; a separator typed into a field makes the input malformed.
+    const code = form === 'resync' ? `${fields.code}|${fields.nextCode}` : fields.code;
     let signedIn: SecondStepResult;
     try {
       // The session the middleware resolved for this request: looked up once.
@@ -181,8 +215,8 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
         pendingToken,
         session,
         factor,
-        code: form.code,
-        rememberDevice: form.rememberDevice === 'yes',
+        code,
+        rememberDevice: fields.rememberDevice === 'yes',
       });
     } catch (error) {
       const outcome = outcomeOf(error);
@@ -193,12 +227,23 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
           ? loginRecoveryPage({ frame: frameFor(c, deps, 'Use a recovery code'), ...view })
           : factor === 'email' || factor === 'sms'
             ? loginMessagePage({ ...messageView(c, factor, {}), ...view })
-            : loginCodePage({
-                frame: frameFor(c, deps, 'Enter your code'),
-                recoveryAvailable,
-                channels: CHANNELS.filter((channel) => c.get('session')?.factors.includes(channel)),
-                ...view,
-              });
+            : factor === 'hotp'
+              ? loginTokenPage({
+                  ...tokenView(c),
+                  ...(view.locked === undefined ? {} : { locked: view.locked }),
+                  ...(view.error === undefined
+                    ? {}
+                    : form === 'resync'
+                      ? { resyncError: view.error }
+                      : { error: view.error }),
+                })
+              : loginCodePage({
+                  frame: frameFor(c, deps, 'Enter your code'),
+                  recoveryAvailable,
+                  channels: CHANNELS.filter((channel) => c.get('session')?.factors.includes(channel)),
+                  tokenAvailable: c.get('session')?.factors.includes('hotp') ?? false,
+                  ...view,
+                });
       if (
         code === 'INVALID_CODE' ||
         code === 'INVALID_MESSAGE_CODE' ||

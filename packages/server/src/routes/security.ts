@@ -45,6 +45,8 @@ const DONE: Record<string, string> = {
   'sms-factor-off': 'Codes by text message are off.',
   'sms-code-sent': 'A code is on its way to your phone. It works once, within 10 minutes.',
   'device-revoked': 'The device is no longer trusted: signing in there asks for your code again.',
+  'token-on': 'Your hardware token is registered. Signing in can now use a code from it.',
+  'token-off': 'Your hardware token is removed. Its codes no longer work.',
   recovered:
     'Account recovery is complete: the lost second factors were removed. Set up a new authenticator app now.',
   'recovery-cancelled': 'The account recovery is cancelled. Your second factors stay as they are.',
@@ -231,6 +233,32 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
     });
   }
 
+  routes.post('/security/token/register', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'key', 'code', 'nextCode', 'password');
+    const user = await services.accounts.getUser(session.userId);
+    if (!user) return seeOther(c, '/login');
+    let recoveryCodes: readonly string[] | null;
+    try {
+      ({ recoveryCodes } = await services.hardwareToken.register({ userId: session.userId, ...form }));
+    } catch (error) {
+      return showFormError(c, session, 'token', error);
+    }
+    if (recoveryCodes === null) return seeOther(c, '/security?done=token-on');
+    return showRecoveryCodes(c, user.email, recoveryCodes, 'token-on');
+  });
+
+  routes.post('/security/token/remove', async (c) => {
+    const session = signedIn(c);
+    const form = await readForm(c, 'password', 'code');
+    try {
+      await services.hardwareToken.remove({ userId: session.userId, ...form });
+    } catch (error) {
+      return showFormError(c, session, 'token', error);
+    }
+    return seeOther(c, '/security?done=token-off');
+  });
+
   routes.post('/security/phone', async (c) => {
     const session = signedIn(c);
     const form = await readForm(c, 'phone', 'password', 'code');
@@ -325,6 +353,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       phoneVerified: user.phoneVerified,
       smsFactorOn: user.smsFactorOn,
       totpEnabled: user.totpEnabled,
+      hardwareToken: await tokenOf(user.id),
       enrollment,
       recoveryCodesLeft: user.recoveryCodesLeft,
       recoveryCodesLow: RECOVERY_CODES_LOW,
@@ -360,9 +389,16 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
           ? 'From now on, signing in asks for a code we email you.'
           : done === 'sms-factor-on'
             ? 'From now on, signing in asks for a code we text you.'
-            : 'From now on, signing in asks for the code your app shows.',
+            : done === 'token-on'
+              ? 'From now on, signing in asks for a code from your hardware token.'
+              : 'From now on, signing in asks for the code your app shows.',
     });
     return render(c, page);
+  }
+
+  async function tokenOf(userId: string): Promise<{ registeredAtMs: number } | null> {
+    const registeredAtMs = await services.hardwareToken.registeredAtMs(userId);
+    return registeredAtMs === null ? null : { registeredAtMs };
   }
 
   return routes;

@@ -19,6 +19,7 @@ import {
   putAccountRecovery,
   startAccountRecovery,
 } from '../store/account-recoveries-repo.ts';
+import { deleteHotpCredentialsOfUser } from '../store/hotp-credentials-repo.ts';
 import { deleteRecoveryCodesOfUser } from '../store/recovery-codes-repo.ts';
 import type { Database } from '../store/schema.ts';
 import { deleteCredentialsOfUser } from '../store/totp-credentials-repo.ts';
@@ -182,6 +183,7 @@ async function removeLostFactors(
   if (row?.state !== 'waiting' || row.ready_at_ms === null || ctx.nowMs() < row.ready_at_ms) return false;
   if (!(await deleteAccountRecovery(trx, userId))) return false;
   await deleteCredentialsOfUser(trx, userId);
+  await deleteHotpCredentialsOfUser(trx, userId);
   await deleteRecoveryCodesOfUser(trx, userId);
   await setMessageFactor(trx, { id: userId, channel: 'email', atMs: null });
   await setMessageFactor(trx, { id: userId, channel: 'sms', atMs: null });

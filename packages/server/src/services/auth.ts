@@ -176,7 +176,7 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       if (normalized === undefined)
         throw new ServiceError('MALFORMED_CODE', {
           field: 'code',
-          expected: kind === 'email' || kind === 'sms' ? 'message' : kind,
+          expected: kind === 'email' || kind === 'sms' ? 'message' : kind === 'hotp' ? 'token' : kind,
         });
       // A limited factor is refused before this session's attempts are spent (the reservation decides).
       await refuseWhileLimited(ctx, factor, userId);

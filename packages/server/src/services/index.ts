@@ -20,6 +20,7 @@ import type { ServiceContext, ServiceSettings } from './context.ts';
 import { createDeviceService } from './devices.ts';
 import { createEmailVerificationService } from './email-verification.ts';
 import { createEventSink } from './events.ts';
+import { createHardwareTokenService } from './hardware-token.ts';
 import { createHealthService } from './health.ts';
 import { openKeyring } from './keyring.ts';
 import { KEY_STATE_POLL_MS } from './limits.ts';
@@ -239,6 +240,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       smsFactor: guard(createMessageFactorService(ctx, 'sms')),
       phone: guard(createPhoneService(ctx)),
       accountRecovery: guard(createAccountRecoveryService(ctx)),
+      hardwareToken: guard(createHardwareTokenService(ctx)),
       passwordReset: guard(createPasswordResetService(ctx)),
       messages: { flush: () => notices.flush() },
       audit: guard(createAuditService(ctx)),

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import {
+  hotpSecretContext,
   type Keyring,
   openSecret,
   phoneContext,
@@ -15,6 +16,7 @@ import {
   sealSecret,
   totpSecretContext,
 } from '../crypto/secret-box.ts';
+import { listHotpSecretsNotUnder, updateSealedHotpSecret } from '../store/hotp-credentials-repo.ts';
 import {
   addResealed,
   clearPreviousKey,
@@ -48,7 +50,8 @@ interface SealedStore {
   ): Promise<boolean>;
 }
 
-/** Everything sealed (AES-256-GCM) under a master key id: TOTP secrets and phone numbers. */
+/** Everything sealed (AES-256-GCM) under a master key id: TOTP secrets, hardware-token (HOTP) secrets and
+ * phone numbers. */
 const SEALED_STORES: readonly SealedStore[] = [
   {
     name: 'totp',
@@ -60,6 +63,17 @@ const SEALED_STORES: readonly SealedStore[] = [
         context: totpSecretContext(row.user_id, row.id),
       })),
     update: updateSealedSecret,
+  },
+  {
+    name: 'hotp',
+    list: async (db, input) =>
+      (await listHotpSecretsNotUnder(db, input)).map((row) => ({
+        id: row.id,
+        keyId: row.secret_key_id,
+        ciphertext: row.secret_ciphertext,
+        context: hotpSecretContext(row.user_id, row.id),
+      })),
+    update: updateSealedHotpSecret,
   },
   {
     name: 'phone',

@@ -18,6 +18,7 @@ import type { Kysely } from 'kysely';
 import { type Config, ConfigError } from '../config.ts';
 import {
   generateMasterKey,
+  hotpSecretContext,
   type Keyring,
   openSecret,
   parseKeyring,
@@ -351,7 +352,9 @@ async function assertKeyringOpensStoredSecrets(
         openSecret(
           keyring,
           { keyId, ciphertext: row.secret_ciphertext },
-          totpSecretContext(row.user_id, row.id),
+          row.kind === 'hotp'
+            ? hotpSecretContext(row.user_id, row.id)
+            : totpSecretContext(row.user_id, row.id),
         );
         return true;
       } catch {
@@ -360,7 +363,7 @@ async function assertKeyringOpensStoredSecrets(
     });
     if (opens) continue;
     const problem =
-      `key id '${keyId}' is not the key the stored TOTP secrets were sealed with (they do not open); ` +
+      `key id '${keyId}' is not the key the stored TOTP (or hardware-token) secrets were sealed with (they do not open); ` +
       'restore the original key';
     if (keyFile !== undefined) throw new Error(`${keyFile}: ${problem}`);
     throw new ConfigError('TWOFA_MASTER_KEY', problem);

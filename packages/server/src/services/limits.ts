@@ -126,3 +126,30 @@ export const DEVICE_ROTATION_GRACE_MS = 60 * 1000;
  */
 export const MAX_DEVICE_PASSWORD_FAILURES = 10;
 export const DEVICE_PASSWORD_WINDOW_MS = 15 * 60 * 1000;
+
+/**
+ * Hardware tokens (OATH-HOTP, RFC 4226). Sign-in accepts the next code or one up to HOTP_LOOK_AHEAD presses
+ * ahead (RFC 4226 s7.4, the look-ahead parameter `s`: a press that never reached us, a child playing with the
+ * button): the expected counter and the 10 after it, so one guess may match HOTP_VALUES_PER_GUESS = 11 codes
+ * (odds 11 in 10^6, against 3 in 10^6 for the app's +-1 window). This is the worst 6-digit factor: the
+ * long-horizon budget (services/throttle.ts) is sized for it.
+ */
+export const HOTP_LOOK_AHEAD = 10;
+export const HOTP_VALUES_PER_GUESS = HOTP_LOOK_AHEAD + 1;
+/**
+ * A token pressed further than that is resynchronised with two consecutive codes found within this many
+ * counter values after the expected one (RFC 4226 s7.4: a larger window made safe by asking two codes; a
+ * random pair matches one of 1001 places with odds about 10^-9). Registration searches the same range from 0
+ * (or the URI's counter): a new token may have been pressed a few hundred times in its box or by its tester.
+ */
+export const HOTP_RESYNC_LOOK_AHEAD = 1000;
+
+/**
+ * Clock-skew learning for the app (TOTP): when the last TOTP_SKEW_AGREEING accepted codes all came from the
+ * same step offset (the phone's clock is steadily that many 30-second steps off), the window of
+ * TWOFA_TOTP_WINDOW steps either side is centred there instead of on now, keeping its width (so a guess still
+ * matches as many steps as before). The centre stays within TOTP_MAX_SKEW_STEPS of now (5 minutes): a phone
+ * further off than that is wrong, not drifting, and is better set right.
+ */
+export const TOTP_SKEW_AGREEING = 3;
+export const TOTP_MAX_SKEW_STEPS = 10;

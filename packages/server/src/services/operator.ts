@@ -16,6 +16,7 @@ import { deriveEmailKey, emailKeyOf } from '../crypto/email-key.ts';
 import type { Keyring } from '../crypto/secret-box.ts';
 import { deleteAccountRecovery } from '../store/account-recoveries-repo.ts';
 import { describeUnreachable, isUndefinedTable } from '../store/errors.ts';
+import { deleteHotpCredentialsOfUser } from '../store/hotp-credentials-repo.ts';
 import { deleteMessageCode } from '../store/message-codes-repo.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase, sqlitePath } from '../store/open.ts';
@@ -291,7 +292,8 @@ async function resetSecondFactor(ctx: OperatorContext, email: string): Promise<S
   return ctx.db.transaction().execute(async (trx) => {
     const factors = await enrolledFactors(trx, user.id);
     const recoveryCodesRemoved = await countUnusedRecoveryCodes(trx, user.id);
-    const removed = await deleteCredentialsOfUser(trx, user.id);
+    const removed =
+      (await deleteCredentialsOfUser(trx, user.id)) + (await deleteHotpCredentialsOfUser(trx, user.id));
     await deleteRecoveryCodesOfUser(trx, user.id);
     // Codes by email and text message off, and their codes in flight void. The phone number stays (a
     // contact for notices, not a factor by itself); the owner can replace it from the security page.

@@ -24,6 +24,7 @@ import {
   matchCode,
   normalizeCode,
   openCredentialSecret,
+  skewAfter,
   TOTP_DIGITS,
   TOTP_PERIOD_SECONDS,
   totpFactor,
@@ -120,7 +121,8 @@ export async function activatePendingTotp(
   const step = await matchCode(ctx, ctx.db, pending, digits);
   if (step === undefined) throw new ServiceError('INVALID_SETUP_CODE', { field: 'code' });
   const confirmed = await ctx.db.transaction().execute(async (trx) => {
-    if (!(await claimStep(trx, { id: pending.id, step, state: 'pending' }))) return undefined;
+    const skew = skewAfter(ctx, pending, step);
+    if (!(await claimStep(trx, { id: pending.id, step, state: 'pending', ...skew }))) return undefined;
     const replacing = (await deleteCredentialsOfUser(trx, userId, 'active')) > 0;
     if (!(await activateCredential(trx, { id: pending.id, nowMs: ctx.nowMs() }))) return undefined;
     await ctx.events.record(trx, {

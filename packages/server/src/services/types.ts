@@ -46,6 +46,8 @@ export type ServiceErrorCode =
   | 'FACTOR_NOT_ON'
   | 'INVALID_PHONE'
   | 'NO_PHONE_TO_VERIFY'
+  | 'INVALID_TOKEN_KEY' // a hardware token's key is neither base32 nor an otpauth://hotp URI for 6 digits
+  | 'INVALID_TOKEN_CODES' // two codes that are not consecutive codes of that key within the search range
   // The JSON API (src/api/):
   | 'MALFORMED_JSON' // the body is not JSON
   | 'INVALID_REQUEST' // the JSON does not match the operation's schema (details.field names the first fault)
@@ -90,7 +92,15 @@ export interface ServiceErrorDetails {
 }
 
 /** What a code field takes, for the words of MALFORMED_CODE and the pages' labels. */
-export type CodeShape = 'totp' | 'recovery' | 'totp-or-recovery' | 'message' | 'message-or-recovery';
+export type CodeShape =
+  | 'totp'
+  | 'recovery'
+  | 'totp-or-recovery'
+  | 'message'
+  | 'message-or-recovery'
+  // a hardware token's 6 digits (or, to resynchronise it, two consecutive ones)
+  | 'token'
+  | 'token-or-recovery';
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;
@@ -117,7 +127,7 @@ export class ServiceError extends Error {
 }
 
 /** The kinds of second factor (services/factors/). */
-export type FactorKind = 'totp' | 'email' | 'sms' | 'recovery';
+export type FactorKind = 'totp' | 'hotp' | 'email' | 'sms' | 'recovery';
 
 /** Who made a request, for the audit log: the client's address, its user agent and the request id. */
 export interface RequestMeta {
@@ -399,6 +409,24 @@ export interface PhoneService {
   verify(input: { userId: string; code: string }): Promise<void>;
 }
 
+export interface HardwareTokenService {
+  /** Registers a hardware token (OATH-HOTP): its key (base32, or an otpauth://hotp URI) and two consecutive
+   *  codes it shows, which must be found within counters 0..1000 (from the URI's counter when it has one).
+   *  Needs the password. Returns recovery codes (shown once) when the user had none, else null. Throws
+   *  FACTOR_ALREADY_ON, WRONG_PASSWORD, RATE_LIMITED, INVALID_TOKEN_KEY, MALFORMED_CODE, INVALID_TOKEN_CODES. */
+  register(input: {
+    userId: string;
+    password: string;
+    key: string;
+    code: string;
+    nextCode: string;
+  }): Promise<ConfirmedEnrollment>;
+  /** Needs the password and a current code (as `TotpService.disable`). Throws FACTOR_NOT_ON and as that. */
+  remove(input: { userId: string; password: string; code: string }): Promise<void>;
+  /** When the user's token was registered, or null without one. */
+  registeredAtMs(userId: string): Promise<number | null>;
+}
+
 export interface AccountRecoveryService {
   /** From a pending sign-in: emails a link to confirm the request. Throws SESSION_EXPIRED, NOT_PENDING,
    *  EMAIL_NOT_VERIFIED, RESEND_TOO_SOON, SEND_LIMIT_REACHED. Nothing new while one is already waiting. */
@@ -559,6 +587,8 @@ export interface Services {
   readonly smsFactor: MessageFactorService;
   readonly phone: PhoneService;
   readonly accountRecovery: AccountRecoveryService;
+  /** Hardware tokens (OATH-HOTP). */
+  readonly hardwareToken: HardwareTokenService;
   readonly passwordReset: PasswordResetService;
   readonly messages: MessagesService;
   readonly audit: AuditService;

@@ -94,6 +94,7 @@ export async function listPhonesNotUnder(
 /** What one master key id still protects. */
 export interface KeyUse {
   keyId: string;
+  /** OATH secrets: the app's (TOTP) and hardware tokens' (HOTP). */
   totpSecrets: number;
   recoveryCodes: number;
   phoneNumbers: number;
@@ -104,6 +105,11 @@ export interface KeyUse {
 export async function countByKeyId(db: Kysely<Database>): Promise<KeyUse[]> {
   const secrets = await db
     .selectFrom('totp_credentials')
+    .select((eb) => ['secret_key_id as key_id', eb.fn.countAll<number>().as('n')])
+    .groupBy('secret_key_id')
+    .execute();
+  const tokenSecrets = await db
+    .selectFrom('hotp_credentials')
     .select((eb) => ['secret_key_id as key_id', eb.fn.countAll<number>().as('n')])
     .groupBy('secret_key_id')
     .execute();
@@ -132,6 +138,7 @@ export async function countByKeyId(db: Kysely<Database>): Promise<KeyUse[]> {
     return found;
   };
   for (const row of secrets) entry(row.key_id).totpSecrets = Number(row.n);
+  for (const row of tokenSecrets) entry(row.key_id).totpSecrets += Number(row.n);
   for (const row of codes) entry(row.key_id).recoveryCodes = Number(row.n);
   for (const row of apiKeys) entry(row.keyId).apiKeys = row.count;
   for (const row of phones) entry(row.key_id).phoneNumbers = Number(row.n);

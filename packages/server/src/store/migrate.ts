@@ -16,6 +16,8 @@ import * as emailFactor from './migrations/0009-email-factor.ts';
 import * as phone from './migrations/0010-phone.ts';
 import * as accountRecovery from './migrations/0011-account-recovery.ts';
 import * as trustedDevices from './migrations/0013-trusted-devices.ts';
+import * as hotp from './migrations/0015-hotp.ts';
+import * as totpSkew from './migrations/0016-totp-skew.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
@@ -32,6 +34,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-phone': phone,
   '0011-account-recovery': accountRecovery,
   '0013-trusted-devices': trustedDevices,
+  '0015-hotp': hotp,
+  '0016-totp-skew': totpSkew,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -60,6 +60,27 @@ export interface TotpCredentialsTable {
   last_used_step: number | null;
   created_at_ms: number;
   confirmed_at_ms: number | null;
+  /** The step offsets (accepted step minus the step at that moment) of the latest accepted codes, oldest
+   *  first, comma-separated (at most TOTP_SKEW_AGREEING); null before the first (migration 0016). */
+  recent_offsets: string | null;
+  /** The learned clock skew, in steps: the window is centred this far from now (migration 0016). */
+  skew_steps: Generated<number>;
+}
+
+/** A hardware token (OATH-HOTP, RFC 4226): at most one per user (unique user_id). */
+export interface HotpCredentialsTable {
+  id: string;
+  user_id: string;
+  /** Id of the master key that sealed the secret. */
+  secret_key_id: string;
+  /** base64url(IV || AES-256-GCM ciphertext || tag), associated data `twofa:hotp:<user>:<credential>`. */
+  secret_ciphertext: string;
+  /** 'SHA1' (nearly every token), 'SHA256' or 'SHA512'. Codes are 6 digits. */
+  algorithm: string;
+  /** RFC 4226 s7.2: the counter the next code is expected at (one after the last accepted code's). */
+  next_counter: number;
+  created_at_ms: number;
+  last_used_at_ms: number | null;
 }
 
 /**
@@ -274,6 +295,7 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   totp_credentials: TotpCredentialsTable;
+  hotp_credentials: HotpCredentialsTable;
   second_factor_throttle: SecondFactorThrottleTable;
   login_throttle: LoginThrottleTable;
   recovery_codes: RecoveryCodesTable;
@@ -296,6 +318,8 @@ export type SessionRow = Selectable<SessionsTable>;
 export type NewSession = Insertable<SessionsTable>;
 export type TotpCredentialRow = Selectable<TotpCredentialsTable>;
 export type NewTotpCredential = Insertable<TotpCredentialsTable>;
+export type HotpCredentialRow = Selectable<HotpCredentialsTable>;
+export type NewHotpCredential = Insertable<HotpCredentialsTable>;
 export type NewRecoveryCode = Insertable<RecoveryCodesTable>;
 export type TotpCredentialUpdate = Updateable<TotpCredentialsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;

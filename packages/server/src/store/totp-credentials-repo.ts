@@ -12,14 +12,28 @@ const findCredentialQuery = compiledOnce((db, input: { userId: string; state: To
     .where('user_id', '=', input.userId)
     .where('state', '=', input.state),
 );
-const claimStepQuery = compiledOnce((db, input: { id: string; step: number; state: TotpCredentialState }) =>
+const claimStepQuery = compiledOnce((db, input: Required<ClaimStepInput>) =>
   db
     .updateTable('totp_credentials')
-    .set({ last_used_step: input.step })
+    // A claim without a skew record (store tests) leaves the row's as it was.
+    .set((eb) => ({
+      last_used_step: input.step,
+      recent_offsets: eb.fn.coalesce(eb.val(input.recentOffsets), eb.ref('recent_offsets')),
+      skew_steps: eb.fn.coalesce(eb.val(input.skewSteps), eb.ref('skew_steps')),
+    }))
     .where('id', '=', input.id)
     .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', input.step)]))
     .where('state', '=', input.state),
 );
+
+/** A claim: the step, and the clock-skew record it leaves (services/factors/totp.ts decides it). */
+export type ClaimStepInput = {
+  id: string;
+  step: number;
+  state: TotpCredentialState;
+  recentOffsets?: string | null;
+  skewSteps?: number | null;
+};
 
 export async function findCredential(
   db: Kysely<Database>,
@@ -61,13 +75,11 @@ export async function deleteCredentialsOfUser(
 /**
  * The replay guard (RFC 6238 s5.2): records `step` as used only if it is later than the last used step and
  * the row is in `state`, in one conditional UPDATE, so of two requests racing with the same code exactly one
- * changes the row. True when this call won.
+ * changes the row (and writes its skew record). True when this call won.
  */
-export async function claimStep(
-  db: Kysely<Database>,
-  input: { id: string; step: number; state: TotpCredentialState },
-): Promise<boolean> {
-  return (await claimStepQuery.execute(db, input)).numAffectedRows === 1n;
+export async function claimStep(db: Kysely<Database>, input: ClaimStepInput): Promise<boolean> {
+  const full = { ...input, recentOffsets: input.recentOffsets ?? null, skewSteps: input.skewSteps ?? null };
+  return (await claimStepQuery.execute(db, full)).numAffectedRows === 1n;
 }
 
 /** Turns a pending credential active (after its code was claimed). True when it was still pending. */
@@ -103,9 +115,10 @@ export async function updateSealedSecret(
   return result.numUpdatedRows === 1n;
 }
 
-/** The key ids sealed values (TOTP secrets, phone numbers) are under, to refuse a start that cannot open them. */
+/** The key ids sealed values (TOTP and HOTP secrets, phone numbers) are under, to refuse a start that cannot open them. */
 export async function listSecretKeyIds(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('totp_credentials').select('secret_key_id').distinct().execute();
+  const tokens = await db.selectFrom('hotp_credentials').select('secret_key_id').distinct().execute();
   const phones = await db
     .selectFrom('users')
     .select('phone_key_id')
@@ -113,19 +126,43 @@ export async function listSecretKeyIds(db: Kysely<Database>): Promise<string[]> 
     .distinct()
     .$narrowType<{ phone_key_id: string }>()
     .execute();
-  return [...new Set([...rows.map((row) => row.secret_key_id), ...phones.map((row) => row.phone_key_id)])];
+  return [
+    ...new Set([
+      ...rows.map((row) => row.secret_key_id),
+      ...tokens.map((row) => row.secret_key_id),
+      ...phones.map((row) => row.phone_key_id),
+    ]),
+  ];
 }
 
-/** The most recent sealed secrets under one key id (at most `limit`), to check at start that the key opens them. */
+/**
+ * The most recent sealed secrets under one key id (at most `limit` of the app's, and as many hardware
+ * tokens'), to check at start that the key opens them; `kind` says which table (and so which context).
+ */
 export async function listRecentSealedSecrets(
   db: Kysely<Database>,
   input: { keyId: string; limit: number },
-): Promise<Pick<TotpCredentialRow, 'id' | 'user_id' | 'secret_key_id' | 'secret_ciphertext'>[]> {
-  return db
+): Promise<
+  (Pick<TotpCredentialRow, 'id' | 'user_id' | 'secret_key_id' | 'secret_ciphertext'> & {
+    kind: 'totp' | 'hotp';
+  })[]
+> {
+  const rows = await db
     .selectFrom('totp_credentials')
     .select(['id', 'user_id', 'secret_key_id', 'secret_ciphertext'])
     .where('secret_key_id', '=', input.keyId)
     .orderBy('created_at_ms', 'desc')
     .limit(input.limit)
     .execute();
+  const tokens = await db
+    .selectFrom('hotp_credentials')
+    .select(['id', 'user_id', 'secret_key_id', 'secret_ciphertext'])
+    .where('secret_key_id', '=', input.keyId)
+    .orderBy('created_at_ms', 'desc')
+    .limit(input.limit)
+    .execute();
+  return [
+    ...rows.map((row) => ({ ...row, kind: 'totp' as const })),
+    ...tokens.map((row) => ({ ...row, kind: 'hotp' as const })),
+  ];
 }

@@ -15,6 +15,8 @@ export interface LoginCodeView {
   readonly recoveryAvailable: boolean;
   /** The channels a code may be sent by instead. */
   readonly channels?: readonly MessageChannel[];
+  /** The sign-in may use a hardware token instead. */
+  readonly tokenAvailable?: boolean;
 }
 
 export type MessageChannel = 'email' | 'sms';
@@ -63,9 +65,59 @@ ${everything}`,
   ${rememberDeviceField()}
   ${submit('Verify')}
 </form>
+${view.tokenAvailable ? html`<p><a href="/login/token">Use your hardware token</a></p>` : ''}
 ${(view.channels ?? []).map((channel) => html`<p><a href="/login/${channel}">${CHANNEL_WORDS[channel].title}</a></p>`)}
 ${recoveryLink}
 ${everything}`,
+  );
+}
+
+export interface LoginTokenView {
+  readonly frame: Frame;
+  readonly error?: string;
+  /** The error of the "Token out of sync?" form. */
+  readonly resyncError?: string;
+  /** The user's 6-digit codes are locked: this message (with the wait) replaces the forms. */
+  readonly locked?: string;
+  readonly recoveryAvailable: boolean;
+  /** The sign-in may use the app instead. */
+  readonly appAvailable: boolean;
+  readonly channels: readonly MessageChannel[];
+}
+
+/**
+ * The second step with a hardware token (OATH-HOTP): one code, or (a token pressed many times away from
+ * here) two consecutive codes to bring it back in step, which counts as one attempt.
+ */
+export function loginTokenPage(view: LoginTokenView): Html {
+  const body =
+    view.locked !== undefined
+      ? notice('error', view.locked)
+      : html`<form method="post" action="/login/token" class="stack">
+  ${csrfField(view.frame.csrf)}
+  ${codeField('token-code', { shape: 'token', autofocus: view.resyncError === undefined, error: view.error })}
+  ${submit('Verify')}
+</form>
+<details${view.resyncError === undefined ? '' : html` open`}>
+  <summary>Token out of sync?</summary>
+  <p>If the token was pressed many times without signing in, its codes run ahead of what we expect. Press the
+  button twice and enter both codes, in order: that brings it back in step and signs you in.</p>
+  ${view.resyncError === undefined ? '' : notice('error', view.resyncError)}
+  <form method="post" action="/login/token/resync" class="stack">
+    ${csrfField(view.frame.csrf)}
+    ${field({ id: 'token-resync-first', name: 'code', label: 'First code', type: 'text', autocomplete: 'one-time-code', numeric: true })}
+    ${field({ id: 'token-resync-second', name: 'nextCode', label: 'Next code', type: 'text', autocomplete: 'one-time-code', numeric: true })}
+    ${submit('Resynchronise and sign in', 'secondary')}
+  </form>
+</details>`;
+  return layout(
+    view.frame,
+    html`<h1>Use your hardware token</h1>
+<p>Press the button on your token and type the 6 digits it shows.</p>
+${body}
+${view.appAvailable ? html`<p><a href="/login/code">Use the code from your app instead</a></p>` : ''}
+${view.channels.map((channel) => html`<p><a href="/login/${channel}">${CHANNEL_WORDS[channel].title}</a></p>`)}
+${view.recoveryAvailable ? html`<p class="lost-phone"><a href="/login/recovery">Use a recovery code</a></p>` : ''}`,
   );
 }
 

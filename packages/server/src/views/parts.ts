@@ -92,6 +92,11 @@ const CODE_FIELDS: Record<CodeShape, { label: string; hint: string }> = {
     hint: 'The 6 digits in the latest message we sent you, or one of your saved recovery codes.',
   },
   recovery: { label: 'Recovery code', hint: 'One of your saved recovery codes.' },
+  token: { label: 'Code from your hardware token', hint: 'Press the button: the 6 digits it shows.' },
+  'token-or-recovery': {
+    label: 'Code from your hardware token, or a recovery code',
+    hint: 'Press the button for the 6 digits it shows, or use one of your saved recovery codes.',
+  },
 };
 
 /** The code input used by every form that takes one (by default from the app). */
@@ -106,7 +111,7 @@ export function codeField(
     label: CODE_FIELDS[shape].label,
     type: 'text',
     autocomplete: 'one-time-code',
-    numeric: shape === 'totp' || shape === 'message',
+    numeric: shape === 'totp' || shape === 'message' || shape === 'token',
     autofocus: options.autofocus ?? false,
     error: options.error,
     hint: CODE_FIELDS[shape].hint,

@@ -7,6 +7,7 @@ import type { Html } from './parts.ts';
 /** How a factor is named in a sentence. */
 const FACTOR_WORDS: Record<string, string> = {
   totp: 'a code from your app',
+  hotp: 'a code from your hardware token',
   recovery: 'a recovery code',
   email: 'a code by email',
   sms: 'a code by text message',
@@ -46,10 +47,12 @@ export function describeEvent(event: AuditEventView): string {
     case 'second_factor.enabled':
       if (d.factor === 'email') return 'Codes by email turned on';
       if (d.factor === 'sms') return 'Codes by text message turned on';
+      if (d.factor === 'hotp') return 'Hardware token registered';
       return 'Two-factor authentication turned on';
     case 'second_factor.disabled':
       if (d.factor === 'email') return 'Codes by email turned off';
       if (d.factor === 'sms') return 'Codes by text message turned off';
+      if (d.factor === 'hotp') return 'Hardware token removed';
       return 'Two-factor authentication turned off';
     case 'second_factor.replaced':
       return 'Authenticator app replaced';
@@ -105,6 +108,7 @@ function wrongWords(factor: unknown): string {
   if (factor === 'recovery') return 'recovery code';
   if (factor === 'email') return 'code from the email';
   if (factor === 'sms') return 'code from the text message';
+  if (factor === 'hotp') return 'code from the hardware token';
   return 'code from the app';
 }
 

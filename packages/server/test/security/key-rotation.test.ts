@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
+import { encodeBase32, generateHOTP } from '@twofa/otp';
 import { ConfigError } from '../../src/config.ts';
 import { parseKeyring, phoneContext, sealSecret } from '../../src/crypto/secret-box.ts';
 import { openServices } from '../../src/services/index.ts';
@@ -124,6 +125,67 @@ for (const dialect of DIALECTS) {
         (await operator.keyStatus()).keysInUse.find((entry) => entry.keyId === 'old'),
         { keyId: 'old', totpSecrets: 0, recoveryCodes: 0, phoneNumbers: 1, apiKeys: 0 },
       );
+    });
+
+    test('hardware-token secrets are re-sealed under the new key; their codes still work after', async () => {
+      const keys = `${randomMasterKey('old')},${randomMasterKey('new')}`;
+      const config = await dialect.makeConfig({ TWOFA_MASTER_KEY: keys });
+      const clock = makeClock();
+      const services = await openServices(config, {
+        nowMs: clock.nowMs,
+        passwordHasher: TEST_PASSWORD_HASHER,
+        log: () => {},
+        keyStatePollMs: 0,
+      });
+      toClose.push(services);
+      const secret = Uint8Array.from({ length: 20 }, (_, i) => i + 1);
+      const code = (counter: number) => generateHOTP({ secret, counter });
+      const email = 'token@example.com';
+      const { session } = await services.accounts.signUp({ email, password: PASSWORD });
+      await services.hardwareToken.register({
+        userId: session.userId,
+        password: PASSWORD,
+        key: encodeBase32(secret),
+        code: code(0),
+        nextCode: code(1),
+      });
+      const { db } = openDatabase(config);
+      toClose.push({ close: () => db.destroy() });
+      const tokenKeyOf = async () =>
+        (
+          await db
+            .selectFrom('hotp_credentials')
+            .select('secret_key_id')
+            .where('user_id', '=', session.userId)
+            .executeTakeFirstOrThrow()
+        ).secret_key_id;
+      assert.equal(await tokenKeyOf(), 'old');
+      const operator = await openOperator({ env: serveEnv(config) });
+      toClose.push(operator);
+      assert.equal(
+        (await operator.keyStatus()).keysInUse.find((entry) => entry.keyId === 'old')?.totpSecrets,
+        1,
+        'the token secret counts as a secret under the old key',
+      );
+      const report = await operator.rotateKey({ toKeyId: 'new', propagationMs: 0 });
+      assert.equal(report.resealed, 1, 'the token secret was re-sealed');
+      assert.equal(report.finished, true);
+      assert.equal(await tokenKeyOf(), 'new');
+      // Nothing else needs the old key once the recovery codes (one-way hashes, never re-sealed) are gone:
+      // retire it, and an instance holding only the new key opens the token's secret.
+      await db.deleteFrom('recovery_codes').where('user_id', '=', session.userId).execute();
+      await operator.retireKey('old');
+      const onlyNew = await openServices(
+        { ...config, masterKey: keys.split(',')[1]! },
+        { nowMs: clock.nowMs, passwordHasher: TEST_PASSWORD_HASHER, log: () => {} },
+      );
+      toClose.push(onlyNew);
+      const login = await onlyNew.auth.login({ email, password: PASSWORD });
+      await onlyNew.auth.verifySecondFactor({
+        pendingToken: login.issued.token,
+        factor: 'hotp',
+        code: code(2),
+      });
     });
 
     test('an instance without the key the database names current refuses to start', async () => {

@@ -5,13 +5,20 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import type { CodeShape, FactorKind } from '../types.ts';
+import { hotpFactor } from './hotp.ts';
 import { emailFactor, smsFactor } from './message.ts';
 import { recoveryFactor } from './recovery.ts';
 import { totpFactor } from './totp.ts';
 import type { SecondFactor } from './types.ts';
 
 /** In the order sign-in offers them. */
-export const FACTORS: readonly SecondFactor[] = [totpFactor, emailFactor, smsFactor, recoveryFactor];
+export const FACTORS: readonly SecondFactor[] = [
+  totpFactor,
+  hotpFactor,
+  emailFactor,
+  smsFactor,
+  recoveryFactor,
+];
 
 export function factorOf(kind: FactorKind): SecondFactor {
   const factor = FACTORS.find((f) => f.kind === kind);
@@ -44,15 +51,17 @@ export async function isSecondFactorOn(db: Kysely<Database>, userId: string): Pr
 }
 
 /**
- * What a code field for these kinds takes (the app's 6 digits win over emailed ones: a user with the app
- * confirms changes with it), for MALFORMED_CODE's words and the pages' labels; undefined for none.
+ * What a code field for these kinds takes (the app's 6 digits win over a hardware token's, and those over
+ * emailed ones: a user with the app confirms changes with it), for MALFORMED_CODE's words and the pages' labels; undefined for none.
  */
 export function codeShapeOf(kinds: readonly FactorKind[]): CodeShape | undefined {
   const six = kinds.includes('totp')
     ? 'totp'
-    : kinds.includes('email') || kinds.includes('sms')
-      ? 'message'
-      : undefined;
+    : kinds.includes('hotp')
+      ? 'token'
+      : kinds.includes('email') || kinds.includes('sms')
+        ? 'message'
+        : undefined;
   const recovery = kinds.includes('recovery');
   if (six === undefined) return recovery ? 'recovery' : undefined;
   return recovery ? `${six}-or-recovery` : six;

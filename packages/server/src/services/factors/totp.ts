@@ -8,6 +8,7 @@ import { needsReseal, openSecret, sealSecret, totpSecretContext } from '../../cr
 import type { Database, TotpCredentialRow } from '../../store/schema.ts';
 import { claimStep, findCredential, updateSealedSecret } from '../../store/totp-credentials-repo.ts';
 import type { ServiceContext } from '../context.ts';
+import { TOTP_MAX_SKEW_STEPS, TOTP_SKEW_AGREEING } from '../limits.ts';
 import { acceptCode, codeWaitMs, rejectCode, reserveCodeCheck, secondFactorLocked } from '../throttle.ts';
 import type { SecondFactor } from './types.ts';
 
@@ -46,7 +47,10 @@ export async function openCredentialSecret(
   return secret;
 }
 
-/** The time step a normalised code matches (never one at or before the last used step), or undefined. */
+/**
+ * The time step a normalised code matches (never one at or before the last used step), or undefined. The
+ * window (TWOFA_TOTP_WINDOW steps either side) is centred on the credential's learned skew, not on now.
+ */
 export async function matchCode(
   ctx: ServiceContext,
   db: Kysely<Database>,
@@ -57,12 +61,47 @@ export async function matchCode(
   const result = verifyTOTP({
     secret,
     code: digits,
-    nowMs: ctx.nowMs(),
+    // Centred on the learned skew by moving "now" (the window keeps its width; its steps stay absolute, so
+    // the replay guard's last used step works unchanged).
+    nowMs: ctx.nowMs() + skewOf(row) * TOTP_PERIOD_SECONDS * 1000,
     periodSeconds: TOTP_PERIOD_SECONDS,
     window: ctx.settings.totpWindow,
     ...(row.last_used_step === null ? {} : { afterStep: row.last_used_step }),
   });
   return result.valid ? result.step : undefined;
+}
+
+/** The credential's learned skew in steps, within +-TOTP_MAX_SKEW_STEPS whatever the row says. */
+function skewOf(row: Pick<TotpCredentialRow, 'skew_steps'>): number {
+  return Math.max(-TOTP_MAX_SKEW_STEPS, Math.min(TOTP_MAX_SKEW_STEPS, row.skew_steps ?? 0));
+}
+
+/**
+ * What claiming `step` now records of the phone's clock: this code's offset (its step minus the current step)
+ * joins the latest ones, and when the last TOTP_SKEW_AGREEING all agree, the window's centre moves there
+ * (bounded to +-TOTP_MAX_SKEW_STEPS; agreeing on 0 brings it back). A phone drifting slowly is followed a
+ * step at a time: each new centre is inside the old window, since only accepted codes teach it.
+ */
+export function skewAfter(
+  ctx: ServiceContext,
+  row: Pick<TotpCredentialRow, 'recent_offsets' | 'skew_steps'>,
+  step: number,
+): { recentOffsets: string; skewSteps: number } {
+  const currentStep = Math.floor(ctx.nowMs() / (TOTP_PERIOD_SECONDS * 1000));
+  const earlier = (row.recent_offsets ?? '')
+    .split(',')
+    .filter((text) => text !== '')
+    .map(Number);
+  const offsets = [...earlier, step - currentStep].slice(-TOTP_SKEW_AGREEING);
+  const agreed =
+    offsets.length === TOTP_SKEW_AGREEING && offsets.every((offset) => offset === offsets[0])
+      ? offsets[0]!
+      : undefined;
+  const skewSteps =
+    agreed === undefined
+      ? skewOf(row)
+      : Math.max(-TOTP_MAX_SKEW_STEPS, Math.min(TOTP_MAX_SKEW_STEPS, agreed));
+  return { recentOffsets: offsets.join(','), skewSteps };
 }
 
 /**
@@ -103,6 +142,9 @@ export const totpFactor: SecondFactor = {
     if (credential === undefined) return 'absent';
     const step = await matchCode(ctx, trx, credential, code);
     if (step === undefined) return 'wrong';
-    return (await claimStep(trx, { id: credential.id, step, state: 'active' })) ? 'claimed' : 'wrong';
+    const skew = skewAfter(ctx, credential, step);
+    return (await claimStep(trx, { id: credential.id, step, state: 'active', ...skew }))
+      ? 'claimed'
+      : 'wrong';
   },
 };

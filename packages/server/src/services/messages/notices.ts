@@ -109,18 +109,21 @@ export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
 /** What each factor's codes are called in a notice. */
 const FACTOR_TURNED_ON = {
   totp: 'Codes from an authenticator app',
+  hotp: 'Codes from a hardware token',
   email: 'Codes by email',
   sms: 'Codes by text message',
   recovery: 'Recovery codes',
 } as const;
 const FACTOR_CODE_PLURAL = {
   totp: 'codes from your authenticator app',
+  hotp: 'codes from your hardware token',
   email: 'codes by email',
   sms: 'codes by text message',
   recovery: 'recovery codes',
 } as const;
 const FACTOR_CODE = {
   totp: 'a code from your authenticator app',
+  hotp: 'a code from your hardware token',
   email: 'a code sent to this address',
   sms: 'a code sent to your phone by text message',
   recovery: 'a recovery code',

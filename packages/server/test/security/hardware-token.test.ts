@@ -1,0 +1,300 @@
+/**
+ * Threat: guessing, replaying or racing a hardware token's codes (OATH-HOTP, RFC 4226). Someone with the
+ * password guesses 6-digit codes: each guess may match only the look-ahead's 11 counter values, and counts
+ * against the same 6-digit limit as the app's codes. A code seen once (over a shoulder, in a phishing proxy)
+ * must never work again, and two requests racing with right codes, on either database, must not both sign
+ * in. A copy of the database must not hold the token's key in clear. Codes are checked against oathtool, an
+ * independent implementation.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { buildKeyURI, encodeBase32, encodeHex, generateHOTP } from '@twofa/otp';
+import type { Kysely } from 'kysely';
+import { skipUnlessTool } from '../../../otp/test/support/tools.ts';
+import type { Config } from '../../src/config.ts';
+import { HOTP_LOOK_AHEAD, HOTP_RESYNC_LOOK_AHEAD } from '../../src/services/limits.ts';
+import { openOperator } from '../../src/services/operator.ts';
+import type { Services } from '../../src/services/types.ts';
+import { advanceCounter } from '../../src/store/hotp-credentials-repo.ts';
+import { openDatabase } from '../../src/store/open.ts';
+import type { Database } from '../../src/store/schema.ts';
+import {
+  codeAt,
+  DIALECTS,
+  openTestServices,
+  operatorEnv,
+  rejectsCode,
+  signUpWithTotp,
+  type TestClock,
+  uniqueEmail,
+} from '../support/dialects.ts';
+import { dumpTables } from '../support/dump.ts';
+
+const PASSWORD = 'correct horse battery';
+/** 160 bits, as on a token's seed card. */
+const SECRET = Uint8Array.from({ length: 20 }, (_, i) => (i * 37 + 11) & 0xff);
+const BASE32 = encodeBase32(SECRET, { padding: false });
+const code = (counter: number) => generateHOTP({ secret: SECRET, counter });
+
+for (const dialect of DIALECTS) {
+  describe(`hardware tokens on ${dialect.name}`, () => {
+    let config: Config;
+    let services: Services;
+    let clock: TestClock;
+    let db: Kysely<Database>;
+
+    before(async () => {
+      config = await dialect.makeConfig();
+      ({ services, clock } = await openTestServices(config));
+      db = openDatabase(config).db;
+    });
+    after(async () => {
+      await db.destroy();
+      await services.close();
+    });
+
+    /** A user with the token registered with the codes at `at` and `at + 1` (next expected: at + 2). */
+    async function userWithToken(at = 0, key = BASE32) {
+      const email = uniqueEmail('token');
+      const { session } = await services.accounts.signUp({ email, password: PASSWORD });
+      const { recoveryCodes } = await services.hardwareToken.register({
+        userId: session.userId,
+        password: PASSWORD,
+        key,
+        code: code(at),
+        nextCode: code(at + 1),
+      });
+      return { email, userId: session.userId, recoveryCodes };
+    }
+
+    async function pending(email: string): Promise<string> {
+      const login = await services.auth.login({ email, password: PASSWORD });
+      assert.equal(login.kind, 'pending');
+      return login.issued.token;
+    }
+
+    const signIn = async (email: string, typed: string) =>
+      services.auth.verifySecondFactor({ pendingToken: await pending(email), factor: 'hotp', code: typed });
+
+    const nextCounter = async (userId: string) =>
+      (
+        await db
+          .selectFrom('hotp_credentials')
+          .select('next_counter')
+          .where('user_id', '=', userId)
+          .executeTakeFirstOrThrow()
+      ).next_counter;
+
+    test('codes agree with oathtool', { skip: skipUnlessTool('oathtool') }, () => {
+      for (const counter of [0, 1, 9, 500, 1000]) {
+        const theirs = execFileSync('oathtool', ['--hotp', '-b', '-c', String(counter), BASE32], {
+          encoding: 'utf8',
+        }).trim();
+        assert.equal(code(counter), theirs, `counter ${counter}`);
+      }
+    });
+
+    test('registration finds the counter from two consecutive codes: at 0, and at 500 (a pressed token)', async () => {
+      const fresh = await userWithToken(0);
+      assert.equal(await nextCounter(fresh.userId), 2);
+      assert.equal(fresh.recoveryCodes?.length, 10, 'the first factor brings recovery codes');
+      const pressed = await userWithToken(500);
+      assert.equal(await nextCounter(pressed.userId), 502);
+      // 2FA is on: the password alone no longer signs in.
+      assert.equal((await services.auth.login({ email: pressed.email, password: PASSWORD })).kind, 'pending');
+    });
+
+    test('registration: an otpauth://hotp URI with its counter; a key with spaces; wrong or far codes refused', async () => {
+      const uri = buildKeyURI({ type: 'hotp', secret: SECRET, account: 'a@example.com', counter: 1200 });
+      const viaUri = await userWithToken(1203, uri);
+      assert.equal(await nextCounter(viaUri.userId), 1205);
+      const spaced = (BASE32.toLowerCase().match(/.{1,4}/g) ?? []).join(' ');
+      await userWithToken(3, spaced);
+
+      const { session } = await services.accounts.signUp({ email: uniqueEmail('token'), password: PASSWORD });
+      const register = (fields: { key?: string; code: string; nextCode: string; password?: string }) =>
+        services.hardwareToken.register({
+          userId: session.userId,
+          password: PASSWORD,
+          key: BASE32,
+          ...fields,
+        });
+      // Beyond 0..1000: the first code at 1001 is not found.
+      await rejectsCode(
+        register({ code: code(HOTP_RESYNC_LOOK_AHEAD + 1), nextCode: code(HOTP_RESYNC_LOOK_AHEAD + 2) }),
+        'INVALID_TOKEN_CODES',
+      );
+      await rejectsCode(register({ code: code(5), nextCode: code(7) }), 'INVALID_TOKEN_CODES');
+      await rejectsCode(
+        register({ code: code(0), nextCode: code(1), key: 'not base32!' }),
+        'INVALID_TOKEN_KEY',
+      );
+      await rejectsCode(
+        register({ code: code(0), nextCode: code(1), key: encodeBase32(SECRET.slice(0, 10)) }),
+        'INVALID_TOKEN_KEY',
+      );
+      await rejectsCode(
+        register({
+          code: code(0),
+          nextCode: code(1),
+          key: buildKeyURI({ type: 'totp', secret: SECRET, account: 'a@example.com' }),
+        }),
+        'INVALID_TOKEN_KEY',
+      );
+      await rejectsCode(register({ code: '12345', nextCode: code(1) }), 'MALFORMED_CODE');
+      await rejectsCode(register({ code: code(0), nextCode: code(1), password: 'wrong' }), 'WRONG_PASSWORD');
+      // The last code of the search: first at 1000, second at 1001.
+      await register({ code: code(HOTP_RESYNC_LOOK_AHEAD), nextCode: code(HOTP_RESYNC_LOOK_AHEAD + 1) });
+      assert.equal(await nextCounter(session.userId), HOTP_RESYNC_LOOK_AHEAD + 2);
+      await rejectsCode(register({ code: code(0), nextCode: code(1) }), 'FACTOR_ALREADY_ON');
+    });
+
+    test(`sign-in accepts the next code up to ${HOTP_LOOK_AHEAD} presses ahead, not ${HOTP_LOOK_AHEAD + 1}`, async () => {
+      const a = await userWithToken(0); // next expected: 2
+      await rejectsCode(signIn(a.email, code(2 + HOTP_LOOK_AHEAD + 1)), 'INVALID_CODE');
+      await signIn(a.email, code(2 + HOTP_LOOK_AHEAD));
+      assert.equal(await nextCounter(a.userId), 2 + HOTP_LOOK_AHEAD + 1);
+      await signIn(a.email, code(2 + HOTP_LOOK_AHEAD + 1)); // the next one, in step again
+    });
+
+    test('a used code never works again, nor does an earlier one', async () => {
+      const a = await userWithToken(0);
+      await signIn(a.email, code(4));
+      await rejectsCode(signIn(a.email, code(4)), 'INVALID_CODE');
+      await rejectsCode(signIn(a.email, code(3)), 'INVALID_CODE');
+      await rejectsCode(signIn(a.email, code(1)), 'INVALID_CODE');
+    });
+
+    test('racing right codes: exactly one sign-in wins; the counter moves once', async () => {
+      const a = await userWithToken(0);
+      const racers = 8;
+      const tokens = await Promise.all(Array.from({ length: racers }, () => pending(a.email)));
+      const results = await Promise.allSettled(
+        tokens.map((pendingToken) =>
+          services.auth.verifySecondFactor({ pendingToken, factor: 'hotp', code: code(2) }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of results) {
+        if (r.status === 'rejected') assert.equal((r.reason as { code: string }).code, 'INVALID_CODE');
+      }
+      assert.equal(await nextCounter(a.userId), 3);
+      // The statement itself: of two moves from the same expected counter (two different right codes read
+      // the row at once), one changes it.
+      const { id } = await db
+        .selectFrom('hotp_credentials')
+        .select('id')
+        .where('user_id', '=', a.userId)
+        .executeTakeFirstOrThrow();
+      const moves = await Promise.all(
+        [5, 7].map((next) => advanceCounter(db, { id, expected: 3, next, nowMs: clock.nowMs() })),
+      );
+      assert.deepEqual(moves.filter(Boolean).length, 1);
+      assert.ok([5, 7].includes(await nextCounter(a.userId)));
+    });
+
+    test('a token pressed far ahead: two consecutive codes within 1000 resynchronise it; beyond, they do not', async () => {
+      const a = await userWithToken(0); // next expected: 2
+      await rejectsCode(signIn(a.email, code(600)), 'INVALID_CODE');
+      // The first code at 2 + 1001: outside the search.
+      const far = 2 + HOTP_RESYNC_LOOK_AHEAD + 1;
+      await rejectsCode(signIn(a.email, `${code(far)}|${code(far + 1)}`), 'INVALID_CODE');
+      await rejectsCode(signIn(a.email, `${code(600)}|${code(602)}`), 'INVALID_CODE');
+      await signIn(a.email, `${code(600)}|${code(601)}`);
+      assert.equal(await nextCounter(a.userId), 602);
+      await signIn(a.email, code(602));
+      // The edge: first code at exactly expected + 1000.
+      const edge = 603 + HOTP_RESYNC_LOOK_AHEAD;
+      await signIn(a.email, `${code(edge)}|${code(edge + 1)}`);
+    });
+
+    test('wrong codes (and wrong resync pairs, one attempt each) count in the 6-digit limit shared with the app', async () => {
+      const user = await signUpWithTotp(services, clock, PASSWORD);
+      await services.hardwareToken.register({
+        userId: user.userId,
+        password: PASSWORD,
+        key: BASE32,
+        code: code(0),
+        nextCode: code(1),
+      });
+      const token = await pending(user.email);
+      const first = await rejectsCode(
+        services.auth.verifySecondFactor({ pendingToken: token, factor: 'hotp', code: '000000' }),
+        'INVALID_CODE',
+      );
+      const second = await rejectsCode(
+        services.auth.verifySecondFactor({ pendingToken: token, factor: 'hotp', code: '000000|111111' }),
+        'INVALID_CODE',
+      );
+      assert.equal(second.attemptsLeft, (first.attemptsLeft ?? 0) - 1, 'a pair is one attempt');
+      // Keep guessing with the token until the shared limit closes...
+      let locked = false;
+      for (let i = 0; i < 200 && !locked; i++) {
+        try {
+          await signIn(user.email, String(100000 + i));
+        } catch (error) {
+          const errorCode = (error as { code: string }).code;
+          if (errorCode === 'SECOND_FACTOR_LOCKED') locked = true;
+          else assert.ok(['INVALID_CODE', 'TOO_MANY_ATTEMPTS'].includes(errorCode), errorCode);
+        }
+      }
+      assert.ok(locked, 'wrong token codes closed the 6-digit limit');
+      assert.ok((await services.auth.secondFactorWaitMs(user.userId)) > 0);
+      // ...which then refuses the app's right code too (switching factor buys no guesses).
+      const login = await services.auth.login({ email: user.email, password: PASSWORD });
+      await rejectsCode(
+        services.auth.verifySecondFactor({
+          pendingToken: login.issued.token,
+          code: codeAt(user.secret, clock.nowMs()),
+        }),
+        'SECOND_FACTOR_LOCKED',
+      );
+    });
+
+    test('the key is sealed at rest: a copy of the database does not hold it', async () => {
+      await userWithToken(0);
+      const dump = await dumpTables(db, dialect.name);
+      assert.ok(dump.includes('hotp_credentials'));
+      for (const form of [
+        BASE32,
+        BASE32.toLowerCase(),
+        encodeHex(SECRET),
+        Buffer.from(SECRET).toString('base64'),
+        Buffer.from(SECRET).toString('base64url'),
+        Buffer.from(SECRET).toString('latin1'),
+      ]) {
+        assert.ok(!dump.includes(form), `the key appears in the dump as ${form.slice(0, 6)}...`);
+      }
+      const row = await db.selectFrom('hotp_credentials').selectAll().limit(1).executeTakeFirstOrThrow();
+      assert.ok(row.secret_ciphertext.length > 40);
+    });
+
+    test('removal needs the password and a current code; the operator reset removes the token', async () => {
+      const a = await userWithToken(0);
+      await rejectsCode(
+        services.hardwareToken.remove({ userId: a.userId, password: 'wrong', code: code(2) }),
+        'WRONG_PASSWORD',
+      );
+      await services.hardwareToken.remove({ userId: a.userId, password: PASSWORD, code: code(2) });
+      assert.equal(await services.hardwareToken.registeredAtMs(a.userId), null);
+      assert.equal((await services.auth.login({ email: a.email, password: PASSWORD })).kind, 'full');
+      assert.equal(
+        (await services.accounts.getUser(a.userId))?.recoveryCodesLeft,
+        0,
+        'its recovery codes went too',
+      );
+
+      const b = await userWithToken(0);
+      const operator = await openOperator({ env: operatorEnv(config) });
+      try {
+        const reset = await operator.resetSecondFactor(b.email);
+        assert.deepEqual(reset.factors, ['hotp', 'recovery']);
+      } finally {
+        await operator.close();
+      }
+      assert.equal(await services.hardwareToken.registeredAtMs(b.userId), null);
+      assert.equal((await services.auth.login({ email: b.email, password: PASSWORD })).kind, 'full');
+    });
+  });
+}

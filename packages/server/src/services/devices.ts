@@ -103,11 +103,19 @@ export async function clearDeviceAttempts(ctx: ServiceContext, device: TrustedDe
   await clearDeviceFailures(ctx.db, device.id);
 }
 
-/** Rotates the device's token (once: undefined when a racing request rotated it first). */
-export async function rotateDevice(ctx: ServiceContext, tokenHash: string): Promise<DeviceToken | undefined> {
+/**
+ * Rotates the device's token in `trx`, the transaction that issues the session it buys (once: undefined when
+ * a racing request rotated it first, or it was revoked). Never on its own: a rotation whose session then
+ * failed would leave the browser holding the rotated-out token, which its next use takes for a stolen copy.
+ */
+export async function rotateDevice(
+  ctx: ServiceContext,
+  trx: Kysely<Database>,
+  tokenHash: string,
+): Promise<DeviceToken | undefined> {
   const token = generateToken();
   const nowMs = ctx.nowMs();
-  const row = await rotateDeviceToken(ctx.db, {
+  const row = await rotateDeviceToken(trx, {
     oldHash: tokenHash,
     newHash: hashToken(token),
     nowMs,
@@ -158,6 +166,27 @@ export async function revokeDevicesOfUser(
   if (count > 0) await ctx.events.record(trx, { type: 'device.revoked', userId, reason, count });
 }
 
+/**
+ * Ends every session of the user and revokes every device, in `trx`; records `device.revoked` when there were
+ * any (the caller records its own event after). The order is for PostgreSQL, where each statement sees only
+ * what committed before it started: a device sign-in in flight holds its device row (the rotation) until it
+ * commits with its session, and a second step holds its pending session until it commits with its full
+ * session and maybe a new device. Sessions, then devices (waits for a device sign-in; sees a device just
+ * remembered), then sessions again (sees the session either of them committed meanwhile): whichever way they
+ * interleave, nothing they issued outlives this change.
+ */
+export async function endSessionsAndDevices(
+  ctx: Pick<ServiceContext, 'nowMs' | 'events'>,
+  trx: Kysely<Database>,
+  userId: string,
+  reason: DeviceRevokeReason,
+): Promise<void> {
+  await deleteSessionsOfUser(trx, userId);
+  const count = await deleteDevicesOfUser(trx, { userId, nowMs: ctx.nowMs() });
+  await deleteSessionsOfUser(trx, userId);
+  if (count > 0) await ctx.events.record(trx, { type: 'device.revoked', userId, reason, count });
+}
+
 /** Deletes one batch of devices past their trust (the periodic purge, services/purge.ts). */
 export async function purgeExpiredDeviceBatch(ctx: ServiceContext, limit: number): Promise<number> {
   return purgeExpiredDevices(ctx.db, { nowMs: ctx.nowMs(), limit });
@@ -197,8 +226,7 @@ export function createDeviceService(ctx: ServiceContext): DeviceService {
 
     async signOutEverywhere(userId) {
       await ctx.db.transaction().execute(async (trx) => {
-        await deleteSessionsOfUser(trx, userId);
-        await revokeDevicesOfUser(ctx, trx, userId, 'signed_out_everywhere');
+        await endSessionsAndDevices(ctx, trx, userId, 'signed_out_everywhere');
         await ctx.events.record(trx, { type: 'account.signed_out_everywhere', userId });
       });
     },

@@ -84,7 +84,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // A trusted device of the account behind the typed email: its wrong passwords count against the
       // device, not the email, so whoever guesses the owner's password elsewhere cannot lock the owner out
       // (OWASP "Slow brute force protection with device cookies"). A device that used its attempts is not
-      // trusted until its window ends (the email's limit then applies, and the second step is asked).
+      // trusted until the right password is typed on it (the email's limit then applies, and the second step
+      // is asked).
       const device = deviceToken === undefined ? undefined : await lookUpDevice(ctx, deviceToken);
       const trusted =
         device?.kind === 'trusted' &&
@@ -115,7 +116,9 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         throw new ServiceError('INVALID_CREDENTIALS');
       }
       if (emailKey !== undefined) await clearPasswordFailures(ctx, emailKey);
-      else if (trusted !== undefined) await clearDeviceAttempts(ctx, trusted.device);
+      // The right password on a device of this account, trusted now or used up: its wrong ones start over.
+      if (device?.kind === 'trusted' && device.device.user_id === user.id)
+        await clearDeviceAttempts(ctx, device.device);
       if (ctx.passwords.needsRehash(user.password_hash)) {
         const passwordHash = await ctx.passwords.hash(preparePassword(password as string));
         await updatePasswordHash(ctx.db, {

@@ -31,12 +31,7 @@ import {
 } from '../store/trusted-devices-repo.ts';
 import type { ServiceContext } from './context.ts';
 import type { DeviceRevokeReason } from './events.ts';
-import {
-  DEVICE_PASSWORD_WINDOW_MS,
-  DEVICE_ROTATION_GRACE_MS,
-  DEVICE_TRUST_MS,
-  MAX_DEVICE_PASSWORD_FAILURES,
-} from './limits.ts';
+import { DEVICE_ROTATION_GRACE_MS, DEVICE_TRUST_MS, MAX_DEVICE_PASSWORD_FAILURES } from './limits.ts';
 import { currentRequestMeta } from './request-meta.ts';
 import { type DeviceService, type DeviceView, ServiceError } from './types.ts';
 import { deviceNameOf } from './user-agent.ts';
@@ -86,19 +81,20 @@ export async function lookUpDevice(ctx: ServiceContext, token: string): Promise<
 
 /**
  * Counts a password attempt against the device (instead of the email); false when the device has used its
- * attempts in the window: it is then not trusted until the window ends.
+ * attempts since the last right password: it is then not trusted until the right password is typed on it.
+ * The window is the device's whole life (it never starts over by itself).
  */
 export async function reserveDeviceAttempt(ctx: ServiceContext, device: TrustedDeviceRow): Promise<boolean> {
   const used = await reserveDevicePasswordAttempt(ctx.db, {
     id: device.id,
     nowMs: ctx.nowMs(),
     maxFailures: MAX_DEVICE_PASSWORD_FAILURES,
-    windowMs: DEVICE_PASSWORD_WINDOW_MS,
+    windowMs: DEVICE_TRUST_MS,
   });
   return used !== undefined;
 }
 
-/** The right password on the device: its wrong ones start over. */
+/** The right password on the device (trusted at the time or not): its wrong ones start over. */
 export async function clearDeviceAttempts(ctx: ServiceContext, device: TrustedDeviceRow): Promise<void> {
   await clearDeviceFailures(ctx.db, device.id);
 }

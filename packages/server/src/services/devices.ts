@@ -60,8 +60,8 @@ export async function lookUpDevice(ctx: ServiceContext, token: string): Promise<
   const nowMs = ctx.nowMs();
   const device = await findDeviceByTokenHash(ctx.db, { tokenHash, nowMs });
   if (device !== undefined) return { kind: 'trusted', device, tokenHash };
-  const rotated = await findDeviceByPreviousTokenHash(ctx.db, tokenHash);
-  if (rotated === undefined || rotated.expires_at_ms <= nowMs) return { kind: 'unknown' };
+  const rotated = await findDeviceByPreviousTokenHash(ctx.db, { tokenHash, nowMs });
+  if (rotated === undefined) return { kind: 'unknown' };
   if (nowMs - (rotated.rotated_at_ms ?? 0) < DEVICE_ROTATION_GRACE_MS) return { kind: 'grace' };
   await ctx.db.transaction().execute(async (trx) => {
     // Conditional on the row still being there: of two requests presenting the copy, one records it.

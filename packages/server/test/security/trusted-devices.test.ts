@@ -451,6 +451,38 @@ for (const dialect of DIALECTS) {
       assert.equal((await rows()).length, 0);
     });
 
+    test('a rotated-out token of an expired device is just unknown: nothing revoked, nobody told', async () => {
+      const { email, secret } = await account();
+      const owner = await remembered(email, secret);
+      await logOut(owner);
+      const copy = deviceOf(owner)!;
+      assert.equal((await logIn(owner, email)).location, '/', 'rotated');
+      await logOut(owner);
+      t.clock.advance(DEVICE_TRUST_MS);
+      const thief = browserFor(t);
+      thief.jar.set(DEVICE_COOKIE, copy);
+      assert.equal((await logIn(thief, email)).location, '/login/code');
+      assert.equal(thief.cookie(DEVICE_COOKIE), undefined, 'cleared');
+      assert.equal(
+        (await eventsOf(email, 'device.revoked')).length,
+        0,
+        'no theft recorded for a dead device',
+      );
+    });
+
+    test('sign out everywhere ends pending sign-ins too', async () => {
+      const { email, secret } = await account();
+      const one = await remembered(email, secret);
+      const waiting = browserFor(t);
+      assert.equal((await logIn(waiting, email)).location, '/login/code');
+      await waiting.get('/login/code');
+      await one.get('/security');
+      await one.post('/security/sign-out-everywhere');
+      const late = await waiting.post('/login/code', { code: codeNow(secret, t.clock) });
+      assert.notEqual(late.location, '/', 'the code no longer finishes a sign-in begun before');
+      assert.equal((await waiting.get('/security')).location, '/login');
+    });
+
     test('no device token in the logs or in the database', async () => {
       const { email, secret } = await account();
       const b = await remembered(email, secret);

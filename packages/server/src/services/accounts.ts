@@ -5,7 +5,6 @@ import { isUniqueViolation } from '../store/errors.ts';
 import { voidMessageCodes } from '../store/message-codes-repo.ts';
 import { countUnusedRecoveryCodes } from '../store/recovery-codes-repo.ts';
 import type { Database, UserRow } from '../store/schema.ts';
-import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
 import {
   changeEmail,
   findUserByEmail,
@@ -14,7 +13,7 @@ import {
   updatePasswordHash,
 } from '../store/users-repo.ts';
 import type { ServiceContext } from './context.ts';
-import { revokeDevicesOfUser } from './devices.ts';
+import { endSessionsAndDevices } from './devices.ts';
 import { deviceNow, sendVerification } from './email-verification.ts';
 import { enrolledFactors, isSecondFactorOn } from './factors/index.ts';
 import { checkCanSend, issueMessageCode } from './message-codes.ts';
@@ -212,8 +211,7 @@ export function createAccountService(ctx: ServiceContext): AccountService {
       // One transaction: the new hash, every session of the user revoked (a thief's included), one new session.
       const issued = await ctx.db.transaction().execute(async (trx) => {
         await updatePasswordHash(trx, { id: userId, passwordHash, nowMs: ctx.nowMs() });
-        await deleteSessionsOfUser(trx, userId);
-        await revokeDevicesOfUser(ctx, trx, userId, 'password_changed');
+        await endSessionsAndDevices(ctx, trx, userId, 'password_changed');
         const session = await issueSession(ctx, trx, userId, 'full');
         await ctx.events.record(trx, { type: 'password.changed', userId });
         return session;

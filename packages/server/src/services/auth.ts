@@ -84,7 +84,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // A trusted device of the account behind the typed email: its wrong passwords count against the
       // device, not the email, so whoever guesses the owner's password elsewhere cannot lock the owner out
       // (OWASP "Slow brute force protection with device cookies"). A device that used its attempts is not
-      // trusted until its window ends (the email's limit then applies, and the second step is asked).
+      // trusted until the right password is typed on it (the email's limit then applies, and the second step
+      // is asked).
       const device = deviceToken === undefined ? undefined : await lookUpDevice(ctx, deviceToken);
       const trusted =
         device?.kind === 'trusted' &&
@@ -115,7 +116,9 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         throw new ServiceError('INVALID_CREDENTIALS');
       }
       if (emailKey !== undefined) await clearPasswordFailures(ctx, emailKey);
-      else if (trusted !== undefined) await clearDeviceAttempts(ctx, trusted.device);
+      // The right password on a device of this account, trusted now or used up: its wrong ones start over.
+      if (device?.kind === 'trusted' && device.device.user_id === user.id)
+        await clearDeviceAttempts(ctx, device.device);
       if (ctx.passwords.needsRehash(user.password_hash)) {
         const passwordHash = await ctx.passwords.hash(preparePassword(password as string));
         await updatePasswordHash(ctx.db, {
@@ -142,16 +145,20 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       }
       // The device stands in for the second step, once per token: of two requests racing with one token
       // (two tabs, a retry), the one that lost the rotation asks for the code like a rotated-out token in
-      // its grace. Not subject to the code lock: no code is entered.
-      const rotated = trusted === undefined ? undefined : await rotateDevice(ctx, trusted.tokenHash);
-      if (rotated !== undefined) {
-        const issued = await ctx.db.transaction().execute(async (trx) => {
-          const session = await issueSession(ctx, trx, user.id, 'full');
-          await ctx.events.record(trx, { type: 'sign_in.succeeded', userId: user.id, factor: 'device' });
-          return session;
-        });
-        return { kind: 'full', issued, device: rotated };
-      }
+      // its grace. Not subject to the code lock: no code is entered. The rotation and the session commit
+      // together: a failure in between must not leave the browser with a token its next use takes for a
+      // copy, nor a revocation (sign out everywhere) running meanwhile leave the session behind.
+      const viaDevice =
+        trusted === undefined
+          ? undefined
+          : await ctx.db.transaction().execute(async (trx) => {
+              const device = await rotateDevice(ctx, trx, trusted.tokenHash);
+              if (device === undefined) return undefined;
+              const issued = await issueSession(ctx, trx, user.id, 'full');
+              await ctx.events.record(trx, { type: 'sign_in.succeeded', userId: user.id, factor: 'device' });
+              return { issued, device };
+            });
+      if (viaDevice !== undefined) return { kind: 'full', ...viaDevice };
       ctx.log('auth.password_accepted', { userId: user.id });
       const issued = await issueSession(ctx, ctx.db, user.id, 'pending', factors);
       return { kind: 'pending', issued, ...deviceCookie };

@@ -31,12 +31,7 @@ import {
 } from '../store/trusted-devices-repo.ts';
 import type { ServiceContext } from './context.ts';
 import type { DeviceRevokeReason } from './events.ts';
-import {
-  DEVICE_PASSWORD_WINDOW_MS,
-  DEVICE_ROTATION_GRACE_MS,
-  DEVICE_TRUST_MS,
-  MAX_DEVICE_PASSWORD_FAILURES,
-} from './limits.ts';
+import { DEVICE_ROTATION_GRACE_MS, DEVICE_TRUST_MS, MAX_DEVICE_PASSWORD_FAILURES } from './limits.ts';
 import { currentRequestMeta } from './request-meta.ts';
 import { type DeviceService, type DeviceView, ServiceError } from './types.ts';
 import { deviceNameOf } from './user-agent.ts';
@@ -65,8 +60,8 @@ export async function lookUpDevice(ctx: ServiceContext, token: string): Promise<
   const nowMs = ctx.nowMs();
   const device = await findDeviceByTokenHash(ctx.db, { tokenHash, nowMs });
   if (device !== undefined) return { kind: 'trusted', device, tokenHash };
-  const rotated = await findDeviceByPreviousTokenHash(ctx.db, tokenHash);
-  if (rotated === undefined || rotated.expires_at_ms <= nowMs) return { kind: 'unknown' };
+  const rotated = await findDeviceByPreviousTokenHash(ctx.db, { tokenHash, nowMs });
+  if (rotated === undefined) return { kind: 'unknown' };
   if (nowMs - (rotated.rotated_at_ms ?? 0) < DEVICE_ROTATION_GRACE_MS) return { kind: 'grace' };
   await ctx.db.transaction().execute(async (trx) => {
     // Conditional on the row still being there: of two requests presenting the copy, one records it.
@@ -86,28 +81,37 @@ export async function lookUpDevice(ctx: ServiceContext, token: string): Promise<
 
 /**
  * Counts a password attempt against the device (instead of the email); false when the device has used its
- * attempts in the window: it is then not trusted until the window ends.
+ * attempts since the last right password: it is then not trusted until the right password is typed on it.
+ * The window is the device's whole life (it never starts over by itself).
  */
 export async function reserveDeviceAttempt(ctx: ServiceContext, device: TrustedDeviceRow): Promise<boolean> {
   const used = await reserveDevicePasswordAttempt(ctx.db, {
     id: device.id,
     nowMs: ctx.nowMs(),
     maxFailures: MAX_DEVICE_PASSWORD_FAILURES,
-    windowMs: DEVICE_PASSWORD_WINDOW_MS,
+    windowMs: DEVICE_TRUST_MS,
   });
   return used !== undefined;
 }
 
-/** The right password on the device: its wrong ones start over. */
+/** The right password on the device (trusted at the time or not): its wrong ones start over. */
 export async function clearDeviceAttempts(ctx: ServiceContext, device: TrustedDeviceRow): Promise<void> {
   await clearDeviceFailures(ctx.db, device.id);
 }
 
-/** Rotates the device's token (once: undefined when a racing request rotated it first). */
-export async function rotateDevice(ctx: ServiceContext, tokenHash: string): Promise<DeviceToken | undefined> {
+/**
+ * Rotates the device's token in `trx`, the transaction that issues the session it buys (once: undefined when
+ * a racing request rotated it first, or it was revoked). Never on its own: a rotation whose session then
+ * failed would leave the browser holding the rotated-out token, which its next use takes for a stolen copy.
+ */
+export async function rotateDevice(
+  ctx: ServiceContext,
+  trx: Kysely<Database>,
+  tokenHash: string,
+): Promise<DeviceToken | undefined> {
   const token = generateToken();
   const nowMs = ctx.nowMs();
-  const row = await rotateDeviceToken(ctx.db, {
+  const row = await rotateDeviceToken(trx, {
     oldHash: tokenHash,
     newHash: hashToken(token),
     nowMs,
@@ -158,6 +162,27 @@ export async function revokeDevicesOfUser(
   if (count > 0) await ctx.events.record(trx, { type: 'device.revoked', userId, reason, count });
 }
 
+/**
+ * Ends every session of the user and revokes every device, in `trx`; records `device.revoked` when there were
+ * any (the caller records its own event after). The order is for PostgreSQL, where each statement sees only
+ * what committed before it started: a device sign-in in flight holds its device row (the rotation) until it
+ * commits with its session, and a second step holds its pending session until it commits with its full
+ * session and maybe a new device. Sessions, then devices (waits for a device sign-in; sees a device just
+ * remembered), then sessions again (sees the session either of them committed meanwhile): whichever way they
+ * interleave, nothing they issued outlives this change.
+ */
+export async function endSessionsAndDevices(
+  ctx: Pick<ServiceContext, 'nowMs' | 'events'>,
+  trx: Kysely<Database>,
+  userId: string,
+  reason: DeviceRevokeReason,
+): Promise<void> {
+  await deleteSessionsOfUser(trx, userId);
+  const count = await deleteDevicesOfUser(trx, { userId, nowMs: ctx.nowMs() });
+  await deleteSessionsOfUser(trx, userId);
+  if (count > 0) await ctx.events.record(trx, { type: 'device.revoked', userId, reason, count });
+}
+
 /** Deletes one batch of devices past their trust (the periodic purge, services/purge.ts). */
 export async function purgeExpiredDeviceBatch(ctx: ServiceContext, limit: number): Promise<number> {
   return purgeExpiredDevices(ctx.db, { nowMs: ctx.nowMs(), limit });
@@ -197,8 +222,7 @@ export function createDeviceService(ctx: ServiceContext): DeviceService {
 
     async signOutEverywhere(userId) {
       await ctx.db.transaction().execute(async (trx) => {
-        await deleteSessionsOfUser(trx, userId);
-        await revokeDevicesOfUser(ctx, trx, userId, 'signed_out_everywhere');
+        await endSessionsAndDevices(ctx, trx, userId, 'signed_out_everywhere');
         await ctx.events.record(trx, { type: 'account.signed_out_everywhere', userId });
       });
     },

@@ -119,13 +119,14 @@ export const DEVICE_TRUST_MS = 30 * 24 * 60 * 60 * 1000;
  */
 export const DEVICE_ROTATION_GRACE_MS = 60 * 1000;
 /**
- * Wrong passwords typed on a trusted device: 10 in 15 minutes (the per-email numbers), counted against the
+ * Wrong passwords typed on a trusted device: 10 since the last right one typed on it, counted against the
  * device, which is exempt from the per-email limit (OWASP "Slow brute force protection with device
- * cookies"). A device that reaches it is not trusted until its window ends: it is then subject to the
- * per-email limit like any other client, and its sign-ins ask for the second step.
+ * cookies"). A device that reaches it is not trusted until the right password is typed on it: it is then
+ * subject to the per-email limit like any other client, and its sign-ins ask for the second step. No window
+ * that refills: every guess the device is allowed is one on top of the email's limit, so a copy of its
+ * cookie must not get 10 more every 15 minutes (960 a day) while the owner is away; it gets 10 in all.
  */
 export const MAX_DEVICE_PASSWORD_FAILURES = 10;
-export const DEVICE_PASSWORD_WINDOW_MS = 15 * 60 * 1000;
 
 /**
  * Hardware tokens (OATH-HOTP, RFC 4226). Sign-in accepts the next code or one up to HOTP_LOOK_AHEAD presses

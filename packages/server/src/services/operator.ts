@@ -22,13 +22,12 @@ import { migrateToLatest } from '../store/migrate.ts';
 import { type DatabaseKind, openDatabase, sqlitePath } from '../store/open.ts';
 import { countUnusedRecoveryCodes, deleteRecoveryCodesOfUser } from '../store/recovery-codes-repo.ts';
 import type { Database, UserRow } from '../store/schema.ts';
-import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
 import { deleteCredentialsOfUser, findCredential } from '../store/totp-credentials-repo.ts';
 import { findUserByEmail, listUsersPage, setMessageFactor } from '../store/users-repo.ts';
 import { normalizeEmail } from './accounts.ts';
 import { createApiKey, listAllApiKeys, type NewApiKeyInput, revokeApiKeyByIdOrPrefix } from './api-keys.ts';
 import { listAuditEvents, type OperatorAuditEvent } from './audit-log.ts';
-import { revokeDevicesOfUser } from './devices.ts';
+import { endSessionsAndDevices } from './devices.ts';
 import { createEventSink, type DomainEvent } from './events.ts';
 import { enrolledFactors } from './factors/index.ts';
 import {
@@ -311,8 +310,7 @@ async function resetSecondFactor(ctx: OperatorContext, email: string): Promise<S
     // A code lock would outlive the factor it guarded; sessions (pending ones wait for a code that is gone,
     // and whoever holds a full one may be the reason for the reset) end.
     await clearUserLocks({ db: trx }, { userId: user.id, emailKeys: [] });
-    await deleteSessionsOfUser(trx, user.id);
-    await revokeDevicesOfUser(ctx, trx, user.id, 'second_factor_reset');
+    await endSessionsAndDevices(ctx, trx, user.id, 'second_factor_reset');
     await record(ctx, trx, {
       type: 'second_factor.reset',
       userId: user.id,

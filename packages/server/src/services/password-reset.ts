@@ -9,11 +9,10 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, UserRow } from '../store/schema.ts';
-import { deleteSessionsOfUser } from '../store/sessions-repo.ts';
 import { findUserByEmail, findUserById, updatePasswordHash } from '../store/users-repo.ts';
 import { checkPasswordRules, normalizeEmail } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
-import { revokeDevicesOfUser } from './devices.ts';
+import { endSessionsAndDevices } from './devices.ts';
 import { deviceNow } from './email-verification.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
 import {
@@ -70,8 +69,7 @@ export function createPasswordResetService(ctx: ServiceContext): PasswordResetSe
         if (!(await claimLink(ctx, trx, row))) return undefined;
         await updatePasswordHash(trx, { id: userId, passwordHash, nowMs: ctx.nowMs() });
         // Whoever is signed in (a thief's session too) is signed out.
-        await deleteSessionsOfUser(trx, userId);
-        await revokeDevicesOfUser(ctx, trx, userId, 'password_reset');
+        await endSessionsAndDevices(ctx, trx, userId, 'password_reset');
         await ctx.events.record(trx, { type: 'password.reset', userId });
         return true;
       };

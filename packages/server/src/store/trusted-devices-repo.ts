@@ -25,15 +25,16 @@ export async function findDeviceByTokenHash(
     .executeTakeFirst();
 }
 
-/** The device whose rotated-out token has this hash (expired or not). */
+/** The unexpired device whose rotated-out token has this hash. */
 export async function findDeviceByPreviousTokenHash(
   db: Kysely<Database>,
-  tokenHash: string,
+  input: { tokenHash: string; nowMs: number },
 ): Promise<TrustedDeviceRow | undefined> {
   return db
     .selectFrom('trusted_devices')
     .selectAll()
-    .where('previous_token_hash', '=', tokenHash)
+    .where('previous_token_hash', '=', input.tokenHash)
+    .where('expires_at_ms', '>', input.nowMs)
     .executeTakeFirst();
 }
 

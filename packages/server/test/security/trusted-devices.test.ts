@@ -418,19 +418,20 @@ for (const dialect of DIALECTS) {
       assert.equal((await logIn(owner, email)).location, '/');
     });
 
-    test('wrong passwords on a device count against it; at the limit it is not trusted for the window', async () => {
+    test('wrong passwords on a device count against it; at the limit it is not trusted until the right one', async () => {
       const { email, secret } = await account();
       const owner = await remembered(email, secret);
       await logOut(owner);
       for (let i = 0; i < MAX_DEVICE_PASSWORD_FAILURES; i++) {
         assert.equal((await logIn(owner, email, 'wrong guess')).status, 401);
       }
-      // Spent: the device is an ordinary client now, under the email's limit, asked for the code.
+      // Spent: the device is an ordinary client now, under the email's limit, asked for the code (waiting
+      // gives nothing back: trusted-device-guessing.test.ts).
+      t.clock.advance(15 * 60 * 1000);
       assert.equal((await logIn(owner, email)).location, '/login/code');
       assert.equal(await liveDevices(email), 1, 'not revoked, only not trusted for now');
       await logOut(owner);
-      t.clock.advance(15 * 60 * 1000);
-      assert.equal((await logIn(owner, email)).location, '/', 'trusted again once the window ends');
+      assert.equal((await logIn(owner, email)).location, '/', 'trusted again after the right password');
     });
 
     test('a device stops working 30 days after it was remembered, and the purge deletes it', async () => {
@@ -448,6 +449,38 @@ for (const dialect of DIALECTS) {
       assert.equal((await rows()).length, 1);
       assert.ok((await t.services.purgeExpired()).devices >= 1);
       assert.equal((await rows()).length, 0);
+    });
+
+    test('a rotated-out token of an expired device is just unknown: nothing revoked, nobody told', async () => {
+      const { email, secret } = await account();
+      const owner = await remembered(email, secret);
+      await logOut(owner);
+      const copy = deviceOf(owner)!;
+      assert.equal((await logIn(owner, email)).location, '/', 'rotated');
+      await logOut(owner);
+      t.clock.advance(DEVICE_TRUST_MS);
+      const thief = browserFor(t);
+      thief.jar.set(DEVICE_COOKIE, copy);
+      assert.equal((await logIn(thief, email)).location, '/login/code');
+      assert.equal(thief.cookie(DEVICE_COOKIE), undefined, 'cleared');
+      assert.equal(
+        (await eventsOf(email, 'device.revoked')).length,
+        0,
+        'no theft recorded for a dead device',
+      );
+    });
+
+    test('sign out everywhere ends pending sign-ins too', async () => {
+      const { email, secret } = await account();
+      const one = await remembered(email, secret);
+      const waiting = browserFor(t);
+      assert.equal((await logIn(waiting, email)).location, '/login/code');
+      await waiting.get('/login/code');
+      await one.get('/security');
+      await one.post('/security/sign-out-everywhere');
+      const late = await waiting.post('/login/code', { code: codeNow(secret, t.clock) });
+      assert.notEqual(late.location, '/', 'the code no longer finishes a sign-in begun before');
+      assert.equal((await waiting.get('/security')).location, '/login');
     });
 
     test('no device token in the logs or in the database', async () => {

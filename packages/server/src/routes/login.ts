@@ -175,6 +175,7 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
               });
       if (
         code === 'INVALID_CODE' ||
+        code === 'CODE_ALREADY_USED' ||
         code === 'INVALID_MESSAGE_CODE' ||
         code === 'INVALID_RECOVERY_CODE' ||
         code === 'RECOVERY_RATE_LIMITED' || // a right recovery code still works: keep the form
@@ -184,7 +185,7 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
         setRetryAfter(c, outcome);
         return render(c, page({ error: message }), status);
       }
-      if (code === 'SECOND_FACTOR_LOCKED') {
+      if (code === 'SECOND_FACTOR_LOCKED' || code === 'SECOND_FACTOR_BUDGET_SPENT') {
         setRetryAfter(c, outcome);
         return render(c, page({ locked: message }), status);
       }

@@ -187,6 +187,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         throw error;
       }
       if (result.ok === true) return result.value;
+      // Not a guess (nothing counted): the sign-in keeps its form, and the answer says why.
+      if (result.ok === 'replayed') throw new ServiceError('CODE_ALREADY_USED', { field: 'code' });
       if (result.ok === 'raced' || result.rejected === 'off') throw new ServiceError('SESSION_EXPIRED');
       if (lastAttempt) throw new ServiceError('TOO_MANY_ATTEMPTS');
       throw new ServiceError(factor.wrongCode, { field: 'code', attemptsLeft: result.rejected });

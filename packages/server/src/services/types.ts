@@ -23,6 +23,8 @@ export type ServiceErrorCode =
   | 'WRONG_PASSWORD' // re-authentication of a signed-in user failed (change password, 2FA on, off, replace)
   | 'MALFORMED_CODE' // what was typed cannot be a code of that kind (not counted as a guess)
   | 'INVALID_CODE' // a one-time code was wrong or already used
+  | 'CODE_ALREADY_USED' // the app's code was right but already used (a replay): not counted as a guess
+  | 'SECOND_FACTOR_BUDGET_SPENT' // the user's long-horizon budget of wrong 6-digit codes is spent (retryAfterMs)
   | 'INVALID_SETUP_CODE' // the first code of a set-up was wrong (it cannot have been used before)
   | 'INVALID_RECOVERY_CODE' // a recovery code was wrong or already used
   | 'TOO_MANY_ATTEMPTS' // the pending login used up its code attempts; the pending session is gone

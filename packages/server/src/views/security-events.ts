@@ -69,6 +69,8 @@ export function describeEvent(event: AuditEventView): string {
     case 'account.unlocked':
       return 'Sign-in limits lifted by an administrator';
     case 'lock.started':
+      if (d.limit === 'code_budget')
+        return `6-digit codes refused for about ${Math.ceil(Number(d.minutes) / 60)} hours: too many wrong ones over the past weeks`;
       return d.limit === 'recovery_codes'
         ? `Too many wrong recovery codes: wrong ones slowed for ${minutes(d.minutes)}`
         : `Codes from the app refused for ${minutes(d.minutes)} after too many wrong ones`;

@@ -11,8 +11,10 @@ import type { FactorPurpose, SecondFactor } from './types.ts';
 
 export type AttemptResult<T, R> =
   | { readonly ok: true; readonly value: T }
-  /** Wrong, already used, or nothing to check against; `rejected` is what `onRejected` returned. */
-  | { readonly ok: false; readonly rejected: R };
+  /** Wrong, or nothing to check against; `rejected` is what `onRejected` returned. */
+  | { readonly ok: false; readonly rejected: R }
+  /** Right but already used (a replay): not counted as a guess, `onRejected` not called. */
+  | { readonly ok: 'replayed' };
 
 /** A wrong code, as `onRejected` hears of it. */
 export interface Rejection {
@@ -23,7 +25,8 @@ export interface Rejection {
 }
 
 export interface AttemptHooks<T, R> {
-  /** A right code, in the claim's transaction; undefined when it lost a race (nothing of it is kept). */
+  /** A right code, in the claim's transaction; undefined when it lost a race (nothing of it is kept). A code
+   *  that lost the claim's own compare-and-set is `replayed` instead. */
   onClaimed(trx: Kysely<Database>): Promise<T | undefined>;
   /**
    * A wrong code, in the same transaction, after the factor's limit counted it; not called when this failure
@@ -57,6 +60,11 @@ export async function attemptFactor<T, R>(
   const attempt = await factor.reserve(ctx, input.userId);
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const claim = await factor.claim(ctx, trx, input);
+    if (claim === 'replayed') {
+      // Nothing was guessed: the attempt is given back, and the answer says so.
+      await attempt.release(trx);
+      return { ok: 'replayed' } as const;
+    }
     if (claim === 'claimed') {
       await attempt.accept(trx);
       // The caller's change (and its audit row) last: the audit head stays locked until the commit.

@@ -8,7 +8,14 @@ import { needsReseal, openSecret, sealSecret, totpSecretContext } from '../../cr
 import type { Database, TotpCredentialRow } from '../../store/schema.ts';
 import { claimStep, findCredential, updateSealedSecret } from '../../store/totp-credentials-repo.ts';
 import type { ServiceContext } from '../context.ts';
-import { acceptCode, codeWaitMs, rejectCode, reserveCodeCheck, secondFactorLocked } from '../throttle.ts';
+import {
+  acceptCode,
+  codeWaitMs,
+  rejectCode,
+  releaseCode,
+  reserveCodeCheck,
+  secondFactorLocked,
+} from '../throttle.ts';
 import type { SecondFactor } from './types.ts';
 
 /** What authenticator apps support everywhere: SHA-1, 6 digits, 30 seconds (RFC 6238 s4.1 default X). */
@@ -66,6 +73,27 @@ export async function matchCode(
 }
 
 /**
+ * Whether a code that matched no unused step is the code of a step already used (a replay, answered "already
+ * used" and not counted as a guess: it cannot pass, whoever sends it).
+ */
+async function isUsedCode(
+  ctx: ServiceContext,
+  db: Kysely<Database>,
+  row: TotpCredentialRow,
+  digits: string,
+): Promise<boolean> {
+  if (row.last_used_step === null) return false;
+  const result = verifyTOTP({
+    secret: await openCredentialSecret(ctx, db, row),
+    code: digits,
+    nowMs: ctx.nowMs(),
+    periodSeconds: TOTP_PERIOD_SECONDS,
+    window: ctx.settings.totpWindow,
+  });
+  return result.valid && result.step <= row.last_used_step;
+}
+
+/**
  * The guess limit every 6-digit factor shares (the app's codes, codes by email and by text message): wrong
  * ones count per user across factors and sign-ins, so switching factor buys no guesses (services/throttle.ts).
  */
@@ -77,8 +105,9 @@ export const SIX_DIGIT_LIMIT: Pick<SecondFactor, 'waitMs' | 'limitedError' | 're
   async reserve(ctx, userId) {
     const check = await reserveCodeCheck(ctx, userId);
     return {
-      accept: (db) => acceptCode(db, userId),
-      reject: (db) => rejectCode(ctx, db, userId, check),
+      accept: (db) => acceptCode(db, check),
+      reject: (db) => rejectCode(ctx, db, check),
+      release: (db) => releaseCode(db, check),
     };
   },
 };
@@ -102,7 +131,8 @@ export const totpFactor: SecondFactor = {
     const credential = await findCredential(trx, userId, 'active');
     if (credential === undefined) return 'absent';
     const step = await matchCode(ctx, trx, credential, code);
-    if (step === undefined) return 'wrong';
-    return (await claimStep(trx, { id: credential.id, step, state: 'active' })) ? 'claimed' : 'wrong';
+    if (step === undefined) return (await isUsedCode(ctx, trx, credential, code)) ? 'replayed' : 'wrong';
+    // Lost the compare-and-set to a racing request with the same code: used now.
+    return (await claimStep(trx, { id: credential.id, step, state: 'active' })) ? 'claimed' : 'replayed';
   },
 };

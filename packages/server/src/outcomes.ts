@@ -210,7 +210,7 @@ export function outcomeOf(error: unknown): OutcomeOf {
 
 /** The outcome a service would give for `code` with a wait (for pages that ask before anything is sent). */
 export function waitOutcome(
-  code: 'SECOND_FACTOR_LOCKED' | 'RECOVERY_RATE_LIMITED' | 'RATE_LIMITED',
+  code: 'SECOND_FACTOR_LOCKED' | 'SECOND_FACTOR_BUDGET_SPENT' | 'RECOVERY_RATE_LIMITED' | 'RATE_LIMITED',
   retryAfterMs: number,
 ): OutcomeOf {
   return outcomeOf(new ServiceError(code, { retryAfterMs }));

@@ -130,9 +130,9 @@ for (const dialect of DIALECTS) {
       const userId = await newUserId();
       const l = { ...limits, budgetCapacity: 15 };
       for (let round = 0; round < 20; round++) {
-        const granted = (await Promise.all(Array.from({ length: 12 }, () => reserveCode(userId, T, l)))).filter(
-          (r) => r !== undefined,
-        );
+        const granted = (
+          await Promise.all(Array.from({ length: 12 }, () => reserveCode(userId, T, l)))
+        ).filter((r) => r !== undefined);
         assert.equal(granted.length, 10, 'the in-flight slots');
         await Promise.all(granted.map(() => releaseCodeAttempt(db, { userId, limits: l })));
       }

@@ -3,7 +3,7 @@
  * - 6-digit codes, per user, across sessions: 10 wrong in a row lock the user's code checks for 15 minutes,
  *   doubling with each further lock up to a week; an accepted code starts that over. Without this,
  *   someone with the password logs in again for 5 more attempts each time and a code falls after ~67,000 logins;
- *   and a long-horizon budget (20 wrong codes, one back every 36 hours) that an accepted code does not reset, so
+ *   and a long-horizon budget (30 wrong codes, one back every 36 hours) that an accepted code does not reset, so
  *   the owner's daily sign-ins do not hand out fresh guesses (limits.ts has the year's computation). Only what
  *   was compared counts: a right or already used code gives its reserved check back;
  * - passwords, per email, whether or not an account has it: 10 wrong in 15 minutes refuse that email until
@@ -190,7 +190,11 @@ export async function releaseCode(db: Kysely<Database>, check: CodeCheck): Promi
  * when it started the short-term lock, SECOND_FACTOR_BUDGET_SPENT when it spent the budget's last check
  * (recording `lock.started` for each), else returns the wrong codes left before the next limit closes.
  */
-export async function rejectCode(ctx: ServiceContext, db: Kysely<Database>, check: CodeCheck): Promise<number> {
+export async function rejectCode(
+  ctx: ServiceContext,
+  db: Kysely<Database>,
+  check: CodeCheck,
+): Promise<number> {
   const nowMs = ctx.nowMs();
   const { userId } = check;
   const state = await rejectCodeAttempt(db, { userId, nowMs, limits: CODE_LIMITS });
@@ -214,7 +218,8 @@ export async function rejectCode(ctx: ServiceContext, db: Kysely<Database>, chec
     0,
     CODE_BUDGET_CAPACITY - Math.ceil(Math.max(0, state.budgetFullAtMs - nowMs) / CODE_BUDGET_REFILL_MS),
   );
-  return Math.min(MAX_CODE_FAILURES - state.failures - inFlight, budgetLeft);
+  // Checks still in flight are left out: they may yet be right or replays.
+  return Math.min(MAX_CODE_FAILURES - state.failures, budgetLeft);
 }
 
 /** The recovery-code window's key in login_throttle (which holds windows keyed by any string). */

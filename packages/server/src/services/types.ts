@@ -253,6 +253,11 @@ export interface AuthService {
   }): Promise<IssuedSession>;
   /** How long the user's code checks are still refused for, in milliseconds; 0 when they are not. */
   secondFactorWaitMs(userId: string): Promise<number>;
+  /** Which limit refuses the user's 6-digit codes now (the short-term lock first), and for how long; undefined
+   *  when they are taken. */
+  secondFactorLimit(
+    userId: string,
+  ): Promise<{ code: 'SECOND_FACTOR_LOCKED' | 'SECOND_FACTOR_BUDGET_SPENT'; waitMs: number } | undefined>;
   /** Emails a sign-in code to a pending sign-in that may use codes by email. Throws SESSION_EXPIRED,
    *  NOT_PENDING, FACTOR_NOT_AVAILABLE, RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
   sendSignInCode(input: {

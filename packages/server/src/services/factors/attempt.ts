@@ -33,6 +33,12 @@ export interface AttemptHooks<T, R> {
    * closed the limit (its error is thrown after the commit, with `lock.started` recorded).
    */
   onRejected(trx: Kysely<Database>, rejection: Rejection): Promise<R>;
+  /**
+   * Runs once the attempt is reserved and before the code is compared (the sign-in spends its own attempt
+   * here: the reservation is then also the lock check, one statement for both). When it throws, the
+   * reservation is given back and the error goes on.
+   */
+  afterReserve?(): Promise<void>;
 }
 
 /** Throws the factor's limit error while its attempts are refused for the user (before anything is spent). */
@@ -58,6 +64,14 @@ export async function attemptFactor<T, R>(
   // Counted before the comparison, in its own commit: racing guesses on any number of instances cannot pass
   // the limit, and a failure later in this attempt does not give the guess back.
   const attempt = await factor.reserve(ctx, input.userId);
+  if (hooks.afterReserve !== undefined) {
+    try {
+      await hooks.afterReserve();
+    } catch (error) {
+      await attempt.release(ctx.db);
+      throw error;
+    }
+  }
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const claim = await factor.claim(ctx, trx, input);
     if (claim === 'replayed') {

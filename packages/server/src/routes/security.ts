@@ -309,6 +309,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       recoveryCodesLeft: user.recoveryCodesLeft,
       recoveryCodesLow: RECOVERY_CODES_LOW,
       events: await services.audit.recentEvents(user.id),
+      failedSecondSteps: await services.audit.failedSecondSteps(user.id),
       ...(options.notice ? { notice: options.notice } : {}),
       ...(options.errors ? { errors: options.errors } : {}),
     });

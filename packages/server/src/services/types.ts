@@ -386,6 +386,19 @@ export interface MessagesService {
 export interface AuditService {
   /** The user's latest events, newest first (at most RECENT_EVENTS_SHOWN). */
   recentEvents(userId: string): Promise<readonly AuditEventView[]>;
+  /**
+   * Failed attempts at the second step (wrong codes while signing in, and while confirming a change) between
+   * the user's previous full sign-in and the latest one, with the last of them; undefined before a second
+   * sign-in.
+   */
+  failedSecondSteps(userId: string): Promise<FailedSecondSteps | undefined>;
+}
+
+/** What the first page after a sign-in tells the owner (issue #10). */
+export interface FailedSecondSteps {
+  readonly count: number;
+  /** The latest of them: when, from which address and device. */
+  readonly last?: { readonly atMs: number; readonly ip: string | null; readonly userAgent: string | null };
 }
 
 export interface HealthService {

@@ -1,6 +1,6 @@
 /** The user's security history in plain words: what happened, when, from where and on which device. */
 import { html } from 'hono/html';
-import type { AuditEventView } from '../services/types.ts';
+import type { AuditEventView, FailedSecondSteps } from '../services/types.ts';
 import type { Html } from './parts.ts';
 
 /** How a factor is named in a sentence. */
@@ -113,6 +113,21 @@ export function describeDevice(userAgent: string | null): string {
             ? 'Linux'
             : undefined;
   return os === undefined ? browser : `${browser} on ${os}`;
+}
+
+/**
+ * "3 failed attempts to pass your second step since your last sign-in (last: 2026-11-30 09:12 UTC, from
+ * 203.0.113.9, Firefox on Linux)." Nothing when there were none (or no earlier sign-in).
+ */
+export function failedSecondStepsNotice(failed: FailedSecondSteps | undefined): Html | string {
+  if (failed === undefined || failed.count === 0) return '';
+  const { count, last } = failed;
+  const when = last === undefined ? '' : new Date(last.atMs).toISOString().slice(0, 16).replace('T', ' ');
+  return html`<p class="notice notice-error" role="alert" id="failed-second-steps"><strong>${count} failed ${count === 1 ? 'attempt' : 'attempts'} to pass your second step since your last sign-in</strong>${
+    last === undefined
+      ? ''
+      : html` (last: ${when} UTC, from ${last.ip ?? 'an unknown address'}, ${describeDevice(last.userAgent)})`
+  }. Whoever made them knew your password: if they were not yours, change your password.</p>`;
 }
 
 export function recentEventsSection(events: readonly AuditEventView[]): Html {

@@ -4,7 +4,7 @@
  * The key appears only while a set-up is pending; once confirmed, no page shows it again.
  */
 import { html, raw } from 'hono/html';
-import type { AuditEventView, CodeShape } from '../services/types.ts';
+import type { AuditEventView, CodeShape, FailedSecondSteps } from '../services/types.ts';
 import { type Frame, layout } from './layout.ts';
 import {
   codeField,
@@ -17,7 +17,7 @@ import {
   notice,
   submit,
 } from './parts.ts';
-import { recentEventsSection } from './security-events.ts';
+import { failedSecondStepsNotice, recentEventsSection } from './security-events.ts';
 
 export type SecurityForm =
   | 'begin'
@@ -65,6 +65,8 @@ export interface SecurityView {
   /** At or below this many, the page warns. */
   readonly recoveryCodesLow: number;
   readonly events: readonly AuditEventView[];
+  /** Failed second steps between the previous sign-in and the latest one. */
+  readonly failedSecondSteps?: FailedSecondSteps | undefined;
   readonly notice?: string;
   readonly errors?: Partial<Record<SecurityForm, FormError>>;
 }
@@ -113,6 +115,7 @@ ${secondFactorOn(view) ? recoverySection(view, csrf, errors.recovery) : ''}
     ${submit('Change password', 'secondary')}
   </form>
 </section>
+${failedSecondStepsNotice(view.failedSecondSteps)}
 ${recentEventsSection(view.events)}`,
   );
 }

@@ -68,11 +68,11 @@ export const MAX_VALUES_PER_SIX_DIGIT_GUESS = 21;
 export const CODE_CHECK_LEASE_MS = 60 * 1000;
 /**
  * A check refused only because the limit's other slots are in flight (not a lock, not the budget) waits and
- * tries again, every 20 ms for up to 3 seconds: racing replays of a used code are given back as they are
- * decided, and must not turn away the request behind them.
+ * tries again, about every 20 ms for up to 5 seconds (then 503, busy): racing replays of a used code are given
+ * back as they are decided, and must not turn away the request behind them.
  */
 export const CODE_CHECK_RETRY_MS = 20;
-export const CODE_CHECK_MAX_WAIT_MS = 3000;
+export const CODE_CHECK_MAX_WAIT_MS = 5000;
 
 /** Wrong passwords per email, known or not: 10 in a window of 15 minutes (OWASP Authentication Cheat Sheet). */
 export const MAX_PASSWORD_FAILURES = 10;

@@ -168,9 +168,11 @@ export async function reserveCodeCheck(ctx: ServiceContext, userId: string): Pro
     const inFlight = liveInFlight(state, nowMs);
     const budgetMs = budgetWaitMs(state, nowMs, inFlight);
     if (budgetMs > 0) throw codeBudgetSpent(budgetMs);
-    // Only checks in flight stand in the way: they will be decided within a request's time.
-    if (Date.now() >= giveUpAt) throw secondFactorLocked(1000);
-    await sleep(CODE_CHECK_RETRY_MS);
+    // Only checks in flight stand in the way: they will be decided within a request's time. Past the wait,
+    // the service is busy (503), not the user locked: nothing was counted.
+    if (Date.now() >= giveUpAt) throw new ServiceError('UNAVAILABLE');
+    // A little jitter, so the waiting requests do not all come back at once.
+    await sleep(CODE_CHECK_RETRY_MS * (0.5 + Math.random()));
   }
 }
 

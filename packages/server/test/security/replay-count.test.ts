@@ -32,7 +32,7 @@ for (const dialect of DIALECTS) {
 
       // 40 pending sign-ins with the password, 5 attempts each: room for 199 replays.
       // One after another: concurrent correct passwords are another helper's part of issue #10.
-      const sessions = [];
+      const sessions: Awaited<ReturnType<Services['auth']['login']>>[] = [];
       for (let i = 0; i < 40; i++)
         sessions.push(await services.auth.login({ email: user.email, password: user.password }));
       const results = await Promise.allSettled(

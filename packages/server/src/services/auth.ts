@@ -208,9 +208,11 @@ export function createAuthService(ctx: ServiceContext): AuthService {
 
     async secondFactorLimit(userId) {
       const state = await findCodeLimitState(ctx, userId);
-      if (state.lockedMs > 0) return { code: 'SECOND_FACTOR_LOCKED', waitMs: state.lockedMs };
-      if (state.budgetWaitMs > 0) return { code: 'SECOND_FACTOR_BUDGET_SPENT', waitMs: state.budgetWaitMs };
-      return undefined;
+      // Both closed: the longer wait is the one that counts (as the reservation says).
+      if (state.lockedMs === 0 && state.budgetWaitMs === 0) return undefined;
+      return state.budgetWaitMs >= state.lockedMs
+        ? { code: 'SECOND_FACTOR_BUDGET_SPENT', waitMs: state.budgetWaitMs }
+        : { code: 'SECOND_FACTOR_LOCKED', waitMs: state.lockedMs };
     },
 
     async sendSignInCode({ pendingToken, channel = 'email' }) {

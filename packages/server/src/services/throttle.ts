@@ -164,10 +164,12 @@ export async function reserveCodeCheck(ctx: ServiceContext, userId: string): Pro
     // Why it was refused, from the row as it is now (only the message and the retry depend on it).
     const state = await findCodeThrottle(ctx.db, userId);
     if (state === undefined) continue; // deleted by an unlock meanwhile: try again at once
-    if (state.lockedUntilMs > nowMs) throw secondFactorLocked(state.lockedUntilMs - nowMs);
-    const inFlight = liveInFlight(state, nowMs);
-    const budgetMs = budgetWaitMs(state, nowMs, inFlight);
-    if (budgetMs > 0) throw codeBudgetSpent(budgetMs);
+    // Both closed: the longer wait is the one that counts.
+    const lockMs = Math.max(0, state.lockedUntilMs - nowMs);
+    const budgetMs = budgetWaitMs(state, nowMs, liveInFlight(state, nowMs));
+    if (lockMs > 0 || budgetMs > 0) {
+      throw budgetMs >= lockMs ? codeBudgetSpent(budgetMs) : secondFactorLocked(lockMs);
+    }
     // Only checks in flight stand in the way: they will be decided within a request's time. Past the wait,
     // the service is busy (503), not the user locked: nothing was counted.
     if (Date.now() >= giveUpAt) throw new ServiceError('UNAVAILABLE');

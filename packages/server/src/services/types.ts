@@ -253,8 +253,8 @@ export interface AuthService {
   }): Promise<IssuedSession>;
   /** How long the user's code checks are still refused for, in milliseconds; 0 when they are not. */
   secondFactorWaitMs(userId: string): Promise<number>;
-  /** Which limit refuses the user's 6-digit codes now (the short-term lock first), and for how long; undefined
-   *  when they are taken. */
+  /** Which limit refuses the user's 6-digit codes now (of both, the one with the longer wait), and for how
+   *  long; undefined when they are taken. */
   secondFactorLimit(
     userId: string,
   ): Promise<{ code: 'SECOND_FACTOR_LOCKED' | 'SECOND_FACTOR_BUDGET_SPENT'; waitMs: number } | undefined>;

@@ -302,12 +302,20 @@ export function recoveryRateLimited(retryAfterMs: number): ServiceError {
 
 /** Which of a user's guess limits are closed now, and until when (0: open). */
 export interface UserLocks {
-  /** 6-digit codes refused until (the user's code lock). */
+  /** 6-digit codes refused until (the user's code lock, or the long-horizon budget spent: the later). */
   readonly codesLockedUntilMs: number;
   /** Passwords for the user's email refused until (the email's window is full). */
   readonly passwordsLockedUntilMs: number;
   /** Wrong recovery codes answered with a wait until. */
   readonly recoveryCodesSlowedUntilMs: number;
+}
+
+/** When the user's 6-digit codes are refused until, by the lock or the spent budget (0: not refused). */
+async function codesRefusedUntil(db: Kysely<Database>, userId: string, nowMs: number): Promise<number> {
+  const state = await findCodeThrottle(db, userId);
+  if (state === undefined) return 0;
+  const budgetMs = budgetWaitMs(state, nowMs, liveInFlight(state, nowMs));
+  return Math.max(state.lockedUntilMs, budgetMs > 0 ? nowMs + budgetMs : 0);
 }
 
 /**
@@ -332,7 +340,7 @@ export async function findUserLocks(
     );
   }
   return {
-    codesLockedUntilMs: until(await findCodeLockedUntil(ctx.db, input.userId)),
+    codesLockedUntilMs: until(await codesRefusedUntil(ctx.db, input.userId, nowMs)),
     passwordsLockedUntilMs,
     recoveryCodesSlowedUntilMs: await windowEnd(
       recoveryKey(input.userId),

@@ -18,12 +18,14 @@ import {
   CODE_BUDGET_REFILL_MS,
   MAX_VALUES_PER_SIX_DIGIT_GUESS,
 } from '../../src/services/index.ts';
+import { openOperator } from '../../src/services/operator.ts';
 import { ServiceError, type Services } from '../../src/services/types.ts';
 import {
   codeAt,
   DIALECTS,
   openTestServices,
   rejectsCode,
+  serveEnv,
   signUpWithTotp,
   type TestClock,
 } from '../support/dialects.ts';
@@ -255,6 +257,38 @@ for (const dialect of DIALECTS) {
         ['code_budget'],
         'one audit event (and notice) for the budget spent',
       );
+    });
+
+    test("an operator's unlock shows the spent budget and refills it", async () => {
+      const user = await signUpWithTotp(services, clock);
+      for (let i = 0; i < CODE_BUDGET_CAPACITY; i++) {
+        const login = await services.auth.login({ email: user.email, password: user.password });
+        try {
+          await services.auth.verifySecondFactor({
+            pendingToken: login.issued.token,
+            code: wrongCode(user.secret, clock.nowMs(), i),
+          });
+        } catch (error) {
+          assert.ok(error instanceof ServiceError);
+          if (error.code === 'SECOND_FACTOR_LOCKED') clock.advance(error.retryAfterMs ?? 0);
+        }
+      }
+      clock.advance(2 * HOUR); // past any short-term lock: only the budget refuses now
+      assert.equal((await services.auth.secondFactorLimit(user.userId))?.code, 'SECOND_FACTOR_BUDGET_SPENT');
+      const operator = await openOperator({ env: serveEnv(config), nowMs: clock.nowMs });
+      try {
+        const shown = await operator.showUser(user.email);
+        assert.ok((shown.locks?.codesLockedUntilMs ?? 0) > clock.nowMs() + HOUR, 'users show: codes refused');
+        assert.deepEqual((await operator.unlock(user.email)).cleared, ['codes']);
+      } finally {
+        await operator.close();
+      }
+      const login = await services.auth.login({ email: user.email, password: user.password });
+      const full = await services.auth.verifySecondFactor({
+        pendingToken: login.issued.token,
+        code: codeAt(user.secret, clock.nowMs()),
+      });
+      assert.equal(full.session.state, 'full');
     });
 
     if (dialect.name === 'postgres') {

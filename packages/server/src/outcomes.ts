@@ -30,6 +30,17 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
     status: 401,
     message: 'That code is not valid, or it was already used. Wait for the next code and try again.',
   },
+  CODE_ALREADY_USED: {
+    status: 401,
+    message: 'That code was already used. Wait for the app to show the next code and enter that one.',
+  },
+  // The wait (until one wrong code comes back to the budget) is added by outcomeOf.
+  SECOND_FACTOR_BUDGET_SPENT: {
+    status: 429,
+    message:
+      'Too many wrong codes were entered for this account over the past weeks, so 6-digit codes are refused ' +
+      'until the limit refills. A recovery code still works.',
+  },
   // The first code of a set-up cannot have been used before.
   INVALID_SETUP_CODE: {
     status: 401,
@@ -213,14 +224,18 @@ export function outcomeOf(error: unknown): OutcomeOf {
 
 /** The outcome a service would give for `code` with a wait (for pages that ask before anything is sent). */
 export function waitOutcome(
-  code: 'SECOND_FACTOR_LOCKED' | 'RECOVERY_RATE_LIMITED' | 'RATE_LIMITED',
+  code: 'SECOND_FACTOR_LOCKED' | 'SECOND_FACTOR_BUDGET_SPENT' | 'RECOVERY_RATE_LIMITED' | 'RATE_LIMITED',
   retryAfterMs: number,
 ): OutcomeOf {
   return outcomeOf(new ServiceError(code, { retryAfterMs }));
 }
 
-/** "Wait 15 minutes, then try again.": rounded up, so the wait said is never too short. */
+/** "Wait 15 minutes, then try again.": rounded up, so the wait said is never too short (in hours from 2). */
 export function waitText(ms: number): string {
+  if (ms > 2 * 3_600_000) {
+    const hours = Math.ceil(ms / 3_600_000);
+    return `Wait ${hours} hours, then try again.`;
+  }
   const n = Math.max(1, Math.ceil(ms / 60_000));
   return `Wait ${n} ${n === 1 ? 'minute' : 'minutes'}, then try again.`;
 }

@@ -3,7 +3,8 @@
  * RFC 6238 s5.2: "the verifier MUST NOT accept the second attempt of the same OTP after the successful
  * validation has been issued for the first OTP". The last accepted time step is stored per credential and
  * advanced with a compare-and-set UPDATE, so even two requests racing with one code (on one instance or on
- * two instances sharing PostgreSQL) cannot both pass.
+ * two instances sharing PostgreSQL) cannot both pass. A replayed code is answered CODE_ALREADY_USED (through
+ * a re-authentication, INVALID_CODE: "not valid, or already used") and is not counted as a guess.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -39,7 +40,7 @@ for (const dialect of DIALECTS) {
       const second = await services.auth.login({ email: user.email, password: user.password });
       await rejectsCode(
         services.auth.verifySecondFactor({ pendingToken: second.issued.token, code }),
-        'INVALID_CODE',
+        'CODE_ALREADY_USED',
       );
     });
 
@@ -56,7 +57,7 @@ for (const dialect of DIALECTS) {
       const login = await services.auth.login({ email, password: 'password one' });
       await rejectsCode(
         services.auth.verifySecondFactor({ pendingToken: login.issued.token, code }),
-        'INVALID_CODE',
+        'CODE_ALREADY_USED',
       );
       clock.advance(30_000);
     });
@@ -70,7 +71,7 @@ for (const dialect of DIALECTS) {
       const second = await services.auth.login({ email: user.email, password: user.password });
       await rejectsCode(
         services.auth.verifySecondFactor({ pendingToken: second.issued.token, code: previous }),
-        'INVALID_CODE',
+        'CODE_ALREADY_USED',
       );
       // The next step's code is fine.
       clock.advance(30_000);
@@ -93,7 +94,7 @@ for (const dialect of DIALECTS) {
       const login = await services.auth.login({ email: user.email, password: user.password });
       await rejectsCode(
         services.auth.verifySecondFactor({ pendingToken: login.issued.token, code }),
-        'INVALID_CODE',
+        'CODE_ALREADY_USED',
       );
       clock.advance(30_000);
     });

@@ -74,6 +74,7 @@ const ALL_MIGRATIONS = [
   '0009-email-factor',
   '0010-phone',
   '0011-account-recovery',
+  '0012-code-budget',
   '0013-trusted-devices',
   '0015-hotp',
   '0016-totp-skew',

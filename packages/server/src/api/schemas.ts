@@ -35,6 +35,7 @@ export const API_ERROR_CODES = [
   'MALFORMED_CODE',
   'INVALID_SETUP_CODE',
   'SECOND_FACTOR_LOCKED',
+  'SECOND_FACTOR_BUDGET_SPENT',
   'RECOVERY_RATE_LIMITED',
 ] as const satisfies readonly ServiceErrorCode[];
 

@@ -14,9 +14,14 @@ export function homeRoutes(deps: AppDeps): Hono<AppEnv> {
     const account = user
       ? { email: user.email, totpEnabled: user.factors.some((kind) => kind !== 'recovery') }
       : null;
+    const failedSecondSteps = user ? await deps.services.audit.failedSecondSteps(user.id) : undefined;
     return render(
       c,
-      homePage({ frame: frameFor(c, deps, user ? 'Your account' : 'Welcome', { user }), account }),
+      homePage({
+        frame: frameFor(c, deps, user ? 'Your account' : 'Welcome', { user }),
+        account,
+        failedSecondSteps,
+      }),
     );
   });
   return routes;

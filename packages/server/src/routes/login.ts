@@ -96,9 +96,9 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     const frame = frameFor(c, deps, 'Enter your code');
     const recoveryAvailable = session.factors.includes('recovery');
     // The password was right but the user's 6-digit codes are locked: say how long to wait instead of a form.
-    const waitMs = await services.auth.secondFactorWaitMs(session.userId);
-    if (waitMs > 0) {
-      const locked = waitOutcome('SECOND_FACTOR_LOCKED', waitMs);
+    const limit = await services.auth.secondFactorLimit(session.userId);
+    if (limit !== undefined) {
+      const locked = waitOutcome(limit.code, limit.waitMs);
       setRetryAfter(c, locked);
       return render(
         c,
@@ -144,9 +144,9 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
       if (session?.state !== 'pending') return seeOther(c, '/login');
       if (!session.factors.includes(channel)) return seeOther(c, '/login/code');
       const view = messageView(c, channel, { sent: c.req.query('sent') === '1' });
-      const waitMs = await services.auth.secondFactorWaitMs(session.userId);
-      if (waitMs > 0) {
-        const locked = waitOutcome('SECOND_FACTOR_LOCKED', waitMs);
+      const limit = await services.auth.secondFactorLimit(session.userId);
+      if (limit !== undefined) {
+        const locked = waitOutcome(limit.code, limit.waitMs);
         setRetryAfter(c, locked);
         return render(c, loginMessagePage({ ...view, locked: locked.message }), locked.status);
       }
@@ -246,6 +246,7 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
                 });
       if (
         code === 'INVALID_CODE' ||
+        code === 'CODE_ALREADY_USED' ||
         code === 'INVALID_MESSAGE_CODE' ||
         code === 'INVALID_RECOVERY_CODE' ||
         code === 'RECOVERY_RATE_LIMITED' || // a right recovery code still works: keep the form
@@ -255,7 +256,7 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
         setRetryAfter(c, outcome);
         return render(c, page({ error: message }), status);
       }
-      if (code === 'SECOND_FACTOR_LOCKED') {
+      if (code === 'SECOND_FACTOR_LOCKED' || code === 'SECOND_FACTOR_BUDGET_SPENT') {
         setRetryAfter(c, outcome);
         return render(c, page({ locked: message }), status);
       }

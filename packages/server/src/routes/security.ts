@@ -359,6 +359,7 @@ export function securityRoutes(deps: AppDeps): Hono<AppEnv> {
       recoveryCodesLow: RECOVERY_CODES_LOW,
       events: await services.audit.recentEvents(user.id),
       devices: await services.devices.list(user.id),
+      failedSecondSteps: await services.audit.failedSecondSteps(user.id),
       ...(options.notice ? { notice: options.notice } : {}),
       ...(options.errors ? { errors: options.errors } : {}),
     });

@@ -15,7 +15,7 @@ import {
   rotateDevice,
   trustDevice,
 } from './devices.ts';
-import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
+import { attemptFactor } from './factors/attempt.ts';
 import {
   decodeFactorKinds,
   enrolledFactors,
@@ -27,7 +27,7 @@ import { sendSignInCode } from './factors/message.ts';
 import { MAX_CODE_ATTEMPTS } from './limits.ts';
 import { requireUser } from './reauthenticate.ts';
 import { findLiveSession, issueSession, toSessionView, touch } from './sessions.ts';
-import { clearPasswordFailures, codeWaitMs, reservePasswordAttempt } from './throttle.ts';
+import { clearPasswordFailures, codeWaitMs, findCodeLimitState, reservePasswordAttempt } from './throttle.ts';
 import {
   type AuthService,
   type DeviceCookie,
@@ -185,22 +185,27 @@ export function createAuthService(ctx: ServiceContext): AuthService {
           field: 'code',
           expected: kind === 'email' || kind === 'sms' ? 'message' : kind === 'hotp' ? 'token' : kind,
         });
-      // A limited factor is refused before this session's attempts are spent (the reservation decides).
-      await refuseWhileLimited(ctx, factor, userId);
-      // Spend the attempt before checking the code: the conditional UPDATE caps the total at
-      // MAX_CODE_ATTEMPTS however many guesses race in, on however many instances. It also re-checks that the
-      // session is still a live pending one, whatever the view it was given.
-      const used = await spendAttempt(ctx.db, {
-        id: pending.id,
-        maxAttempts: MAX_CODE_ATTEMPTS,
-        nowMs: ctx.nowMs(),
-      });
-      if (used === undefined) {
-        await deleteSession(ctx.db, pending.id);
-        if (ctx.nowMs() >= pending.expiresAtMs) throw new ServiceError('SESSION_EXPIRED');
-        throw new ServiceError('TOO_MANY_ATTEMPTS');
-      }
-      const lastAttempt = used >= MAX_CODE_ATTEMPTS;
+      // A limited factor is refused by its reservation (inside attemptFactor) before this session's attempts
+      // are spent: the reservation is the lock check. Then the attempt is spent before checking the code: the
+      // conditional UPDATE caps the total at MAX_CODE_ATTEMPTS however many guesses race in, on however many
+      // instances. It also re-checks that the session is still a live pending one, whatever the view it was
+      // given; when it refuses, the reservation is given back.
+      let used = 0;
+      let lastAttempt = false;
+      const spendSessionAttempt = async () => {
+        const spent = await spendAttempt(ctx.db, {
+          id: pending.id,
+          maxAttempts: MAX_CODE_ATTEMPTS,
+          nowMs: ctx.nowMs(),
+        });
+        if (spent === undefined) {
+          await deleteSession(ctx.db, pending.id);
+          if (ctx.nowMs() >= pending.expiresAtMs) throw new ServiceError('SESSION_EXPIRED');
+          throw new ServiceError('TOO_MANY_ATTEMPTS');
+        }
+        used = spent;
+        lastAttempt = used >= MAX_CODE_ATTEMPTS;
+      };
       // Replace the pending session by a full one, in the claim's transaction and once: if two different
       // right codes raced, only the request that deleted the pending row gets a session. A right code proves
       // the factor is still there (recovery codes go with the app when 2FA is turned off, in one transaction).
@@ -211,6 +216,7 @@ export function createAuthService(ctx: ServiceContext): AuthService {
           factor,
           { userId, code: normalized, purpose: 'sign_in' },
           {
+            afterReserve: spendSessionAttempt,
             onClaimed: async (trx) => {
               if (!(await deleteSession(trx, pending.id))) return undefined;
               const issued = await issueSession(ctx, trx, userId, 'full');
@@ -245,12 +251,27 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         throw error;
       }
       if (result.ok === true) return result.value;
+      // Not a guess (nothing counted): the sign-in keeps its form, and the answer says why.
+      if (result.ok === 'replayed') {
+        if (!lastAttempt) throw new ServiceError('CODE_ALREADY_USED', { field: 'code' });
+        await deleteSession(ctx.db, pending.id);
+        throw new ServiceError('TOO_MANY_ATTEMPTS');
+      }
       if (result.ok === 'raced' || result.rejected === 'off') throw new ServiceError('SESSION_EXPIRED');
       if (lastAttempt) throw new ServiceError('TOO_MANY_ATTEMPTS');
       throw new ServiceError(factor.wrongCode, { field: 'code', attemptsLeft: result.rejected });
     },
 
     secondFactorWaitMs: (userId) => codeWaitMs(ctx, userId),
+
+    async secondFactorLimit(userId) {
+      const state = await findCodeLimitState(ctx, userId);
+      // Both closed: the longer wait is the one that counts (as the reservation says).
+      if (state.lockedMs === 0 && state.budgetWaitMs === 0) return undefined;
+      return state.budgetWaitMs >= state.lockedMs
+        ? { code: 'SECOND_FACTOR_BUDGET_SPENT', waitMs: state.budgetWaitMs }
+        : { code: 'SECOND_FACTOR_LOCKED', waitMs: state.lockedMs };
+    },
 
     async sendSignInCode({ pendingToken, channel = 'email' }) {
       const pending = await findPending(pendingToken);

@@ -102,8 +102,9 @@ export type DomainEvent =
   | {
       readonly type: 'lock.started';
       readonly userId: string;
-      /** The guess limit that closed: 6-digit codes, or recovery codes. */
-      readonly limit: 'codes' | 'recovery_codes';
+      /** The guess limit that closed: 6-digit codes (the short-term lock, or the long-horizon budget spent),
+       *  or recovery codes. `minutes`: until the lock ends, or until the budget has a code again. */
+      readonly limit: 'codes' | 'code_budget' | 'recovery_codes';
       readonly minutes: number;
     }
   | {

@@ -41,6 +41,39 @@ export const FIRST_CODE_LOCK_MS = 15 * 60 * 1000;
  */
 export const MAX_CODE_LOCK_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * The long-horizon budget of 6-digit code checks per user, which an accepted code does not reset (issue #10):
+ * the short-term lock above alone lets someone with the password spend 10 guesses after each of the owner's
+ * sign-ins for ever (21,900 a year measured, a 6.4% chance at a code). A token bucket of 30 checks (three
+ * short-term locks), one back every 36 hours (20 per 30 days, full again 45 days after it was spent); a check is taken before the code is compared and given back when the code
+ * was right or already used, so only wrong codes spend it. When it is empty, 6-digit codes are refused
+ * (429) until a check comes back; recovery codes are not 6-digit and keep working.
+ *
+ * The year, computed: at most 30 + 365 days / 36 hours = 30 + 243 = 273 wrong codes are compared in any 365
+ * days, whatever the pace, the number of client addresses or of instances. A guess passes when it equals one
+ * of the values accepted per guess: 2w + 1 for the app's codes (TWOFA_TOTP_WINDOW w, at most 10: 21 values),
+ * 11 for a hardware token's look-ahead, 1 for a code by message. Worst case 273 x 21 / 10^6 = 0.57% (under
+ * 1% with a margin of 1.7x); with the default window (3 values) 0.08%; a hardware token 0.30%. test/security/guess-budget-year.test.ts drives
+ * the year and asserts the bound from the checks the service actually made.
+ */
+export const CODE_BUDGET_CAPACITY = 30;
+export const CODE_BUDGET_REFILL_MS = 36 * 60 * 60 * 1000;
+/** The most values one 6-digit guess is compared with, over every 6-digit factor (TOTP at its widest). */
+export const MAX_VALUES_PER_SIX_DIGIT_GUESS = 21;
+/**
+ * A code check in flight (reserved, being compared) counts against the short-term limit until it is decided;
+ * if its process stops first, it stops counting once no check was reserved for a minute (far beyond any
+ * request: statements time out after seconds).
+ */
+export const CODE_CHECK_LEASE_MS = 60 * 1000;
+/**
+ * A check refused only because the limit's other slots are in flight (not a lock, not the budget) waits and
+ * tries again, about every 20 ms for up to 5 seconds (then 503, busy): racing replays of a used code are given
+ * back as they are decided, and must not turn away the request behind them.
+ */
+export const CODE_CHECK_RETRY_MS = 20;
+export const CODE_CHECK_MAX_WAIT_MS = 5000;
+
 /** Wrong passwords per email, known or not: 10 in a window of 15 minutes (OWASP Authentication Cheat Sheet). */
 export const MAX_PASSWORD_FAILURES = 10;
 export const PASSWORD_WINDOW_MS = 15 * 60 * 1000;

@@ -106,7 +106,7 @@ export function createPasswordResetService(ctx: ServiceContext): PasswordResetSe
           },
         );
         if (result.ok === 'raced') throw new ServiceError('INVALID_LINK');
-        if (result.ok === false) throw new ServiceError(factor.wrongCode, { field: 'code' });
+        if (result.ok !== true) throw new ServiceError(factor.wrongCode, { field: 'code' });
       }
       const user = await findUserById(ctx.db, userId);
       if (user !== undefined) await clearPasswordFailures(ctx, ctx.emailKey(user.email));

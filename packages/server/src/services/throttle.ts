@@ -1,29 +1,44 @@
 /**
  * The guess limits. A 6-digit code or a password is only as strong as the number of guesses allowed at it:
  * - 6-digit codes, per user, across sessions: 10 wrong in a row lock the user's code checks for 15 minutes,
- *   doubling with each further lock up to a week; an accepted code starts everything over. Without this,
+ *   doubling with each further lock up to a week; an accepted code starts that over. Without this,
  *   someone with the password logs in again for 5 more attempts each time and a code falls after ~67,000 logins;
+ *   and a long-horizon budget (30 wrong codes, one back every 36 hours) that an accepted code does not reset, so
+ *   the owner's daily sign-ins do not hand out fresh guesses (limits.ts has the year's computation). Only what
+ *   was compared counts: a right or already used code gives its reserved check back;
  * - passwords, per email, whether or not an account has it: 10 wrong in 15 minutes refuse that email until
  *   the window ends, before any argon2 work; a correct password starts it over;
  * - recovery codes, per user: 10 wrong in 15 minutes, a window of their own (a backstop: 80-bit codes cannot
  *   be guessed), so the 6-digit lock never keeps the owner from their recovery codes.
  * Every attempt is reserved in the database before it is checked (see store/throttle-repo.ts), so racing
- * requests on any number of instances cannot exceed a limit.
+ * requests on any number of instances cannot exceed a limit; a code check stays "in flight" (counted) until
+ * decided in the claim's transaction.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import {
+  acceptCodeAttempt,
+  type CodeAttemptLimits,
+  type CodeThrottleState,
   clearCodeFailures,
   clearLoginFailures,
   findCodeLockedUntil,
+  findCodeThrottle,
   findLoginWindow,
   findLoginWindowStart,
   purgeLoginThrottle,
+  rejectCodeAttempt,
+  releaseCodeAttempt,
   reserveCodeAttempt,
   reserveLoginAttempt,
 } from '../store/throttle-repo.ts';
 import type { ServiceContext } from './context.ts';
 import {
+  CODE_BUDGET_CAPACITY,
+  CODE_BUDGET_REFILL_MS,
+  CODE_CHECK_LEASE_MS,
+  CODE_CHECK_MAX_WAIT_MS,
+  CODE_CHECK_RETRY_MS,
   FIRST_CODE_LOCK_MS,
   MAX_CODE_FAILURES,
   MAX_CODE_LOCK_MS,
@@ -77,58 +92,138 @@ export async function purgeEndedPasswordWindows(ctx: ServiceContext, limit: numb
   return purgeLoginThrottle(ctx.db, { windowStartedBeforeMs: ctx.nowMs() - longestMs, limit });
 }
 
-/** How long the user's code checks are still refused for; 0 when they are not. */
+/** The code limit's settings, from limits.ts. */
+const CODE_LIMITS: CodeAttemptLimits = {
+  maxFailures: MAX_CODE_FAILURES,
+  firstLockMs: FIRST_CODE_LOCK_MS,
+  maxLockMs: MAX_CODE_LOCK_MS,
+  budgetCapacity: CODE_BUDGET_CAPACITY,
+  budgetRefillMs: CODE_BUDGET_REFILL_MS,
+  leaseMs: CODE_CHECK_LEASE_MS,
+};
+
+/** How long until the budget has a check again, counting only decided checks (0: it has one now). */
+function budgetWaitMs(state: CodeThrottleState, nowMs: number, inFlight: number): number {
+  const decidedFullAtMs = state.budgetFullAtMs - inFlight * CODE_BUDGET_REFILL_MS;
+  return Math.max(0, decidedFullAtMs - (CODE_BUDGET_CAPACITY - 1) * CODE_BUDGET_REFILL_MS - nowMs);
+}
+
+/** Checks in flight that still count (their lease has not run out). */
+function liveInFlight(state: CodeThrottleState, nowMs: number): number {
+  return state.leaseUntilMs <= nowMs ? 0 : state.inFlight;
+}
+
+/** How long the user's code checks are still refused for by the short-term lock; 0 when they are not. */
 export async function codeWaitMs(ctx: ServiceContext, userId: string): Promise<number> {
   return Math.max(0, (await findCodeLockedUntil(ctx.db, userId)) - ctx.nowMs());
 }
 
-/** What a reserved code check may still lead to. */
-export interface CodeCheck {
-  /** Wrong codes the user has left before a lock, this one included. */
-  readonly attemptsLeft: number;
-  /** Set when this check is the last before a lock that has already started: how long it lasts. */
-  readonly lockMs: number | undefined;
+/** The user's code limits as the security page shows them. */
+export interface CodeLimitState {
+  /** Short-term lock: refused for this long (0: open). */
+  readonly lockedMs: number;
+  /** Long-horizon budget: wrong codes left now, and how long until the next one comes back when it is spent. */
+  readonly budgetLeft: number;
+  readonly budgetWaitMs: number;
 }
 
+export async function findCodeLimitState(ctx: ServiceContext, userId: string): Promise<CodeLimitState> {
+  const nowMs = ctx.nowMs();
+  const state = await findCodeThrottle(ctx.db, userId);
+  if (state === undefined) return { lockedMs: 0, budgetLeft: CODE_BUDGET_CAPACITY, budgetWaitMs: 0 };
+  const ahead = Math.max(0, state.budgetFullAtMs - nowMs);
+  return {
+    lockedMs: Math.max(0, state.lockedUntilMs - nowMs),
+    budgetLeft: Math.max(0, CODE_BUDGET_CAPACITY - Math.ceil(ahead / CODE_BUDGET_REFILL_MS)),
+    budgetWaitMs: budgetWaitMs(state, nowMs, 0),
+  };
+}
+
+/** A reserved code check, to be decided by {@link acceptCode}, {@link rejectCode} or {@link releaseCode}. */
+export interface CodeCheck {
+  readonly userId: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Reserves a code check for the user, before the code is compared; throws SECOND_FACTOR_LOCKED while the
- * user is locked (even a right code is refused then: otherwise the lock would mean nothing). On a right
- * code call {@link acceptCode}; on a wrong one {@link rejectCode}.
+ * Reserves a code check for the user, before the code is compared (one statement: see
+ * store/throttle-repo.ts). Throws SECOND_FACTOR_LOCKED while the user is locked and SECOND_FACTOR_BUDGET_SPENT
+ * while the long-horizon budget is spent (even a right code is refused then: otherwise the limits would mean
+ * nothing). Refused only because the other slots are in flight, it waits for them to be decided and tries
+ * again (a replay or a right code gives its slot back). On a right code call {@link acceptCode}; on a wrong one
+ * {@link rejectCode}; on an already used one {@link releaseCode}.
  */
 export async function reserveCodeCheck(ctx: ServiceContext, userId: string): Promise<CodeCheck> {
-  const nowMs = ctx.nowMs();
-  const reserved = await reserveCodeAttempt(ctx.db, {
-    userId,
-    nowMs,
-    limits: { maxFailures: MAX_CODE_FAILURES, firstLockMs: FIRST_CODE_LOCK_MS, maxLockMs: MAX_CODE_LOCK_MS },
-  });
-  if (reserved === undefined) throw secondFactorLocked(await codeWaitMs(ctx, userId));
-  if (reserved.lockedUntilMs > nowMs) return { attemptsLeft: 0, lockMs: reserved.lockedUntilMs - nowMs };
-  return { attemptsLeft: MAX_CODE_FAILURES - reserved.failures, lockMs: undefined };
+  // Real time, not the service's clock: this is how long a request waits, not a limit's time.
+  const giveUpAt = Date.now() + CODE_CHECK_MAX_WAIT_MS;
+  for (;;) {
+    const nowMs = ctx.nowMs();
+    const reserved = await reserveCodeAttempt(ctx.db, { userId, nowMs, limits: CODE_LIMITS });
+    if (reserved !== undefined) return { userId };
+    // Why it was refused, from the row as it is now (only the message and the retry depend on it).
+    const state = await findCodeThrottle(ctx.db, userId);
+    if (state === undefined) continue; // deleted by an unlock meanwhile: try again at once
+    // Both closed: the longer wait is the one that counts.
+    const lockMs = Math.max(0, state.lockedUntilMs - nowMs);
+    const budgetMs = budgetWaitMs(state, nowMs, liveInFlight(state, nowMs));
+    if (lockMs > 0 || budgetMs > 0) {
+      throw budgetMs >= lockMs ? codeBudgetSpent(budgetMs) : secondFactorLocked(lockMs);
+    }
+    // Only checks in flight stand in the way: they will be decided within a request's time. Past the wait,
+    // the service is busy (503), not the user locked: nothing was counted.
+    if (Date.now() >= giveUpAt) throw new ServiceError('UNAVAILABLE');
+    // A little jitter, so the waiting requests do not all come back at once.
+    await sleep(CODE_CHECK_RETRY_MS * (0.5 + Math.random()));
+  }
 }
 
-/** A right code: the user's wrong codes, any lock and the lock's growth start over (on `db`: the claim's
- *  transaction). */
-export async function acceptCode(db: Kysely<Database>, userId: string): Promise<void> {
-  await clearCodeFailures(db, userId);
+/** A right code: its check is given back; the wrong codes, any lock and the lock's growth start over (on
+ *  `db`: the claim's transaction). The long-horizon budget does not refill. */
+export async function acceptCode(db: Kysely<Database>, check: CodeCheck): Promise<void> {
+  await acceptCodeAttempt(db, { userId: check.userId, limits: CODE_LIMITS });
+}
+
+/** An already used code: nothing was guessed, its check is given back (on `db`: the claim's transaction). */
+export async function releaseCode(db: Kysely<Database>, check: CodeCheck): Promise<void> {
+  await releaseCodeAttempt(db, { userId: check.userId, limits: CODE_LIMITS });
 }
 
 /**
- * A wrong code (already counted by the reservation): throws SECOND_FACTOR_LOCKED when it was the last before
- * the lock (recording `lock.started` on `db`, the claim's transaction), else returns the attempts left.
+ * A wrong code: its check becomes a failure (on `db`, the claim's transaction). Throws SECOND_FACTOR_LOCKED
+ * when it started the short-term lock, SECOND_FACTOR_BUDGET_SPENT when it spent the budget's last check
+ * (recording `lock.started` for each), else returns the wrong codes left before the next limit closes.
  */
 export async function rejectCode(
   ctx: ServiceContext,
   db: Kysely<Database>,
-  userId: string,
   check: CodeCheck,
 ): Promise<number> {
-  if (check.lockMs !== undefined) {
-    const minutes = Math.ceil(check.lockMs / 60_000);
+  const nowMs = ctx.nowMs();
+  const { userId } = check;
+  const state = await rejectCodeAttempt(db, { userId, nowMs, limits: CODE_LIMITS });
+  if (state === undefined) return MAX_CODE_FAILURES; // unlocked by an operator meanwhile
+  const inFlight = liveInFlight(state, nowMs);
+  // This decision spent the budget when the decided checks reach its end now and did not before it.
+  const budgetMs = budgetWaitMs(state, nowMs, inFlight);
+  const spentNow = budgetMs > 0 && budgetWaitMs(state, nowMs, inFlight + 1) === 0;
+  const lockMs = state.lockedUntilMs > nowMs && state.failures === 0 ? state.lockedUntilMs - nowMs : 0;
+  if (lockMs > 0) {
+    const minutes = Math.ceil(lockMs / 60_000);
     await ctx.events.record(db, { type: 'lock.started', userId, limit: 'codes', minutes });
-    throw secondFactorLocked(check.lockMs);
   }
-  return check.attemptsLeft;
+  if (spentNow) {
+    const minutes = Math.ceil(budgetMs / 60_000);
+    await ctx.events.record(db, { type: 'lock.started', userId, limit: 'code_budget', minutes });
+    throw codeBudgetSpent(budgetMs);
+  }
+  if (lockMs > 0) throw secondFactorLocked(lockMs);
+  const budgetLeft = Math.max(
+    0,
+    CODE_BUDGET_CAPACITY - Math.ceil(Math.max(0, state.budgetFullAtMs - nowMs) / CODE_BUDGET_REFILL_MS),
+  );
+  // Checks still in flight are left out: they may yet be right or replays.
+  return Math.min(MAX_CODE_FAILURES - state.failures, budgetLeft);
 }
 
 /** The recovery-code window's key in login_throttle (which holds windows keyed by any string). */
@@ -193,6 +288,10 @@ function rateLimited(retryAfterMs: number): ServiceError {
   return new ServiceError('RATE_LIMITED', { retryAfterMs });
 }
 
+export function codeBudgetSpent(retryAfterMs: number): ServiceError {
+  return new ServiceError('SECOND_FACTOR_BUDGET_SPENT', { retryAfterMs: Math.max(1000, retryAfterMs) });
+}
+
 export function secondFactorLocked(retryAfterMs: number): ServiceError {
   return new ServiceError('SECOND_FACTOR_LOCKED', { retryAfterMs: Math.max(1000, retryAfterMs) });
 }
@@ -203,12 +302,20 @@ export function recoveryRateLimited(retryAfterMs: number): ServiceError {
 
 /** Which of a user's guess limits are closed now, and until when (0: open). */
 export interface UserLocks {
-  /** 6-digit codes refused until (the user's code lock). */
+  /** 6-digit codes refused until (the user's code lock, or the long-horizon budget spent: the later). */
   readonly codesLockedUntilMs: number;
   /** Passwords for the user's email refused until (the email's window is full). */
   readonly passwordsLockedUntilMs: number;
   /** Wrong recovery codes answered with a wait until. */
   readonly recoveryCodesSlowedUntilMs: number;
+}
+
+/** When the user's 6-digit codes are refused until, by the lock or the spent budget (0: not refused). */
+async function codesRefusedUntil(db: Kysely<Database>, userId: string, nowMs: number): Promise<number> {
+  const state = await findCodeThrottle(db, userId);
+  if (state === undefined) return 0;
+  const budgetMs = budgetWaitMs(state, nowMs, liveInFlight(state, nowMs));
+  return Math.max(state.lockedUntilMs, budgetMs > 0 ? nowMs + budgetMs : 0);
 }
 
 /**
@@ -233,7 +340,7 @@ export async function findUserLocks(
     );
   }
   return {
-    codesLockedUntilMs: until(await findCodeLockedUntil(ctx.db, input.userId)),
+    codesLockedUntilMs: until(await codesRefusedUntil(ctx.db, input.userId, nowMs)),
     passwordsLockedUntilMs,
     recoveryCodesSlowedUntilMs: await windowEnd(
       recoveryKey(input.userId),

@@ -23,6 +23,8 @@ export type ServiceErrorCode =
   | 'WRONG_PASSWORD' // re-authentication of a signed-in user failed (change password, 2FA on, off, replace)
   | 'MALFORMED_CODE' // what was typed cannot be a code of that kind (not counted as a guess)
   | 'INVALID_CODE' // a one-time code was wrong or already used
+  | 'CODE_ALREADY_USED' // the app's code was right but already used (a replay): not counted as a guess
+  | 'SECOND_FACTOR_BUDGET_SPENT' // the user's long-horizon budget of wrong 6-digit codes is spent (retryAfterMs)
   | 'INVALID_SETUP_CODE' // the first code of a set-up was wrong (it cannot have been used before)
   | 'INVALID_RECOVERY_CODE' // a recovery code was wrong or already used
   | 'TOO_MANY_ATTEMPTS' // the pending login used up its code attempts; the pending session is gone
@@ -305,6 +307,11 @@ export interface AuthService {
   }): Promise<SecondStepResult>;
   /** How long the user's code checks are still refused for, in milliseconds; 0 when they are not. */
   secondFactorWaitMs(userId: string): Promise<number>;
+  /** Which limit refuses the user's 6-digit codes now (of both, the one with the longer wait), and for how
+   *  long; undefined when they are taken. */
+  secondFactorLimit(
+    userId: string,
+  ): Promise<{ code: 'SECOND_FACTOR_LOCKED' | 'SECOND_FACTOR_BUDGET_SPENT'; waitMs: number } | undefined>;
   /** Emails a sign-in code to a pending sign-in that may use codes by email. Throws SESSION_EXPIRED,
    *  NOT_PENDING, FACTOR_NOT_AVAILABLE, RESEND_TOO_SOON, SEND_LIMIT_REACHED, MESSAGE_NOT_SENT. */
   sendSignInCode(input: {
@@ -451,6 +458,19 @@ export interface MessagesService {
 export interface AuditService {
   /** The user's latest events, newest first (at most RECENT_EVENTS_SHOWN). */
   recentEvents(userId: string): Promise<readonly AuditEventView[]>;
+  /**
+   * Failed attempts at the second step (wrong codes while signing in, and while confirming a change) between
+   * the user's previous full sign-in and the latest one, with the last of them; undefined before a second
+   * sign-in.
+   */
+  failedSecondSteps(userId: string): Promise<FailedSecondSteps | undefined>;
+}
+
+/** What the first page after a sign-in tells the owner (issue #10). */
+export interface FailedSecondSteps {
+  readonly count: number;
+  /** The latest of them: when, from which address and device. */
+  readonly last?: { readonly atMs: number; readonly ip: string | null; readonly userAgent: string | null };
 }
 
 export interface HealthService {

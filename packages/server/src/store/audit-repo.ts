@@ -137,3 +137,40 @@ export async function isAuditMigrationRecorded(db: Kysely<Database>): Promise<bo
     throw error;
   }
 }
+
+/** The `seq` of the user's latest `limit` events of one type, newest first (through the (user, seq) index). */
+export async function listEventSeqsOfUser(
+  db: Kysely<Database>,
+  input: { userId: string; type: string; limit: number },
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select('seq')
+    .where('user_id', '=', input.userId)
+    .where('type', '=', input.type)
+    .orderBy('seq', 'desc')
+    .limit(input.limit)
+    .execute();
+  return rows.map((row) => row.seq);
+}
+
+/**
+ * The user's events of one type numbered strictly between two events whose canonical details contain
+ * `detailsContain` (details are canonical JSON, sorted keys without spaces, so a fragment such as
+ * `"step":"second_factor"` matches alike on every dialect): how many, and the latest of them.
+ */
+export async function summarizeEventsBetween(
+  db: Kysely<Database>,
+  input: { userId: string; type: string; detailsContain: string; afterSeq: number; beforeSeq: number },
+): Promise<{ count: number; latest: AuditEventRow | undefined }> {
+  const between = db
+    .selectFrom('audit_events')
+    .where('user_id', '=', input.userId)
+    .where('seq', '>', input.afterSeq)
+    .where('seq', '<', input.beforeSeq)
+    .where('type', '=', input.type)
+    .where('details', 'like', `%${input.detailsContain}%`);
+  const counted = await between.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirst();
+  const latest = await between.selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return { count: Number(counted?.count ?? 0), latest };
+}

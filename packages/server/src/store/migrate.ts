@@ -15,6 +15,7 @@ import * as messages from './migrations/0008-messages.ts';
 import * as emailFactor from './migrations/0009-email-factor.ts';
 import * as phone from './migrations/0010-phone.ts';
 import * as accountRecovery from './migrations/0011-account-recovery.ts';
+import * as codeBudget from './migrations/0012-code-budget.ts';
 import * as trustedDevices from './migrations/0013-trusted-devices.ts';
 import * as hotp from './migrations/0015-hotp.ts';
 import * as totpSkew from './migrations/0016-totp-skew.ts';
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-email-factor': emailFactor,
   '0010-phone': phone,
   '0011-account-recovery': accountRecovery,
+  '0012-code-budget': codeBudget,
   '0013-trusted-devices': trustedDevices,
   '0015-hotp': hotp,
   '0016-totp-skew': totpSkew,

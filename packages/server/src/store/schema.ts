@@ -95,6 +95,12 @@ export interface SecondFactorThrottleTable {
   locked_until_ms: number;
   /** How long the next lock lasts (it doubles with each lock, up to a cap). */
   next_lock_ms: number;
+  /** Code checks reserved and not yet decided (migration 0012). */
+  in_flight: Generated<number>;
+  /** In-flight reservations are taken as leaked (a stopped process) after this. */
+  lease_until_ms: Generated<number>;
+  /** The long-horizon budget as a token bucket: when it would be full again (0 or past: full). */
+  budget_full_at_ms: Generated<number>;
 }
 
 /**

@@ -13,40 +13,83 @@ import type { Database } from './schema.ts';
 const bigint = (value: number) => sql<number>`cast(${value} as bigint)`;
 
 export interface CodeAttemptLimits {
-  /** Failures that start a lock. */
+  /** Failures that start a lock (reserved checks in flight count against it too). */
   readonly maxFailures: number;
   /** The first lock's length; each further lock (without an accepted code between) doubles it... */
   readonly firstLockMs: number;
   /** ...up to this. */
   readonly maxLockMs: number;
+  /** The long-horizon budget: checks it holds when full... */
+  readonly budgetCapacity: number;
+  /** ...and the time one of them takes to come back. */
+  readonly budgetRefillMs: number;
+  /** In-flight reservations are taken as leaked (their process stopped) when none was made for this long. */
+  readonly leaseMs: number;
+}
+
+/** A user's code-limit row as the service reads it (after a reservation, a rejection, or on its own). */
+export interface CodeThrottleState {
+  readonly failures: number;
+  readonly lockedUntilMs: number;
+  readonly inFlight: number;
+  readonly leaseUntilMs: number;
+  readonly budgetFullAtMs: number;
+}
+
+type CodeThrottleRow = {
+  failures: number;
+  locked_until_ms: number;
+  in_flight: number;
+  lease_until_ms: number;
+  budget_full_at_ms: number;
+};
+
+const CODE_THROTTLE_COLUMNS = [
+  'failures',
+  'locked_until_ms',
+  'in_flight',
+  'lease_until_ms',
+  'budget_full_at_ms',
+] as const;
+
+function stateOf(row: CodeThrottleRow): CodeThrottleState {
+  return {
+    failures: row.failures,
+    lockedUntilMs: row.locked_until_ms,
+    inFlight: row.in_flight,
+    leaseUntilMs: row.lease_until_ms,
+    budgetFullAtMs: row.budget_full_at_ms,
+  };
 }
 
 /**
- * Reserves one code check for a user: counts it as a failure now (an accepted code then clears the row with
- * {@link clearCodeFailures}). Refused (undefined) while the user is locked. The reservation that reaches
- * `maxFailures` starts a lock in the same statement, so no concurrent request slips in after it; it returns
- * the lock's end (`lockedUntilMs > nowMs`, `failures` 0); any other returns the failures counted so far,
- * this one included, and a past or zero `lockedUntilMs`.
+ * Reserves one code check for a user, before the code is compared: one more check in flight, and one check
+ * taken from the long-horizon budget (a token bucket kept as the time it would be full again). One statement,
+ * refused (undefined) unless all three hold on the row as it is when the statement runs: no lock, failures
+ * plus checks in flight below `maxFailures`, and a check left in the budget. The check is then decided in the
+ * claim's transaction: {@link rejectCodeAttempt} (wrong: it becomes a failure), {@link acceptCodeAttempt}
+ * (right) or {@link releaseCodeAttempt} (already used: given back). Checks in flight whose lease ran out
+ * (their process stopped before deciding) are no longer counted.
  */
 export async function reserveCodeAttempt(
   db: Kysely<Database>,
   input: { userId: string; nowMs: number; limits: CodeAttemptLimits },
-): Promise<{ failures: number; lockedUntilMs: number } | undefined> {
+): Promise<CodeThrottleState | undefined> {
   const { nowMs, limits } = input;
-  // A first row already at the limit (a limit of 1) starts its lock at once.
-  const firstLocks = 1 >= limits.maxFailures;
   const row = (
     await reserveCodeAttemptQuery.execute(db, {
       userId: input.userId,
       nowMs,
       maxFailures: limits.maxFailures,
-      maxLockMs: limits.maxLockMs,
-      firstFailures: firstLocks ? 0 : 1,
-      firstLockedUntilMs: firstLocks ? nowMs + limits.firstLockMs : 0,
-      firstNextLockMs: firstLocks ? Math.min(limits.firstLockMs * 2, limits.maxLockMs) : limits.firstLockMs,
+      firstLockMs: limits.firstLockMs,
+      leaseUntilMs: nowMs + limits.leaseMs,
+      refillMs: limits.budgetRefillMs,
+      firstBudgetFullAtMs: nowMs + limits.budgetRefillMs,
+      // Taking one more check must leave the bucket at most `capacity` refills from full.
+      budgetLimitMs: nowMs + (limits.budgetCapacity - 1) * limits.budgetRefillMs,
     })
   ).rows[0];
-  return row === undefined ? undefined : { failures: row.failures, lockedUntilMs: row.locked_until_ms };
+  return row === undefined ? undefined : stateOf(row);
 }
 
 const reserveCodeAttemptQuery = compiledOnce(
@@ -56,55 +99,166 @@ const reserveCodeAttemptQuery = compiledOnce(
       userId: string;
       nowMs: number;
       maxFailures: number;
-      maxLockMs: number;
-      firstFailures: number;
-      firstLockedUntilMs: number;
-      firstNextLockMs: number;
+      firstLockMs: number;
+      leaseUntilMs: number;
+      refillMs: number;
+      firstBudgetFullAtMs: number;
+      budgetLimitMs: number;
     },
   ) => {
     const failures = sql.ref<number>('second_factor_throttle.failures');
-    const lockedUntil = sql.ref<number>('second_factor_throttle.locked_until_ms');
-    const nextLock = sql.ref<number>('second_factor_throttle.next_lock_ms');
-    const reachesLimit = sql<boolean>`${failures} + 1 >= ${input.maxFailures}`;
-    const maxLock = bigint(input.maxLockMs);
+    const inFlight = sql.ref<number>('second_factor_throttle.in_flight');
+    const leaseUntil = sql.ref<number>('second_factor_throttle.lease_until_ms');
+    const fullAt = sql.ref<number>('second_factor_throttle.budget_full_at_ms');
+    const now = bigint(input.nowMs);
+    // Checks still in flight: none once the lease has run out.
+    const live = sql<number>`case when ${leaseUntil} <= ${now} then 0 else ${inFlight} end`;
+    // The bucket's "full at" time, never in the past (a full bucket holds no more than its capacity).
+    const from = sql<number>`case when ${fullAt} > ${now} then ${fullAt} else ${now} end`;
     return db
       .insertInto('second_factor_throttle')
       .values({
         user_id: input.userId,
-        failures: input.firstFailures,
-        locked_until_ms: input.firstLockedUntilMs,
-        next_lock_ms: input.firstNextLockMs,
+        failures: 0,
+        locked_until_ms: 0,
+        next_lock_ms: input.firstLockMs,
+        in_flight: 1,
+        lease_until_ms: input.leaseUntilMs,
+        budget_full_at_ms: input.firstBudgetFullAtMs,
       })
       .onConflict((oc) =>
         oc
           .column('user_id')
           // Every right-hand side reads the row as it was before this statement.
           .doUpdateSet({
-            failures: sql<number>`case when ${reachesLimit} then 0 else ${failures} + 1 end`,
-            locked_until_ms: sql<number>`case when ${reachesLimit} then ${bigint(input.nowMs)} + ${nextLock} else ${lockedUntil} end`,
-            next_lock_ms: sql<number>`case when ${reachesLimit} then (case when ${nextLock} * 2 > ${maxLock} then ${maxLock} else ${nextLock} * 2 end) else ${nextLock} end`,
+            in_flight: sql<number>`${live} + 1`,
+            lease_until_ms: bigint(input.leaseUntilMs),
+            budget_full_at_ms: sql<number>`${from} + ${bigint(input.refillMs)}`,
           })
-          .where('second_factor_throttle.locked_until_ms', '<=', input.nowMs),
+          .where((eb) =>
+            eb.and([
+              eb('second_factor_throttle.locked_until_ms', '<=', input.nowMs),
+              sql<boolean>`${failures} + ${live} < ${input.maxFailures}`,
+              sql<boolean>`${from} <= ${bigint(input.budgetLimitMs)}`,
+            ]),
+          ),
       )
-      .returning(['failures', 'locked_until_ms']);
+      .returning(CODE_THROTTLE_COLUMNS);
   },
 );
 
-const findCodeLockedUntilQuery = compiledOnce((db, input: { userId: string }) =>
-  db.selectFrom('second_factor_throttle').select('locked_until_ms').where('user_id', '=', input.userId),
+/** One fewer check in flight (never below 0: a lease that ran out already dropped it). */
+const oneFewerInFlight = sql<number>`case when second_factor_throttle.in_flight > 0 then second_factor_throttle.in_flight - 1 else 0 end`;
+
+/**
+ * A reserved check found a wrong code: it leaves the checks in flight and becomes a failure; the failure that
+ * reaches `maxFailures` starts a lock (failures back to 0, the next lock twice as long up to the cap) in the
+ * same statement. Returns the row after it (a lock just started: `lockedUntilMs > nowMs` and `failures` 0).
+ */
+export async function rejectCodeAttempt(
+  db: Kysely<Database>,
+  input: { userId: string; nowMs: number; limits: CodeAttemptLimits },
+): Promise<CodeThrottleState | undefined> {
+  const row = (
+    await rejectCodeAttemptQuery.execute(db, {
+      userId: input.userId,
+      nowMs: input.nowMs,
+      maxFailures: input.limits.maxFailures,
+      maxLockMs: input.limits.maxLockMs,
+    })
+  ).rows[0];
+  return row === undefined ? undefined : stateOf(row);
+}
+
+const rejectCodeAttemptQuery = compiledOnce(
+  (db, input: { userId: string; nowMs: number; maxFailures: number; maxLockMs: number }) => {
+    const failures = sql.ref<number>('second_factor_throttle.failures');
+    const lockedUntil = sql.ref<number>('second_factor_throttle.locked_until_ms');
+    const nextLock = sql.ref<number>('second_factor_throttle.next_lock_ms');
+    const reachesLimit = sql<boolean>`${failures} + 1 >= ${input.maxFailures}`;
+    const maxLock = bigint(input.maxLockMs);
+    return db
+      .updateTable('second_factor_throttle')
+      .set({
+        in_flight: oneFewerInFlight,
+        failures: sql<number>`case when ${reachesLimit} then 0 else ${failures} + 1 end`,
+        locked_until_ms: sql<number>`case when ${reachesLimit} then ${bigint(input.nowMs)} + ${nextLock} else ${lockedUntil} end`,
+        next_lock_ms: sql<number>`case when ${reachesLimit} then (case when ${nextLock} * 2 > ${maxLock} then ${maxLock} else ${nextLock} * 2 end) else ${nextLock} end`,
+      })
+      .where('user_id', '=', input.userId)
+      .returning(CODE_THROTTLE_COLUMNS);
+  },
 );
-const clearCodeFailuresQuery = compiledOnce((db, input: { userId: string }) =>
-  db.deleteFrom('second_factor_throttle').where('user_id', '=', input.userId),
+
+/**
+ * A reserved check found the right code: it leaves the checks in flight, its budget check is given back,
+ * and the failures, any lock and the lock's growth start over. The budget's other spent checks stay spent:
+ * an accepted code does not refill it.
+ */
+export async function acceptCodeAttempt(
+  db: Kysely<Database>,
+  input: { userId: string; limits: CodeAttemptLimits },
+): Promise<void> {
+  await acceptCodeAttemptQuery.execute(db, {
+    userId: input.userId,
+    firstLockMs: input.limits.firstLockMs,
+    refillMs: input.limits.budgetRefillMs,
+  });
+}
+
+const acceptCodeAttemptQuery = compiledOnce(
+  (db, input: { userId: string; firstLockMs: number; refillMs: number }) =>
+    db
+      .updateTable('second_factor_throttle')
+      .set({
+        in_flight: oneFewerInFlight,
+        failures: 0,
+        locked_until_ms: 0,
+        next_lock_ms: input.firstLockMs,
+        budget_full_at_ms: sql<number>`second_factor_throttle.budget_full_at_ms - ${bigint(input.refillMs)}`,
+      })
+      .where('user_id', '=', input.userId),
 );
+
+/**
+ * A reserved check found a code that was already used (a replay): nothing was guessed, so it leaves the checks
+ * in flight and its budget check is given back; failures and locks stay as they are.
+ */
+export async function releaseCodeAttempt(
+  db: Kysely<Database>,
+  input: { userId: string; limits: CodeAttemptLimits },
+): Promise<void> {
+  await db
+    .updateTable('second_factor_throttle')
+    .set({
+      in_flight: oneFewerInFlight,
+      budget_full_at_ms: sql<number>`second_factor_throttle.budget_full_at_ms - ${bigint(input.limits.budgetRefillMs)}`,
+    })
+    .where('user_id', '=', input.userId)
+    .execute();
+}
+
+const findCodeThrottleQuery = compiledOnce((db, input: { userId: string }) =>
+  db.selectFrom('second_factor_throttle').select(CODE_THROTTLE_COLUMNS).where('user_id', '=', input.userId),
+);
+
+/** The user's code-limit row, or undefined when they have none (never failed nor checked a code). */
+export async function findCodeThrottle(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<CodeThrottleState | undefined> {
+  const row = (await findCodeThrottleQuery.execute(db, { userId })).rows[0];
+  return row === undefined ? undefined : stateOf(row);
+}
 
 /** When the user's code checks are refused until (0 or a past time when they are not). */
 export async function findCodeLockedUntil(db: Kysely<Database>, userId: string): Promise<number> {
-  return (await findCodeLockedUntilQuery.execute(db, { userId })).rows[0]?.locked_until_ms ?? 0;
+  return (await findCodeThrottle(db, userId))?.lockedUntilMs ?? 0;
 }
 
-/** An accepted code: the consecutive failures, any lock and the lock's growth start over. */
+/** An operator's unlock: the failures, any lock, the lock's growth and the long-horizon budget start over. */
 export async function clearCodeFailures(db: Kysely<Database>, userId: string): Promise<void> {
-  await clearCodeFailuresQuery.execute(db, { userId });
+  await db.deleteFrom('second_factor_throttle').where('user_id', '=', userId).execute();
 }
 
 /**

@@ -1,12 +1,16 @@
 /** The front page: what the service is for a visitor; the account's state for a signed-in user. */
 import { html } from 'hono/html';
+import type { FailedSecondSteps } from '../services/types.ts';
 import { type Frame, layout } from './layout.ts';
 import type { Html } from './parts.ts';
+import { failedSecondStepsNotice } from './security-events.ts';
 
 export interface HomeView {
   readonly frame: Frame;
   /** Null for a visitor. */
   readonly account: { readonly email: string; readonly totpEnabled: boolean } | null;
+  /** Failed second steps between the previous sign-in and this one (signed in only). */
+  readonly failedSecondSteps?: FailedSecondSteps | undefined;
 }
 
 export function homePage(view: HomeView): Html {
@@ -14,6 +18,7 @@ export function homePage(view: HomeView): Html {
   const body = account
     ? html`<h1>Your account</h1>
 <p>Signed in as <strong>${account.email}</strong>.</p>
+${failedSecondStepsNotice(view.failedSecondSteps)}
 ${
   account.totpEnabled
     ? html`<p class="status status-on">Two-factor authentication is <strong>on</strong>: signing in needs your password and a second factor.</p>`

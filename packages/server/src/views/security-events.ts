@@ -1,6 +1,6 @@
 /** The user's security history in plain words: what happened, when, from where and on which device. */
 import { html } from 'hono/html';
-import type { AuditEventView } from '../services/types.ts';
+import type { AuditEventView, FailedSecondSteps } from '../services/types.ts';
 import { deviceNameOf } from '../services/user-agent.ts';
 import type { Html } from './parts.ts';
 
@@ -96,6 +96,8 @@ export function describeEvent(event: AuditEventView): string {
     case 'account.signed_out_everywhere':
       return 'Signed out everywhere';
     case 'lock.started':
+      if (d.limit === 'code_budget')
+        return `6-digit codes refused for about ${Math.ceil(Number(d.minutes) / 60)} hours: too many wrong ones over the past weeks`;
       return d.limit === 'recovery_codes'
         ? `Too many wrong recovery codes: wrong ones slowed for ${minutes(d.minutes)}`
         : `Codes from the app refused for ${minutes(d.minutes)} after too many wrong ones`;
@@ -114,6 +116,21 @@ function wrongWords(factor: unknown): string {
 
 /** "Firefox on Linux" from a user agent (services/user-agent.ts); the raw text is in the title. */
 export const describeDevice = deviceNameOf;
+
+/**
+ * "3 failed attempts to pass your second step since your last sign-in (last: 2026-11-30 09:12 UTC, from
+ * 203.0.113.9, Firefox on Linux)." Nothing when there were none (or no earlier sign-in).
+ */
+export function failedSecondStepsNotice(failed: FailedSecondSteps | undefined): Html | string {
+  if (failed === undefined || failed.count === 0) return '';
+  const { count, last } = failed;
+  const when = last === undefined ? '' : new Date(last.atMs).toISOString().slice(0, 16).replace('T', ' ');
+  return html`<p class="notice notice-error" role="alert" id="failed-second-steps"><strong>${count} failed ${count === 1 ? 'attempt' : 'attempts'} to pass your second step since your last sign-in</strong>${
+    last === undefined
+      ? ''
+      : html` (last: ${when} UTC, from ${last.ip ?? 'an unknown address'}, ${describeDevice(last.userAgent)})`
+  }. Whoever made them knew your password: if they were not yours, change your password.</p>`;
+}
 
 export function recentEventsSection(events: readonly AuditEventView[]): Html {
   return html`<section aria-labelledby="activity-heading">

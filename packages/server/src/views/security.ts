@@ -4,7 +4,7 @@
  * The key appears only while a set-up is pending; once confirmed, no page shows it again.
  */
 import { html, raw } from 'hono/html';
-import type { AuditEventView, CodeShape, DeviceView } from '../services/types.ts';
+import type { AuditEventView, CodeShape, DeviceView, FailedSecondSteps } from '../services/types.ts';
 import { type Frame, layout } from './layout.ts';
 import {
   codeField,
@@ -17,7 +17,7 @@ import {
   notice,
   submit,
 } from './parts.ts';
-import { recentEventsSection } from './security-events.ts';
+import { failedSecondStepsNotice, recentEventsSection } from './security-events.ts';
 
 export type SecurityForm =
   | 'begin'
@@ -71,6 +71,8 @@ export interface SecurityView {
   readonly events: readonly AuditEventView[];
   /** The user's trusted devices (remembered browsers). */
   readonly devices: readonly DeviceView[];
+  /** Failed second steps between the previous sign-in and the latest one. */
+  readonly failedSecondSteps?: FailedSecondSteps | undefined;
   readonly notice?: string;
   readonly errors?: Partial<Record<SecurityForm, FormError>>;
 }
@@ -123,6 +125,7 @@ ${secondFactorOn(view) ? recoverySection(view, csrf, errors.recovery) : ''}
   </form>
 </section>
 ${devicesSection(view.devices, csrf, errors.devices)}
+${failedSecondStepsNotice(view.failedSecondSteps)}
 ${recentEventsSection(view.events)}`,
   );
 }

@@ -118,6 +118,14 @@ for (const dialect of DIALECTS) {
         sent[0]?.text ?? '',
         /6-digit codes \(from an authenticator app, or sent by email or text message\)/,
       );
+      // The long-horizon budget spent: its own words, with the wait in hours and the way still open.
+      sent.length = 0;
+      const second = dispatcher();
+      await sink.record(db, { type: 'lock.started', userId: 'u1', limit: 'code_budget', minutes: 2160 });
+      await second.flush();
+      await second.stop();
+      assert.match(sent[0]?.text ?? '', /refused for about 36 hours, until the limit refills/);
+      assert.match(sent[0]?.text ?? '', /recovery codes still work/);
     });
   });
 }

@@ -12,15 +12,18 @@ import { DIALECTS } from '../support/dialects.ts';
 import { accountWithTOTP, browserFor, codeNow, logIn } from '../support/flows.ts';
 
 /**
- * Wrong code: the session (1), the lock check (1), the attempt spent (1), the attempt reserved (1), then one
- * transaction: BEGIN, the credential, the audit row (3: head, row, head hash), COMMIT. Before issue #12: 14.
+ * Wrong code: the session (1), the attempt reserved, which is also the lock and budget check (1), the attempt
+ * spent (1), then one transaction: BEGIN, the credential, the check decided wrong (1), the audit row (3: head,
+ * row, head hash), COMMIT. Before issue #12: 14; before issue #10 also 10 (a separate lock check, and no
+ * decision: every reservation counted as a failure, so replays locked the user).
  */
 const WRONG_CODE_BUDGET = 10;
 /**
- * Right code: the same four, then one transaction: BEGIN, the credential, the step claimed, the failures
- * cleared, the pending session deleted, the full one inserted, the audit row (3), COMMIT. Before: 16.
+ * Right code: the same three, then one transaction: BEGIN, the credential, the step claimed, the check decided
+ * right (failures cleared, its budget check given back), the pending session deleted, the full one inserted,
+ * the audit row (3), COMMIT. Before: 16, then 14.
  */
-const RIGHT_CODE_BUDGET = 14;
+const RIGHT_CODE_BUDGET = 13;
 
 function withinBudget(statements: readonly string[], budget: number): void {
   assert.ok(

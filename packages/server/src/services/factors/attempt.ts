@@ -11,8 +11,10 @@ import type { FactorPurpose, SecondFactor } from './types.ts';
 
 export type AttemptResult<T, R> =
   | { readonly ok: true; readonly value: T }
-  /** Wrong, already used, or nothing to check against; `rejected` is what `onRejected` returned. */
-  | { readonly ok: false; readonly rejected: R };
+  /** Wrong, or nothing to check against; `rejected` is what `onRejected` returned. */
+  | { readonly ok: false; readonly rejected: R }
+  /** Right but already used (a replay): not counted as a guess, `onRejected` not called. */
+  | { readonly ok: 'replayed' };
 
 /** A wrong code, as `onRejected` hears of it. */
 export interface Rejection {
@@ -23,13 +25,20 @@ export interface Rejection {
 }
 
 export interface AttemptHooks<T, R> {
-  /** A right code, in the claim's transaction; undefined when it lost a race (nothing of it is kept). */
+  /** A right code, in the claim's transaction; undefined when it lost a race (nothing of it is kept). A code
+   *  that lost the claim's own compare-and-set is `replayed` instead. */
   onClaimed(trx: Kysely<Database>): Promise<T | undefined>;
   /**
    * A wrong code, in the same transaction, after the factor's limit counted it; not called when this failure
    * closed the limit (its error is thrown after the commit, with `lock.started` recorded).
    */
   onRejected(trx: Kysely<Database>, rejection: Rejection): Promise<R>;
+  /**
+   * Runs once the attempt is reserved and before the code is compared (the sign-in spends its own attempt
+   * here: the reservation is then also the lock check, one statement for both). When it throws, the
+   * reservation is given back and the error goes on.
+   */
+  afterReserve?(): Promise<void>;
 }
 
 /** Throws the factor's limit error while its attempts are refused for the user (before anything is spent). */
@@ -55,8 +64,21 @@ export async function attemptFactor<T, R>(
   // Counted before the comparison, in its own commit: racing guesses on any number of instances cannot pass
   // the limit, and a failure later in this attempt does not give the guess back.
   const attempt = await factor.reserve(ctx, input.userId);
+  if (hooks.afterReserve !== undefined) {
+    try {
+      await hooks.afterReserve();
+    } catch (error) {
+      await attempt.release(ctx.db);
+      throw error;
+    }
+  }
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const claim = await factor.claim(ctx, trx, input);
+    if (claim === 'replayed') {
+      // Nothing was guessed: the attempt is given back, and the answer says so.
+      await attempt.release(trx);
+      return { ok: 'replayed' } as const;
+    }
     if (claim === 'claimed') {
       await attempt.accept(trx);
       // The caller's change (and its audit row) last: the audit head stays locked until the commit.

@@ -91,6 +91,8 @@ export const recoveryFactor: SecondFactor = {
       // A right code starts the window over (as a right password does): the limit counts wrong codes.
       accept: (db) => clearRecoveryFailures(db, userId),
       reject: (db) => rejectRecoveryCode(ctx, db, userId, used),
+      // A used recovery code is answered as a wrong one (its claim never says `replayed`).
+      release: async () => {},
     };
   },
 

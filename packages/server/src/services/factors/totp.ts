@@ -9,7 +9,14 @@ import type { Database, TotpCredentialRow } from '../../store/schema.ts';
 import { claimStep, findCredential, updateSealedSecret } from '../../store/totp-credentials-repo.ts';
 import type { ServiceContext } from '../context.ts';
 import { TOTP_MAX_SKEW_STEPS, TOTP_SKEW_AGREEING } from '../limits.ts';
-import { acceptCode, codeWaitMs, rejectCode, reserveCodeCheck, secondFactorLocked } from '../throttle.ts';
+import {
+  acceptCode,
+  codeWaitMs,
+  rejectCode,
+  releaseCode,
+  reserveCodeCheck,
+  secondFactorLocked,
+} from '../throttle.ts';
 import type { SecondFactor } from './types.ts';
 
 /** What authenticator apps support everywhere: SHA-1, 6 digits, 30 seconds (RFC 6238 s4.1 default X). */
@@ -105,6 +112,28 @@ export function skewAfter(
 }
 
 /**
+ * Whether a code that matched no unused step is the code of a step already used (a replay, answered "already
+ * used" and not counted as a guess: it cannot pass, whoever sends it).
+ */
+async function isUsedCode(
+  ctx: ServiceContext,
+  db: Kysely<Database>,
+  row: TotpCredentialRow,
+  digits: string,
+): Promise<boolean> {
+  if (row.last_used_step === null) return false;
+  const result = verifyTOTP({
+    secret: await openCredentialSecret(ctx, db, row),
+    code: digits,
+    // The window matchCode searches (centred on the learned skew), without its replay guard.
+    nowMs: ctx.nowMs() + skewOf(row) * TOTP_PERIOD_SECONDS * 1000,
+    periodSeconds: TOTP_PERIOD_SECONDS,
+    window: ctx.settings.totpWindow,
+  });
+  return result.valid && result.step <= row.last_used_step;
+}
+
+/**
  * The guess limit every 6-digit factor shares (the app's codes, codes by email and by text message): wrong
  * ones count per user across factors and sign-ins, so switching factor buys no guesses (services/throttle.ts).
  */
@@ -116,8 +145,9 @@ export const SIX_DIGIT_LIMIT: Pick<SecondFactor, 'waitMs' | 'limitedError' | 're
   async reserve(ctx, userId) {
     const check = await reserveCodeCheck(ctx, userId);
     return {
-      accept: (db) => acceptCode(db, userId),
-      reject: (db) => rejectCode(ctx, db, userId, check),
+      accept: (db) => acceptCode(db, check),
+      reject: (db) => rejectCode(ctx, db, check),
+      release: (db) => releaseCode(db, check),
     };
   },
 };
@@ -141,10 +171,11 @@ export const totpFactor: SecondFactor = {
     const credential = await findCredential(trx, userId, 'active');
     if (credential === undefined) return 'absent';
     const step = await matchCode(ctx, trx, credential, code);
-    if (step === undefined) return 'wrong';
+    if (step === undefined) return (await isUsedCode(ctx, trx, credential, code)) ? 'replayed' : 'wrong';
     const skew = skewAfter(ctx, credential, step);
+    // Lost the compare-and-set to a racing request with the same code: used now.
     return (await claimStep(trx, { id: credential.id, step, state: 'active', ...skew }))
       ? 'claimed'
-      : 'wrong';
+      : 'replayed';
   },
 };

@@ -19,13 +19,16 @@ export interface FactorAttempt {
    * closes it.
    */
   reject(db: Kysely<Database>): Promise<number>;
+  /** The code was already used (a replay: nothing guessed): the attempt is given back (on `db`). */
+  release(db: Kysely<Database>): Promise<void>;
 }
 
 /**
- * What a claim found: the code was right and is now used (`claimed`), it was wrong or already used
- * (`wrong`), or the user has nothing of this kind to check it against (`absent`: never set up, or removed).
+ * What a claim found: the code was right and is now used (`claimed`), it was wrong (`wrong`), it was right
+ * but already used (`replayed`: answered CODE_ALREADY_USED and not counted as a guess), or the user has nothing
+ * of this kind to check it against (`absent`: never set up, or removed).
  */
-export type ClaimOutcome = 'claimed' | 'wrong' | 'absent';
+export type ClaimOutcome = 'claimed' | 'wrong' | 'replayed' | 'absent';
 
 /** Why a code is being checked: the audit log tells signing in from confirming an action. */
 export type FactorPurpose = 'sign_in' | 'reauthenticate' | 'password_reset';

@@ -101,7 +101,9 @@ export const NOTICES: { readonly [T in DomainEventType]?: NoticeOf<T> } = {
     what:
       e.limit === 'codes'
         ? `Too many wrong codes were entered for your account, so 6-digit codes (from an authenticator app, or sent by email or text message) are refused for ${e.minutes} minutes. Whoever entered them knew your password.`
-        : `Too many wrong recovery codes were entered for your account; wrong ones are refused for ${e.minutes} minutes. Whoever entered them knew your password.`,
+        : e.limit === 'code_budget'
+          ? `Too many wrong codes were entered for your account over the past weeks, so 6-digit codes (from an authenticator app, or sent by email or text message) are refused for about ${Math.ceil(e.minutes / 60)} hours, until the limit refills. Your recovery codes still work. Whoever entered them knew your password.`
+          : `Too many wrong recovery codes were entered for your account; wrong ones are refused for ${e.minutes} minutes. Whoever entered them knew your password.`,
     ifNotYou: 'If this was not you, change your password as soon as you are signed in.',
   }),
 };

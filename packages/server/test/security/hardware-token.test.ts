@@ -150,6 +150,56 @@ for (const dialect of DIALECTS) {
       await rejectsCode(register({ code: code(0), nextCode: code(1) }), 'FACTOR_ALREADY_ON');
     });
 
+    test('registration refuses keys anyone could compute codes from, even with their right codes', async () => {
+      const email = uniqueEmail('weak');
+      const { session } = await services.accounts.signUp({ email, password: PASSWORD });
+      const registerKey = (secret: Uint8Array, key = encodeBase32(secret)) =>
+        services.hardwareToken.register({
+          userId: session.userId,
+          password: PASSWORD,
+          key,
+          code: generateHOTP({ secret, counter: 0 }),
+          nextCode: generateHOTP({ secret, counter: 1 }),
+        });
+      const ascii = (text: string) => new TextEncoder().encode(text);
+      const weak = [
+        new Uint8Array(20), // zeros: "AAAA..." in base32
+        new Uint8Array(16).fill(0xff),
+        Uint8Array.from({ length: 20 }, (_, i) => [1, 2, 3, 4][i % 4]!), // a short pattern repeated
+        ascii('12345678901234567890'), // RFC 4226 appendix D
+        ascii('12345678901234567890123456789012'), // RFC 6238 appendix B, SHA-256
+      ];
+      for (const secret of weak) await rejectsCode(registerKey(secret), 'WEAK_TOKEN_KEY');
+      const uri = buildKeyURI({ type: 'hotp', secret: weak[3]!, account: 'a@example.com', counter: 0 });
+      await rejectsCode(registerKey(weak[3]!, uri), 'WEAK_TOKEN_KEY');
+      // Other digits in a URI: refused (6-digit codes only); a SHA-256 token: its own codes work.
+      const eight = buildKeyURI({
+        type: 'hotp',
+        secret: SECRET,
+        account: 'a@example.com',
+        digits: 8,
+        counter: 0,
+      });
+      await rejectsCode(registerKey(SECRET, eight), 'INVALID_TOKEN_KEY');
+      const sha256 = buildKeyURI({
+        type: 'hotp',
+        secret: SECRET,
+        account: 'a@example.com',
+        algorithm: 'SHA256',
+        counter: 0,
+      });
+      await rejectsCode(registerKey(SECRET, sha256), 'INVALID_TOKEN_CODES'); // SHA-1 codes for a SHA-256 key
+      await services.hardwareToken.register({
+        userId: session.userId,
+        password: PASSWORD,
+        key: sha256,
+        code: generateHOTP({ secret: SECRET, counter: 0, algorithm: 'SHA256' }),
+        nextCode: generateHOTP({ secret: SECRET, counter: 1, algorithm: 'SHA256' }),
+      });
+      await rejectsCode(signIn(email, code(2)), 'INVALID_CODE');
+      await signIn(email, generateHOTP({ secret: SECRET, counter: 2, algorithm: 'SHA256' }));
+    });
+
     test(`sign-in accepts the next code up to ${HOTP_LOOK_AHEAD} presses ahead, not ${HOTP_LOOK_AHEAD + 1}`, async () => {
       const a = await userWithToken(0); // next expected: 2
       await rejectsCode(signIn(a.email, code(2 + HOTP_LOOK_AHEAD + 1)), 'INVALID_CODE');

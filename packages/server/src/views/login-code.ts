@@ -119,7 +119,8 @@ export function loginTokenPage(view: LoginTokenView): Html {
 ${body}
 ${view.appAvailable ? html`<p><a href="/login/code">Use the code from your app instead</a></p>` : ''}
 ${view.channels.map((channel) => html`<p><a href="/login/${channel}">${CHANNEL_WORDS[channel].title}</a></p>`)}
-${view.recoveryAvailable ? html`<p class="lost-phone"><a href="/login/recovery">Use a recovery code</a></p>` : ''}`,
+${view.recoveryAvailable ? html`<p class="lost-phone"><a href="/login/recovery">Use a recovery code</a></p>` : ''}
+<p class="lost-phone">Lost every way in? <a href="/login/account-recovery">Recover your account</a> with your email (it takes a waiting period).</p>`,
   );
 }
 

@@ -32,6 +32,16 @@ import {
 import { dumpTables } from '../support/dump.ts';
 
 const PASSWORD = 'correct horse battery';
+/** The system Python, where the python3-pyotp package installs (a pyenv shim may come first in PATH). */
+const PYTHON = '/usr/bin/python3';
+function pyotpMissing(): string | false {
+  try {
+    execFileSync(PYTHON, ['-c', 'import pyotp'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'needs python3 with pyotp (apt install python3-pyotp)';
+  }
+}
 /** 160 bits, as on a token's seed card. */
 const SECRET = Uint8Array.from({ length: 20 }, (_, i) => (i * 37 + 11) & 0xff);
 const BASE32 = encodeBase32(SECRET, { padding: false });
@@ -92,6 +102,27 @@ for (const dialect of DIALECTS) {
           encoding: 'utf8',
         }).trim();
         assert.equal(code(counter), theirs, `counter ${counter}`);
+      }
+    });
+
+    test('codes agree with pyotp (another independent implementation), SHA-1 and SHA-256', {
+      skip: pyotpMissing(),
+    }, () => {
+      const script =
+        'import sys, hashlib, pyotp; h = pyotp.HOTP(sys.argv[1], digest=getattr(hashlib, sys.argv[2]));' +
+        ' print(" ".join(h.at(int(c)) for c in sys.argv[3:]))';
+      const counters = [0, 1, 9, 500, 1000, 2 ** 31 + 5];
+      for (const [algorithm, digest] of [
+        ['SHA1', 'sha1'],
+        ['SHA256', 'sha256'],
+      ] as const) {
+        const theirs = execFileSync(PYTHON, ['-c', script, BASE32, digest, ...counters.map(String)], {
+          encoding: 'utf8',
+        }).trim();
+        const ours = counters
+          .map((counter) => generateHOTP({ secret: SECRET, counter, algorithm }))
+          .join(' ');
+        assert.equal(ours, theirs, algorithm);
       }
     });
 
@@ -242,6 +273,39 @@ for (const dialect of DIALECTS) {
       );
       assert.deepEqual(moves.filter(Boolean).length, 1);
       assert.ok([5, 7].includes(await nextCounter(a.userId)));
+    });
+
+    test('racing registrations: one token per account, the others told it is already on (never a 500)', async () => {
+      const email = uniqueEmail('race');
+      const { session } = await services.accounts.signUp({ email, password: PASSWORD });
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          services.hardwareToken.register({
+            userId: session.userId,
+            password: PASSWORD,
+            key: BASE32,
+            code: code(2 * i),
+            nextCode: code(2 * i + 1),
+          }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of results) {
+        if (r.status === 'rejected') assert.equal((r.reason as { code: string }).code, 'FACTOR_ALREADY_ON');
+      }
+      const rows = await db
+        .selectFrom('hotp_credentials')
+        .select('id')
+        .where('user_id', '=', session.userId)
+        .execute();
+      assert.equal(rows.length, 1);
+      const recoverySets = await db
+        .selectFrom('audit_events')
+        .select('type')
+        .where('user_id', '=', session.userId)
+        .where('type', '=', 'second_factor.enabled')
+        .execute();
+      assert.equal(recoverySets.length, 1, 'one enabling event');
     });
 
     test('a token pressed far ahead: two consecutive codes within 1000 resynchronise it; beyond, they do not', async () => {

@@ -20,6 +20,7 @@ import type { ServiceContext } from './context.ts';
 import { HOTP_DIGITS, HOTP_PAIR_SEPARATOR, hotpFactor, matchHotp } from './factors/hotp.ts';
 import { isSecondFactorOn } from './factors/index.ts';
 import { normalizeCode } from './factors/totp.ts';
+import { HOTP_MAX_START_COUNTER } from './limits.ts';
 import { checkCurrentPassword, reauthenticate, requireUser } from './reauthenticate.ts';
 import { issueRecoveryCodes } from './recovery-codes.ts';
 import { type HardwareTokenService, ServiceError } from './types.ts';
@@ -60,7 +61,9 @@ export function parseTokenKey(
       const key = parseKeyURI(text);
       if (key.type !== 'hotp' || key.digits !== HOTP_DIGITS) return undefined;
       if (key.secret.length < MIN_TOKEN_SECRET_BYTES) return undefined;
-      return { secret: key.secret, algorithm: key.algorithm, counter: key.counter ?? 0 };
+      const counter = key.counter ?? 0;
+      if (counter > HOTP_MAX_START_COUNTER) return undefined;
+      return { secret: key.secret, algorithm: key.algorithm, counter };
     }
     const secret = decodeBase32(
       text

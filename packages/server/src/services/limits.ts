@@ -143,6 +143,12 @@ export const HOTP_VALUES_PER_GUESS = HOTP_LOOK_AHEAD + 1;
  * (or the URI's counter): a new token may have been pressed a few hundred times in its box or by its tester.
  */
 export const HOTP_RESYNC_LOOK_AHEAD = 1000;
+/**
+ * The highest counter a token's otpauth://hotp URI may start at: 2^48, a press a second for 8.9 million years.
+ * The counter is stored and computed as a JavaScript number; a URI starting it near 2^53 would push it out of
+ * the safe integers within one sign-in, and every sign-in after would fail. Far above any real token.
+ */
+export const HOTP_MAX_START_COUNTER = 2 ** 48;
 
 /**
  * Clock-skew learning for the app (TOTP): when the last TOTP_SKEW_AGREEING accepted codes all came from the

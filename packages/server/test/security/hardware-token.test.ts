@@ -231,6 +231,33 @@ for (const dialect of DIALECTS) {
       await signIn(email, generateHOTP({ secret: SECRET, counter: 2, algorithm: 'SHA256' }));
     });
 
+    test('a URI counter near 2^53 is refused at registration: the counter would leave the safe integers and every sign-in fail', async () => {
+      const email = uniqueEmail('counter');
+      const { session } = await services.accounts.signUp({ email, password: PASSWORD });
+      const last = Number.MAX_SAFE_INTEGER;
+      const uri = buildKeyURI({ type: 'hotp', secret: SECRET, account: 'a@example.com', counter: last - 1 });
+      await rejectsCode(
+        services.hardwareToken.register({
+          userId: session.userId,
+          password: PASSWORD,
+          key: uri,
+          code: code(last - 1),
+          nextCode: code(last),
+        }),
+        'INVALID_TOKEN_KEY',
+      );
+      // Well below: registered, and it signs in.
+      const high = 2 ** 40;
+      await services.hardwareToken.register({
+        userId: session.userId,
+        password: PASSWORD,
+        key: buildKeyURI({ type: 'hotp', secret: SECRET, account: 'a@example.com', counter: high }),
+        code: code(high),
+        nextCode: code(high + 1),
+      });
+      await signIn(email, code(high + 3));
+    });
+
     test(`sign-in accepts the next code up to ${HOTP_LOOK_AHEAD} presses ahead, not ${HOTP_LOOK_AHEAD + 1}`, async () => {
       const a = await userWithToken(0); // next expected: 2
       await rejectsCode(signIn(a.email, code(2 + HOTP_LOOK_AHEAD + 1)), 'INVALID_CODE');

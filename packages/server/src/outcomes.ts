@@ -91,6 +91,11 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
     message:
       "That key is not one we can use: enter the base32 key from the token's card (at least 128 bits), or an otpauth://hotp/ link for 6-digit codes.",
   },
+  WEAK_TOKEN_KEY: {
+    status: 400,
+    message:
+      "That key is a pattern or a published test key: anyone could work out its codes. Enter the key from your token's own card.",
+  },
   INVALID_TOKEN_CODES: {
     status: 400,
     message:

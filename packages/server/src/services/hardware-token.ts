@@ -20,6 +20,7 @@ import type { ServiceContext } from './context.ts';
 import { HOTP_DIGITS, HOTP_PAIR_SEPARATOR, hotpFactor, matchHotp } from './factors/hotp.ts';
 import { isSecondFactorOn } from './factors/index.ts';
 import { normalizeCode } from './factors/totp.ts';
+import { HOTP_MAX_START_COUNTER } from './limits.ts';
 import { checkCurrentPassword, reauthenticate, requireUser } from './reauthenticate.ts';
 import { issueRecoveryCodes } from './recovery-codes.ts';
 import { type HardwareTokenService, ServiceError } from './types.ts';
@@ -28,6 +29,26 @@ import { type HardwareTokenService, ServiceError } from './types.ts';
 const MIN_TOKEN_SECRET_BYTES = 16;
 /** A key typed or pasted: a long base32 key or a URI, never more (a bound before any parsing). */
 const MAX_TOKEN_KEY_CHARS = 2048;
+/**
+ * A key of fewer distinct byte values than this is a pattern (zeros, one byte repeated, "AAAA..." in base32),
+ * not a token's random seed: 16 random bytes take fewer than 8 values with odds about 1 in 10^12.
+ */
+const MIN_DISTINCT_KEY_BYTES = 8;
+/** The published test key of RFC 4226 appendix D and RFC 6238 appendix B: ASCII "1234567890" repeated. */
+const RFC_TEST_KEY_DIGITS = '1234567890';
+
+/**
+ * A key anyone could compute codes from: a pattern, or the RFCs' test key (demo tokens and examples use it).
+ * Registered, it would make the second factor a secret known to all.
+ */
+export function isWeakTokenKey(secret: Uint8Array): boolean {
+  if (new Set(secret).size < MIN_DISTINCT_KEY_BYTES) return true;
+  const testKey = RFC_TEST_KEY_DIGITS.repeat(Math.ceil(secret.length / RFC_TEST_KEY_DIGITS.length)).slice(
+    0,
+    secret.length,
+  );
+  return Buffer.from(secret).equals(Buffer.from(testKey, 'ascii'));
+}
 
 /** A token's key as typed: base32 (spaces, dashes, any case) or an otpauth://hotp URI for 6-digit codes. */
 export function parseTokenKey(
@@ -40,7 +61,9 @@ export function parseTokenKey(
       const key = parseKeyURI(text);
       if (key.type !== 'hotp' || key.digits !== HOTP_DIGITS) return undefined;
       if (key.secret.length < MIN_TOKEN_SECRET_BYTES) return undefined;
-      return { secret: key.secret, algorithm: key.algorithm, counter: key.counter ?? 0 };
+      const counter = key.counter ?? 0;
+      if (counter > HOTP_MAX_START_COUNTER) return undefined;
+      return { secret: key.secret, algorithm: key.algorithm, counter };
     }
     const secret = decodeBase32(
       text
@@ -63,6 +86,7 @@ export function createHardwareTokenService(ctx: ServiceContext): HardwareTokenSe
       if (await hotpFactor.isEnrolled(ctx.db, userId)) throw new ServiceError('FACTOR_ALREADY_ON');
       const token = parseTokenKey(key);
       if (token === undefined) throw new ServiceError('INVALID_TOKEN_KEY', { field: 'key' });
+      if (isWeakTokenKey(token.secret)) throw new ServiceError('WEAK_TOKEN_KEY', { field: 'key' });
       const first = normalizeCode(code);
       if (first === undefined) throw new ServiceError('MALFORMED_CODE', { field: 'code', expected: 'token' });
       const second = normalizeCode(nextCode);

@@ -177,13 +177,23 @@ export const HOTP_VALUES_PER_GUESS = HOTP_LOOK_AHEAD + 1;
  * (or the URI's counter): a new token may have been pressed a few hundred times in its box or by its tester.
  */
 export const HOTP_RESYNC_LOOK_AHEAD = 1000;
+/**
+ * The highest counter a token's otpauth://hotp URI may start at: 2^48, a press a second for 8.9 million years.
+ * The counter is stored and computed as a JavaScript number; a URI starting it near 2^53 would push it out of
+ * the safe integers within one sign-in, and every sign-in after would fail. Far above any real token.
+ */
+export const HOTP_MAX_START_COUNTER = 2 ** 48;
 
 /**
  * Clock-skew learning for the app (TOTP): when the last TOTP_SKEW_AGREEING accepted codes all came from the
- * same step offset (the phone's clock is steadily that many 30-second steps off), the window of
- * TWOFA_TOTP_WINDOW steps either side is centred there instead of on now, keeping its width (so a guess still
- * matches as many steps as before). The centre stays within TOTP_MAX_SKEW_STEPS of now (5 minutes): a phone
- * further off than that is wrong, not drifting, and is better set right.
+ * same step offset (the phone's clock is steadily that many 30-second steps off), a window of
+ * TWOFA_TOTP_WINDOW steps either side is centred there, keeping its width. The centre stays within
+ * TOTP_MAX_SKEW_STEPS of now (5 minutes): a phone further off than that is wrong, not drifting, and is better
+ * set right. The nominal window around now stays open beside it, so a phone whose clock is set right all at
+ * once (phones sync their clock) is still accepted, and its codes move the centre back by the same rule;
+ * without it, that routine event would lock the owner out. The price: with a learned offset, one guess
+ * matches at most 2 x (2w+1) steps (6 at the default w = 1; the windows overlap when the offset is 2w or less),
+ * still below the HOTP_VALUES_PER_GUESS = 11 of a hardware token, which the long-horizon budget is sized for.
  */
 export const TOTP_SKEW_AGREEING = 3;
 export const TOTP_MAX_SKEW_STEPS = 10;

@@ -49,6 +49,7 @@ export type ServiceErrorCode =
   | 'INVALID_PHONE'
   | 'NO_PHONE_TO_VERIFY'
   | 'INVALID_TOKEN_KEY' // a hardware token's key is neither base32 nor an otpauth://hotp URI for 6 digits
+  | 'WEAK_TOKEN_KEY' // a hardware token's key anyone could compute codes from (a pattern, an RFC test key)
   | 'INVALID_TOKEN_CODES' // two codes that are not consecutive codes of that key within the search range
   // The JSON API (src/api/):
   | 'MALFORMED_JSON' // the body is not JSON
@@ -420,7 +421,8 @@ export interface HardwareTokenService {
   /** Registers a hardware token (OATH-HOTP): its key (base32, or an otpauth://hotp URI) and two consecutive
    *  codes it shows, which must be found within counters 0..1000 (from the URI's counter when it has one).
    *  Needs the password. Returns recovery codes (shown once) when the user had none, else null. Throws
-   *  FACTOR_ALREADY_ON, WRONG_PASSWORD, RATE_LIMITED, INVALID_TOKEN_KEY, MALFORMED_CODE, INVALID_TOKEN_CODES. */
+   *  FACTOR_ALREADY_ON, WRONG_PASSWORD, RATE_LIMITED, INVALID_TOKEN_KEY, WEAK_TOKEN_KEY, MALFORMED_CODE,
+   *  INVALID_TOKEN_CODES. */
   register(input: {
     userId: string;
     password: string;

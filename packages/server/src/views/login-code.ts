@@ -96,6 +96,7 @@ export function loginTokenPage(view: LoginTokenView): Html {
       : html`<form method="post" action="/login/token" class="stack">
   ${csrfField(view.frame.csrf)}
   ${codeField('token-code', { shape: 'token', autofocus: view.resyncError === undefined, error: view.error })}
+  ${rememberDeviceField()}
   ${submit('Verify')}
 </form>
 <details${view.resyncError === undefined ? '' : html` open`}>
@@ -107,6 +108,7 @@ export function loginTokenPage(view: LoginTokenView): Html {
     ${csrfField(view.frame.csrf)}
     ${field({ id: 'token-resync-first', name: 'code', label: 'First code', type: 'text', autocomplete: 'one-time-code', numeric: true })}
     ${field({ id: 'token-resync-second', name: 'nextCode', label: 'Next code', type: 'text', autocomplete: 'one-time-code', numeric: true })}
+    ${rememberDeviceField('token-resync-remember-device')}
     ${submit('Resynchronise and sign in', 'secondary')}
   </form>
 </details>`;
@@ -117,7 +119,8 @@ export function loginTokenPage(view: LoginTokenView): Html {
 ${body}
 ${view.appAvailable ? html`<p><a href="/login/code">Use the code from your app instead</a></p>` : ''}
 ${view.channels.map((channel) => html`<p><a href="/login/${channel}">${CHANNEL_WORDS[channel].title}</a></p>`)}
-${view.recoveryAvailable ? html`<p class="lost-phone"><a href="/login/recovery">Use a recovery code</a></p>` : ''}`,
+${view.recoveryAvailable ? html`<p class="lost-phone"><a href="/login/recovery">Use a recovery code</a></p>` : ''}
+<p class="lost-phone">Lost every way in? <a href="/login/account-recovery">Recover your account</a> with your email (it takes a waiting period).</p>`,
   );
 }
 
@@ -192,9 +195,9 @@ ${body}
  * "Remember this device for 30 days", off by default: a remembered browser skips this step after the right
  * password (the security page lists it, with Revoke).
  */
-function rememberDeviceField(): Html {
+function rememberDeviceField(id = 'remember-device'): Html {
   return html`<div class="field checkbox">
-    <input id="remember-device" name="rememberDevice" type="checkbox" value="yes" autocomplete="off">
-    <label for="remember-device">Remember this device for 30 days</label>
+    <input id="${id}" name="rememberDevice" type="checkbox" value="yes" autocomplete="off">
+    <label for="${id}">Remember this device for 30 days</label>
   </div>`;
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeBase32, generateHOTP } from '@twofa/otp';
+import { DEVICE_COOKIE } from '../../src/middleware/session/index.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { unescapeHtml } from '../support/client.ts';
 import {
@@ -124,6 +125,38 @@ describe('hardware-token pages', () => {
     const right = await b.post('/login/token/resync', { code: code(400), nextCode: code(401) });
     assert.equal(right.status, 303);
     assert.equal(right.location, '/');
+  });
+
+  test('"Remember this device" on the token page (both forms): ticked, the device cookie is set and the next sign-in skips the token', async () => {
+    const { b, email } = await withToken();
+    await logOut(b);
+    await logIn(b, email);
+    const page = await b.get('/login/token');
+    const boxes = page.body.match(/name="rememberDevice" type="checkbox" value="yes" autocomplete="off">/g);
+    assert.equal(boxes?.length, 2, 'offered, not ticked, in the code form and the out-of-sync form');
+    assert.match(page.body, /id="token-resync-remember-device"/, 'ids stay unique');
+    const plain = await b.post('/login/token', { code: code(2) });
+    assert.equal(plain.location, '/');
+    assert.equal(b.cookie(DEVICE_COOKIE), undefined, 'unticked: nothing remembered');
+    await logOut(b);
+    await logIn(b, email);
+    await b.get('/login/token');
+    const ticked = await b.post('/login/token', { code: code(3), rememberDevice: 'yes' });
+    assert.equal(ticked.location, '/');
+    assert.ok(b.cookie(DEVICE_COOKIE), 'the device cookie is set');
+    await logOut(b);
+    assert.equal((await logIn(b, email)).location, '/', 'the remembered browser skips the token');
+    // The out-of-sync form remembers too.
+    const other = browserFor(t);
+    await logIn(other, email);
+    await other.get('/login/token');
+    const resync = await other.post('/login/token/resync', {
+      code: code(300),
+      nextCode: code(301),
+      rememberDevice: 'yes',
+    });
+    assert.equal(resync.location, '/');
+    assert.ok(other.cookie(DEVICE_COOKIE), 'the device cookie is set after a resynchronisation');
   });
 
   test('with the app too: the code page links to the token page, and either signs in', async () => {

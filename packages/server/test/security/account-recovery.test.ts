@@ -4,6 +4,7 @@
 // the lost factors. Every step is audited. The delay is tested with the test's clock, on every dialect.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { encodeBase32, generateHOTP } from '@twofa/otp';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import type { Browser } from '../support/client.ts';
 import { DIALECTS } from '../support/dialects.ts';
@@ -133,6 +134,39 @@ for (const dialect of DIALECTS) {
       ]) {
         assert.ok(types.includes(type), `${type} is audited: ${types.join(', ')}`);
       }
+    });
+
+    test('a hardware-token account: the token page offers recovery, and after the wait the token is gone', async () => {
+      const secret = Uint8Array.from({ length: 20 }, (_, i) => (i * 29 + 3) & 0xff);
+      const b = browserFor(t);
+      const email = uniqueEmail('token');
+      await signUp(b, email);
+      await verifyEmail(t, b, email);
+      const userId = await userIdOf(b);
+      await b.get('/security');
+      const registered = await b.post('/security/token/register', {
+        key: encodeBase32(secret),
+        code: generateHOTP({ secret, counter: 0 }),
+        nextCode: generateHOTP({ secret, counter: 1 }),
+        password: PASSWORD,
+      });
+      assert.equal(registered.status, 200);
+      await logOut(b);
+      // The token is lost: the token page (where a token-only sign-in lands) links to account recovery.
+      const lost = browserFor(t);
+      await logIn(lost, email);
+      assert.equal((await lost.get('/login/code')).location, '/login/token');
+      const tokenPage = await lost.get('/login/token');
+      assert.match(tokenPage.body, /href="\/login\/account-recovery">Recover your account/);
+      await lost.get('/login/account-recovery');
+      assert.equal((await lost.post('/login/account-recovery')).status, 200);
+      await t.services.messages.flush();
+      const confirm = linkIn(await lastMail(t.config, email, /confirm account recovery/), t.config.publicUrl);
+      await t.services.accountRecovery.confirm(confirm.split('/').at(-1)!);
+      t.clock.advance(DELAY_MS);
+      assert.equal((await logIn(browserFor(t), email)).location, '/security?done=recovered');
+      assert.deepEqual((await t.services.accounts.getUser(userId))?.factors, [], 'the token is removed');
+      assert.equal(await t.services.hardwareToken.registeredAtMs(userId), null);
     });
 
     test('one click on the message cancels it; after the wait the second factor is still asked', async () => {

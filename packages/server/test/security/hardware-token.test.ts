@@ -32,6 +32,16 @@ import {
 import { dumpTables } from '../support/dump.ts';
 
 const PASSWORD = 'correct horse battery';
+/** The system Python, where the python3-pyotp package installs (a pyenv shim may come first in PATH). */
+const PYTHON = '/usr/bin/python3';
+function pyotpMissing(): string | false {
+  try {
+    execFileSync(PYTHON, ['-c', 'import pyotp'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'needs python3 with pyotp (apt install python3-pyotp)';
+  }
+}
 /** 160 bits, as on a token's seed card. */
 const SECRET = Uint8Array.from({ length: 20 }, (_, i) => (i * 37 + 11) & 0xff);
 const BASE32 = encodeBase32(SECRET, { padding: false });
@@ -95,6 +105,27 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test('codes agree with pyotp (another independent implementation), SHA-1 and SHA-256', {
+      skip: pyotpMissing(),
+    }, () => {
+      const script =
+        'import sys, hashlib, pyotp; h = pyotp.HOTP(sys.argv[1], digest=getattr(hashlib, sys.argv[2]));' +
+        ' print(" ".join(h.at(int(c)) for c in sys.argv[3:]))';
+      const counters = [0, 1, 9, 500, 1000, 2 ** 31 + 5];
+      for (const [algorithm, digest] of [
+        ['SHA1', 'sha1'],
+        ['SHA256', 'sha256'],
+      ] as const) {
+        const theirs = execFileSync(PYTHON, ['-c', script, BASE32, digest, ...counters.map(String)], {
+          encoding: 'utf8',
+        }).trim();
+        const ours = counters
+          .map((counter) => generateHOTP({ secret: SECRET, counter, algorithm }))
+          .join(' ');
+        assert.equal(ours, theirs, algorithm);
+      }
+    });
+
     test('registration finds the counter from two consecutive codes: at 0, and at 500 (a pressed token)', async () => {
       const fresh = await userWithToken(0);
       assert.equal(await nextCounter(fresh.userId), 2);
@@ -150,6 +181,83 @@ for (const dialect of DIALECTS) {
       await rejectsCode(register({ code: code(0), nextCode: code(1) }), 'FACTOR_ALREADY_ON');
     });
 
+    test('registration refuses keys anyone could compute codes from, even with their right codes', async () => {
+      const email = uniqueEmail('weak');
+      const { session } = await services.accounts.signUp({ email, password: PASSWORD });
+      const registerKey = (secret: Uint8Array, key = encodeBase32(secret)) =>
+        services.hardwareToken.register({
+          userId: session.userId,
+          password: PASSWORD,
+          key,
+          code: generateHOTP({ secret, counter: 0 }),
+          nextCode: generateHOTP({ secret, counter: 1 }),
+        });
+      const ascii = (text: string) => new TextEncoder().encode(text);
+      const weak = [
+        new Uint8Array(20), // zeros: "AAAA..." in base32
+        new Uint8Array(16).fill(0xff),
+        Uint8Array.from({ length: 20 }, (_, i) => [1, 2, 3, 4][i % 4]!), // a short pattern repeated
+        ascii('12345678901234567890'), // RFC 4226 appendix D
+        ascii('12345678901234567890123456789012'), // RFC 6238 appendix B, SHA-256
+      ];
+      for (const secret of weak) await rejectsCode(registerKey(secret), 'WEAK_TOKEN_KEY');
+      const uri = buildKeyURI({ type: 'hotp', secret: weak[3]!, account: 'a@example.com', counter: 0 });
+      await rejectsCode(registerKey(weak[3]!, uri), 'WEAK_TOKEN_KEY');
+      // Other digits in a URI: refused (6-digit codes only); a SHA-256 token: its own codes work.
+      const eight = buildKeyURI({
+        type: 'hotp',
+        secret: SECRET,
+        account: 'a@example.com',
+        digits: 8,
+        counter: 0,
+      });
+      await rejectsCode(registerKey(SECRET, eight), 'INVALID_TOKEN_KEY');
+      const sha256 = buildKeyURI({
+        type: 'hotp',
+        secret: SECRET,
+        account: 'a@example.com',
+        algorithm: 'SHA256',
+        counter: 0,
+      });
+      await rejectsCode(registerKey(SECRET, sha256), 'INVALID_TOKEN_CODES'); // SHA-1 codes for a SHA-256 key
+      await services.hardwareToken.register({
+        userId: session.userId,
+        password: PASSWORD,
+        key: sha256,
+        code: generateHOTP({ secret: SECRET, counter: 0, algorithm: 'SHA256' }),
+        nextCode: generateHOTP({ secret: SECRET, counter: 1, algorithm: 'SHA256' }),
+      });
+      await rejectsCode(signIn(email, code(2)), 'INVALID_CODE');
+      await signIn(email, generateHOTP({ secret: SECRET, counter: 2, algorithm: 'SHA256' }));
+    });
+
+    test('a URI counter near 2^53 is refused at registration: the counter would leave the safe integers and every sign-in fail', async () => {
+      const email = uniqueEmail('counter');
+      const { session } = await services.accounts.signUp({ email, password: PASSWORD });
+      const last = Number.MAX_SAFE_INTEGER;
+      const uri = buildKeyURI({ type: 'hotp', secret: SECRET, account: 'a@example.com', counter: last - 1 });
+      await rejectsCode(
+        services.hardwareToken.register({
+          userId: session.userId,
+          password: PASSWORD,
+          key: uri,
+          code: code(last - 1),
+          nextCode: code(last),
+        }),
+        'INVALID_TOKEN_KEY',
+      );
+      // Well below: registered, and it signs in.
+      const high = 2 ** 40;
+      await services.hardwareToken.register({
+        userId: session.userId,
+        password: PASSWORD,
+        key: buildKeyURI({ type: 'hotp', secret: SECRET, account: 'a@example.com', counter: high }),
+        code: code(high),
+        nextCode: code(high + 1),
+      });
+      await signIn(email, code(high + 3));
+    });
+
     test(`sign-in accepts the next code up to ${HOTP_LOOK_AHEAD} presses ahead, not ${HOTP_LOOK_AHEAD + 1}`, async () => {
       const a = await userWithToken(0); // next expected: 2
       await rejectsCode(signIn(a.email, code(2 + HOTP_LOOK_AHEAD + 1)), 'INVALID_CODE');
@@ -192,6 +300,57 @@ for (const dialect of DIALECTS) {
       );
       assert.deepEqual(moves.filter(Boolean).length, 1);
       assert.ok([5, 7].includes(await nextCounter(a.userId)));
+    });
+
+    test('racing registrations: one token per account, the others told it is already on (never a 500)', async () => {
+      const email = uniqueEmail('race');
+      const { session } = await services.accounts.signUp({ email, password: PASSWORD });
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          services.hardwareToken.register({
+            userId: session.userId,
+            password: PASSWORD,
+            key: BASE32,
+            code: code(2 * i),
+            nextCode: code(2 * i + 1),
+          }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of results) {
+        if (r.status === 'rejected') assert.equal((r.reason as { code: string }).code, 'FACTOR_ALREADY_ON');
+      }
+      const rows = await db
+        .selectFrom('hotp_credentials')
+        .select('id')
+        .where('user_id', '=', session.userId)
+        .execute();
+      assert.equal(rows.length, 1);
+      const recoverySets = await db
+        .selectFrom('audit_events')
+        .select('type')
+        .where('user_id', '=', session.userId)
+        .where('type', '=', 'second_factor.enabled')
+        .execute();
+      assert.equal(recoverySets.length, 1, 'one enabling event');
+    });
+
+    test('a token code that confirms a change is used up: it neither signs in nor confirms again', async () => {
+      const a = await userWithToken(0); // next expected: 2
+      const fresh = await services.recovery.regenerate({
+        userId: a.userId,
+        password: PASSWORD,
+        code: code(3),
+      });
+      assert.equal(fresh.length, 10);
+      assert.equal(await nextCounter(a.userId), 4);
+      await rejectsCode(
+        services.recovery.regenerate({ userId: a.userId, password: PASSWORD, code: code(3) }),
+        'INVALID_CODE',
+      );
+      await rejectsCode(signIn(a.email, code(3)), 'INVALID_CODE');
+      await rejectsCode(signIn(a.email, code(2)), 'INVALID_CODE'); // skipped over: earlier than the one used
+      await signIn(a.email, code(4));
     });
 
     test('a token pressed far ahead: two consecutive codes within 1000 resynchronise it; beyond, they do not', async () => {

@@ -1,8 +1,10 @@
 /**
- * Threat: clock-skew learning as a way to widen the window. Learning follows a phone whose clock is steadily
- * off, so its owner keeps signing in; it must not let a guess match more steps than before (the window keeps
- * its width), must never move further than 10 steps from now, and must not weaken replay protection (a code
- * works once, whatever the offset). Only accepted codes teach it, so someone without the phone cannot move it.
+ * Threat: clock-skew learning as a way to widen the window, or as a way to lock the owner out. Learning follows
+ * a phone whose clock is steadily off, so its owner keeps signing in; a guess must match at most the centred
+ * window and the nominal one around now (2 x 3 steps at the default width), the centre must never move further
+ * than 10 steps from now, and replay protection must hold across both windows (a code works once, whatever the
+ * offset). Only accepted codes teach it, so someone without the phone cannot move it. And a phone whose clock
+ * is set right all at once (a routine sync) must still be accepted: the nominal window stays open.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -76,11 +78,56 @@ for (const dialect of DIALECTS) {
       assert.equal(await skewOf(user.userId), -3);
       clock.advance(STEP_MS);
       await signIn(user, phone(user, -3));
-      // Centred on -3 with width +-1: -4..-2. Two steps outside, either side, is refused: -6 and 0.
+      // Centred on -3 with width +-1: -4..-2, and the nominal window -1..1. Outside both is refused: -6, -5, 2.
       clock.advance(STEP_MS);
-      await rejectsCode(signIn(user, phone(user, -6)), 'INVALID_CODE');
-      await rejectsCode(signIn(user, phone(user, 0)), 'INVALID_CODE');
-      await signIn(user, phone(user, -2)); // the window's edge
+      for (const offset of [-6, -5, 2]) {
+        await rejectsCode(signIn(user, phone(user, offset)), 'INVALID_CODE');
+      }
+      await signIn(user, phone(user, -2)); // the centred window's edge
+    });
+
+    test('a phone set right all at once is accepted at once, and the centre follows it back to 0', async () => {
+      const user = await signUpWithTotp(services, clock);
+      for (const offset of [-1, -2, -3, -4]) await signInsAt(user, offset);
+      assert.equal(await skewOf(user.userId), -4);
+      // The phone syncs its clock: its codes are 4 steps from the centre, in the nominal window.
+      clock.advance(STEP_MS);
+      await signIn(user, phone(user, 0));
+      clock.advance(2 * STEP_MS);
+      await signIn(user, phone(user, 1)); // the nominal window's edge
+      clock.advance(2 * STEP_MS);
+      await signIn(user, phone(user, 0));
+      // Three agreeing codes: not quite (0, 1, 0); a third 0 in a row moves the centre home.
+      assert.equal(await skewOf(user.userId), -4);
+      await signInsAt(user, 0);
+      assert.equal(await skewOf(user.userId), 0);
+      // Back to one window: the old centre's steps are refused now.
+      clock.advance(2 * STEP_MS);
+      await rejectsCode(signIn(user, phone(user, -4)), 'INVALID_CODE');
+    });
+
+    test('replay protection holds across both windows', async () => {
+      const user = await signUpWithTotp(services, clock);
+      for (const offset of [-1, -2, -3]) await signInsAt(user, offset);
+      assert.equal(await skewOf(user.userId), -3);
+      clock.advance(STEP_MS);
+      const nominal = phone(user, 0);
+      await signIn(user, nominal);
+      await rejectsCode(signIn(user, nominal), 'INVALID_CODE'); // the same code again
+      // A code of the centred window is at an earlier step than the one just used: refused too.
+      await rejectsCode(signIn(user, phone(user, -3)), 'INVALID_CODE');
+    });
+
+    test('a code used in the centred window is not taken again by the nominal one', async () => {
+      const user = await signUpWithTotp(services, clock);
+      for (const offset of [1, 2, 3]) await signInsAt(user, offset);
+      assert.equal(await skewOf(user.userId), 3);
+      clock.advance(2 * STEP_MS); // past the last used step (+3 a moment ago)
+      const centred = phone(user, 2); // the centred window's lower edge (2..4)
+      await signIn(user, centred);
+      await rejectsCode(signIn(user, centred), 'INVALID_CODE');
+      clock.advance(2 * STEP_MS); // its step is now at 0: inside the nominal window only
+      await rejectsCode(signIn(user, centred), 'INVALID_CODE');
     });
 
     test('replay protection holds with an offset: the same code twice is refused', async () => {
@@ -114,6 +161,9 @@ for (const dialect of DIALECTS) {
       assert.equal(await skewOf(user.userId), TOTP_MAX_SKEW_STEPS);
       clock.advance(STEP_MS);
       await rejectsCode(signIn(user, phone(user, TOTP_MAX_SKEW_STEPS + 2)), 'INVALID_CODE');
+      // Between the two windows (centred 9..11, nominal -1..1): refused.
+      await rejectsCode(signIn(user, phone(user, 2)), 'INVALID_CODE');
+      await rejectsCode(signIn(user, phone(user, TOTP_MAX_SKEW_STEPS - 2)), 'INVALID_CODE');
       await signIn(user, phone(user, TOTP_MAX_SKEW_STEPS + 1)); // the edge of the window centred on 10
       // A row that says more (written by hand, an older version) is still held to the bound.
       await db

@@ -55,8 +55,11 @@ export async function openCredentialSecret(
 }
 
 /**
- * The time step a normalised code matches (never one at or before the last used step), or undefined. The
- * window (TWOFA_TOTP_WINDOW steps either side) is centred on the credential's learned skew, not on now.
+ * The time step a normalised code matches (never one at or before the last used step), or undefined. Two
+ * windows of TWOFA_TOTP_WINDOW steps either side: one centred on the credential's learned skew, and the
+ * nominal one around now. The second is what keeps the owner in when the phone's clock is set right all at
+ * once (phones sync their clock): its codes are accepted at once, and their offsets move the learned skew back
+ * by the same agreement rule (skewAfter). A guess matches at most 2 x (2w+1) steps (limits.ts).
  */
 export async function matchCode(
   ctx: ServiceContext,
@@ -65,17 +68,23 @@ export async function matchCode(
   digits: string,
 ): Promise<number | undefined> {
   const secret = await openCredentialSecret(ctx, db, row);
-  const result = verifyTOTP({
-    secret,
-    code: digits,
-    // Centred on the learned skew by moving "now" (the window keeps its width; its steps stay absolute, so
-    // the replay guard's last used step works unchanged).
-    nowMs: ctx.nowMs() + skewOf(row) * TOTP_PERIOD_SECONDS * 1000,
-    periodSeconds: TOTP_PERIOD_SECONDS,
-    window: ctx.settings.totpWindow,
-    ...(row.last_used_step === null ? {} : { afterStep: row.last_used_step }),
-  });
-  return result.valid ? result.step : undefined;
+  const check = (nowMs: number) =>
+    verifyTOTP({
+      secret,
+      code: digits,
+      nowMs,
+      periodSeconds: TOTP_PERIOD_SECONDS,
+      window: ctx.settings.totpWindow,
+      // The steps stay absolute in both windows, so the replay guard's last used step holds across them.
+      ...(row.last_used_step === null ? {} : { afterStep: row.last_used_step }),
+    });
+  const skew = skewOf(row);
+  // Centred on the learned skew by moving "now" (the window keeps its width).
+  const centred = check(ctx.nowMs() + skew * TOTP_PERIOD_SECONDS * 1000);
+  if (centred.valid) return centred.step;
+  if (skew === 0) return undefined;
+  const nominal = check(ctx.nowMs());
+  return nominal.valid ? nominal.step : undefined;
 }
 
 /** The credential's learned skew in steps, within +-TOTP_MAX_SKEW_STEPS whatever the row says. */

@@ -113,9 +113,9 @@ for (const dialect of DIALECTS) {
       clock.advance(STEP_MS);
       const nominal = phone(user, 0);
       await signIn(user, nominal);
-      await rejectsCode(signIn(user, nominal), 'INVALID_CODE'); // the same code again
+      await rejectsCode(signIn(user, nominal), 'CODE_ALREADY_USED'); // the same code again
       // A code of the centred window is at an earlier step than the one just used: refused too.
-      await rejectsCode(signIn(user, phone(user, -3)), 'INVALID_CODE');
+      await rejectsCode(signIn(user, phone(user, -3)), 'CODE_ALREADY_USED');
     });
 
     test('a code used in the centred window is not taken again by the nominal one', async () => {
@@ -125,9 +125,9 @@ for (const dialect of DIALECTS) {
       clock.advance(2 * STEP_MS); // past the last used step (+3 a moment ago)
       const centred = phone(user, 2); // the centred window's lower edge (2..4)
       await signIn(user, centred);
-      await rejectsCode(signIn(user, centred), 'INVALID_CODE');
+      await rejectsCode(signIn(user, centred), 'CODE_ALREADY_USED');
       clock.advance(2 * STEP_MS); // its step is now at 0: inside the nominal window only
-      await rejectsCode(signIn(user, centred), 'INVALID_CODE');
+      await rejectsCode(signIn(user, centred), 'CODE_ALREADY_USED');
     });
 
     test('replay protection holds with an offset: the same code twice is refused', async () => {
@@ -137,9 +137,9 @@ for (const dialect of DIALECTS) {
       clock.advance(STEP_MS);
       const code = phone(user, -2);
       await signIn(user, code);
-      await rejectsCode(signIn(user, code), 'INVALID_CODE');
+      await rejectsCode(signIn(user, code), 'CODE_ALREADY_USED');
       clock.advance(STEP_MS); // a step later the code is still inside the window (-3..-1): still used
-      await rejectsCode(signIn(user, code), 'INVALID_CODE');
+      await rejectsCode(signIn(user, code), 'CODE_ALREADY_USED');
     });
 
     test('codes that do not agree teach nothing; agreeing on 0 brings the centre back', async () => {

@@ -67,6 +67,17 @@ export async function matchCode(
   row: TotpCredentialRow,
   digits: string,
 ): Promise<number | undefined> {
+  return findStep(ctx, db, row, digits, row.last_used_step ?? undefined);
+}
+
+/** The step a code matches in the windows matchCode searches, only after `afterStep` when given. */
+async function findStep(
+  ctx: ServiceContext,
+  db: Kysely<Database>,
+  row: TotpCredentialRow,
+  digits: string,
+  afterStep: number | undefined,
+): Promise<number | undefined> {
   const secret = await openCredentialSecret(ctx, db, row);
   const check = (nowMs: number) =>
     verifyTOTP({
@@ -76,7 +87,7 @@ export async function matchCode(
       periodSeconds: TOTP_PERIOD_SECONDS,
       window: ctx.settings.totpWindow,
       // The steps stay absolute in both windows, so the replay guard's last used step holds across them.
-      ...(row.last_used_step === null ? {} : { afterStep: row.last_used_step }),
+      ...(afterStep === undefined ? {} : { afterStep }),
     });
   const skew = skewOf(row);
   // Centred on the learned skew by moving "now" (the window keeps its width).
@@ -131,15 +142,9 @@ async function isUsedCode(
   digits: string,
 ): Promise<boolean> {
   if (row.last_used_step === null) return false;
-  const result = verifyTOTP({
-    secret: await openCredentialSecret(ctx, db, row),
-    code: digits,
-    // The window matchCode searches (centred on the learned skew), without its replay guard.
-    nowMs: ctx.nowMs() + skewOf(row) * TOTP_PERIOD_SECONDS * 1000,
-    periodSeconds: TOTP_PERIOD_SECONDS,
-    window: ctx.settings.totpWindow,
-  });
-  return result.valid && result.step <= row.last_used_step;
+  // The windows matchCode searches, without its replay guard: a match at or before the last used step.
+  const step = await findStep(ctx, db, row, digits, undefined);
+  return step !== undefined && step <= row.last_used_step;
 }
 
 /**

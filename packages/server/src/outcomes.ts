@@ -137,6 +137,16 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
     message:
       'A rotation to another key is unfinished: run twofa admin rotate-key (without --to) to finish it.',
   },
+  // Per client address, whatever the account (the wait is added by outcomeOf and sent as Retry-After).
+  CLIENT_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests from your network in the last minute.',
+  },
+  // The password checks' queue is full (a login storm): refused before any work, no attempt spent.
+  BUSY: {
+    status: 503,
+    message: 'The service is busy checking passwords. Nothing was changed and no attempt was counted.',
+  },
   // Not a page's own outcome: outcomeOf rethrows it, so the one error handler answers it for every route.
   UNAVAILABLE: {
     status: 503,

@@ -25,6 +25,8 @@ export interface ServiceSettings {
   readonly publicUrl: string;
   /** How long a confirmed account recovery waits before it can complete. */
   readonly recoveryDelayMs: number;
+  /** Form posts per client address a minute on the guessing and sending routes; 0: no budget. */
+  readonly clientRequestsPerMinute: number;
 }
 
 export interface ServiceContext {

@@ -16,6 +16,7 @@ import { createAccountService } from './accounts.ts';
 import { createApiKeyService } from './api-keys.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
+import { createClientLimitService } from './client-limits.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
 import { createEmailVerificationService } from './email-verification.ts';
 import { createEventSink } from './events.ts';
@@ -73,6 +74,7 @@ function settingsOf(config: Config, publicUrl: () => string = () => config.publi
       return publicUrl();
     },
     recoveryDelayMs: config.recoveryDelayHours * 60 * 60 * 1000,
+    clientRequestsPerMinute: config.clientRequestsPerMinute,
   };
 }
 
@@ -227,6 +229,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     notices.start();
     return {
       accounts: guard(createAccountService(ctx)),
+      clientLimits: guard(createClientLimitService(ctx, settings.clientRequestsPerMinute)),
       apiKeys: guard(createApiKeyService(ctx)),
       subjects: guard(createSubjectService(ctx)),
       auth: guard(createAuthService(ctx)),

@@ -20,7 +20,7 @@ import { sendSignInCode } from './factors/message.ts';
 import { MAX_CODE_ATTEMPTS } from './limits.ts';
 import { requireUser } from './reauthenticate.ts';
 import { findLiveSession, issueSession, toSessionView, touch } from './sessions.ts';
-import { clearPasswordFailures, codeWaitMs, reservePasswordAttempt } from './throttle.ts';
+import { codeWaitMs, reservePasswordAttempt, runPasswordCheck } from './throttle.ts';
 import {
   type AuthService,
   type FactorKind,
@@ -69,16 +69,21 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // Password guessing: counted per email before the user is looked up and before any argon2 work, so a
       // limited email is refused cheaply and in the same way whether or not an account has it.
       const emailKey = await reservePasswordAttempt(ctx, email);
-      const normalized = normalizeEmail(email);
-      const user = normalized === undefined ? undefined : await findUserByEmail(ctx.db, normalized);
-      // Account enumeration: an unknown email costs the same argon2 work as a wrong password, and both
-      // end in the same error, so neither the answer nor its timing tells whether the account exists.
-      const storedHash = user?.password_hash ?? (await ctx.dummyHash());
-      const passwordOk = await ctx.passwords.verify(
-        preparePassword(typeof password === 'string' ? password : ''),
-        storedHash,
-      );
-      if (user === undefined || !passwordOk) {
+      // Counted while it runs, settled when it ends: a failure only when wrong, so concurrent right
+      // passwords for one email never use up its limit.
+      const { right, user } = await runPasswordCheck(ctx, emailKey, async () => {
+        const normalized = normalizeEmail(email);
+        const found = normalized === undefined ? undefined : await findUserByEmail(ctx.db, normalized);
+        // Account enumeration: an unknown email costs the same argon2 work as a wrong password, and both
+        // end in the same error, so neither the answer nor its timing tells whether the account exists.
+        const storedHash = found?.password_hash ?? (await ctx.dummyHash());
+        const passwordOk = await ctx.passwords.verify(
+          preparePassword(typeof password === 'string' ? password : ''),
+          storedHash,
+        );
+        return { right: found !== undefined && passwordOk, user: found };
+      });
+      if (!right || user === undefined) {
         await ctx.events.record(ctx.db, {
           type: 'sign_in.failed',
           userId: user?.id ?? null,
@@ -86,7 +91,6 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         });
         throw new ServiceError('INVALID_CREDENTIALS');
       }
-      await clearPasswordFailures(ctx, emailKey);
       if (ctx.passwords.needsRehash(user.password_hash)) {
         const passwordHash = await ctx.passwords.hash(preparePassword(password as string));
         await updatePasswordHash(ctx.db, {

@@ -55,6 +55,33 @@ export const CLIENT_BUDGET_WINDOW_MS = 60 * 1000;
 /** Wrong passwords per email, known or not: 10 in a window of 15 minutes (OWASP Authentication Cheat Sheet). */
 export const MAX_PASSWORD_FAILURES = 10;
 export const PASSWORD_WINDOW_MS = 15 * 60 * 1000;
+/**
+ * A password check is counted while it runs (a reservation, so racing requests cannot exceed the limit) and
+ * settled when it ends: a failure if the password was wrong, nothing if it was right. The reservation's lease:
+ * a check unsettled after 30 seconds (its process died) stops holding its slot. Far above a check's longest
+ * life: the password pool's longest queue wait (PASSWORD_QUEUE_WAIT_MS) plus an argon2 run.
+ */
+export const PASSWORD_CHECK_LEASE_MS = 30 * 1000;
+/**
+ * A request that finds the email's slots taken only by checks in flight (not by failures) waits for one to
+ * settle, retrying every PASSWORD_SLOT_RETRY_MS for up to PASSWORD_SLOT_WAIT_MS, instead of a 429: many
+ * concurrent right passwords for one email (a shared account, a script) all get through. Beyond the wait,
+ * BUSY (503, Retry-After), no attempt counted.
+ */
+export const PASSWORD_SLOT_WAIT_MS = 5 * 1000;
+export const PASSWORD_SLOT_RETRY_MS = 10;
+/**
+ * The password pool (services/password-pool.ts): argon2id runs on libuv's threadpool (UV_THREADPOOL_SIZE,
+ * 4 by default), so at most that many run at once and the rest wait in a queue of at most
+ * PASSWORD_QUEUE_PER_THREAD per thread, each for at most PASSWORD_QUEUE_WAIT_MS; beyond either, BUSY (503 with
+ * Retry-After) before any work. The other work on that threadpool (file and DNS calls, SQLite's none: it is
+ * synchronous) keeps room, and a login storm cannot queue minutes of hashing ahead of a real person: 32 waiting
+ * checks at ~40 ms each on 4 threads is ~320 ms.
+ */
+export const PASSWORD_QUEUE_PER_THREAD = 8;
+export const PASSWORD_QUEUE_WAIT_MS = 2 * 1000;
+/** What a BUSY answer asks the client to wait (Retry-After). */
+export const PASSWORD_BUSY_RETRY_MS = 1000;
 
 /**
  * Recovery codes per set. NIST SP 800-63B s5.1.2 (look-up secrets) and every major service: about 10.

@@ -4,7 +4,8 @@
  *   doubling with each further lock up to a week; an accepted code starts everything over. Without this,
  *   someone with the password logs in again for 5 more attempts each time and a code falls after ~67,000 logins;
  * - passwords, per email, whether or not an account has it: 10 wrong in 15 minutes refuse that email until
- *   the window ends, before any argon2 work; a correct password starts it over;
+ *   the window ends, before any argon2 work; a correct password starts it over. A check is counted while it
+ *   runs and settled after (a failure only when wrong), so concurrent right passwords are never refused;
  * - recovery codes, per user: 10 wrong in 15 minutes, a window of their own (a backstop: 80-bit codes cannot
  *   be guessed), so the 6-digit lock never keeps the owner from their recovery codes.
  * Every attempt is reserved in the database before it is checked (see store/throttle-repo.ts), so racing
@@ -21,6 +22,8 @@ import {
   purgeLoginThrottle,
   reserveCodeAttempt,
   reserveLoginAttempt,
+  reservePasswordCheck,
+  settlePasswordCheck as settlePasswordCheckRow,
 } from '../store/throttle-repo.ts';
 import type { ServiceContext } from './context.ts';
 import {
@@ -29,6 +32,10 @@ import {
   MAX_CODE_LOCK_MS,
   MAX_PASSWORD_FAILURES,
   MAX_RECOVERY_FAILURES,
+  PASSWORD_BUSY_RETRY_MS,
+  PASSWORD_CHECK_LEASE_MS,
+  PASSWORD_SLOT_RETRY_MS,
+  PASSWORD_SLOT_WAIT_MS,
   PASSWORD_WINDOW_MS,
   RECOVERY_WINDOW_MS,
 } from './limits.ts';
@@ -42,32 +49,84 @@ function emailKeyOfInput(ctx: ServiceContext, email: unknown): string {
   return ctx.emailKey(typeof email === 'string' ? email.trim().toLowerCase() : '');
 }
 
+const PASSWORD_CHECK_LIMITS = {
+  maxFailures: MAX_PASSWORD_FAILURES,
+  windowMs: PASSWORD_WINDOW_MS,
+  leaseMs: PASSWORD_CHECK_LEASE_MS,
+};
+
 /**
- * Counts a password attempt for the email before it is checked; throws RATE_LIMITED when the email has used
- * its attempts in the current window. Known and unknown emails are counted and refused alike (no
- * enumeration). Returns the key for {@link clearPasswordFailures}.
+ * Reserves a password check for the email before it is checked (counted against the limit while it runs);
+ * throws RATE_LIMITED when the email has used its attempts in the current window. When only checks in flight
+ * fill the window, waits for one to settle (a right password frees its slot) instead of refusing, up to
+ * PASSWORD_SLOT_WAIT_MS, then BUSY. Known and unknown emails are counted and refused alike (no enumeration).
+ * Returns the key to settle the check with: {@link settlePasswordCheck} for every reservation.
  */
 export async function reservePasswordAttempt(ctx: ServiceContext, email: unknown): Promise<string> {
   const emailKey = emailKeyOfInput(ctx, email);
-  const nowMs = ctx.nowMs();
-  const used = await reserveLoginAttempt(ctx.db, {
-    emailKey,
-    nowMs,
-    maxFailures: MAX_PASSWORD_FAILURES,
-    windowMs: PASSWORD_WINDOW_MS,
-  });
-  if (used !== undefined) return emailKey;
-  const windowStartMs = (await findLoginWindowStart(ctx.db, emailKey)) ?? nowMs;
-  const retryAfterMs = Math.max(1000, windowStartMs + PASSWORD_WINDOW_MS - nowMs);
-  // No user id: the line must not say whether the email has an account (nor contain the email). A log line,
-  // not an audit row: a refusal costs the attacker nothing, and must not cost the database a chained write.
-  ctx.log('sign_in.rate_limited');
-  throw rateLimited(retryAfterMs);
+  const giveUpAt = performance.now() + PASSWORD_SLOT_WAIT_MS;
+  for (;;) {
+    const nowMs = ctx.nowMs();
+    const found = await reservePasswordCheck(ctx.db, { key: emailKey, nowMs, limits: PASSWORD_CHECK_LIMITS });
+    if (found === 'reserved') return emailKey;
+    if (found === 'full') {
+      const windowStartMs = (await findLoginWindowStart(ctx.db, emailKey)) ?? nowMs;
+      const retryAfterMs = Math.max(1000, windowStartMs + PASSWORD_WINDOW_MS - nowMs);
+      // No user id: the line must not say whether the email has an account (nor contain the email). A log
+      // line, not an audit row: a refusal costs the attacker nothing, and must not cost a chained write.
+      ctx.log('sign_in.rate_limited');
+      throw rateLimited(retryAfterMs);
+    }
+    // Only checks in flight hold the slots: one of them settles within an argon2 run (or its lease ends).
+    if (performance.now() >= giveUpAt) {
+      ctx.log('sign_in.busy');
+      throw new ServiceError('BUSY', { retryAfterMs: PASSWORD_BUSY_RETRY_MS });
+    }
+    await sleep(PASSWORD_SLOT_RETRY_MS);
+  }
 }
 
-/** A correct password: the email's wrong attempts start over. */
+/**
+ * Settles a reserved password check: `wrong` counts a failure, `right` starts the email's window over,
+ * `released` counts nothing (the check never ran: the password pool was full, the database failed).
+ */
+export async function settlePasswordCheck(
+  ctx: ServiceContext,
+  emailKey: string,
+  outcome: 'wrong' | 'right' | 'released',
+): Promise<void> {
+  await settlePasswordCheckRow(ctx.db, { key: emailKey, nowMs: ctx.nowMs(), outcome });
+}
+
+/**
+ * Runs a reserved password check and settles it: `check` says whether the password was right (a failure when
+ * not); when it throws (BUSY from a full password pool, the database), the slot is released and nothing is
+ * counted, then the error goes on.
+ */
+export async function runPasswordCheck<T extends { readonly right: boolean }>(
+  ctx: ServiceContext,
+  emailKey: string,
+  check: () => Promise<T>,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await check();
+  } catch (error) {
+    // Best effort: when the database is what failed, the lease frees the slot instead.
+    await settlePasswordCheck(ctx, emailKey, 'released').catch(() => {});
+    throw error;
+  }
+  await settlePasswordCheck(ctx, emailKey, result.right ? 'right' : 'wrong');
+  return result;
+}
+
+/** The owner proved themselves another way (a password reset): the email's wrong passwords start over. */
 export async function clearPasswordFailures(ctx: ServiceContext, emailKey: string): Promise<void> {
   await clearLoginFailures(ctx.db, emailKey);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Drops one batch of windows that have ended (the periodic purge, services/purge.ts); returns how many. */

@@ -15,6 +15,7 @@ import * as messages from './migrations/0008-messages.ts';
 import * as emailFactor from './migrations/0009-email-factor.ts';
 import * as phone from './migrations/0010-phone.ts';
 import * as accountRecovery from './migrations/0011-account-recovery.ts';
+import * as passwordChecksInFlight from './migrations/0014-password-checks-in-flight.ts';
 import type { DatabaseKind } from './open.ts';
 import type { Database } from './schema.ts';
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-email-factor': emailFactor,
   '0010-phone': phone,
   '0011-account-recovery': accountRecovery,
+  '0014-password-checks-in-flight': passwordChecksInFlight,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -32,6 +32,7 @@ import {
   smtpTransport,
   type Transport,
 } from './messages/transports.ts';
+import { boundedPasswordHasher, type PasswordPoolOptions } from './password-pool.ts';
 import { createPasswordResetService } from './password-reset.ts';
 import { createPhoneService, phoneOf } from './phone.ts';
 import { startPurgeJob } from './purge.ts';
@@ -53,6 +54,8 @@ export interface OpenServicesOptions {
   log?: (line: string) => void;
   /** How passwords are hashed. @default createPasswordHasher() (argon2id with OWASP's parameters) */
   passwordHasher?: PasswordHasher;
+  /** The password pool's bounds. @default the libuv threadpool's size, a queue of 8 per thread, 2 s */
+  passwordPool?: PasswordPoolOptions;
   /** Hears the SQL text of every statement (tests and benchmarks count statements per request). */
   onQuery?: (sql: string) => void;
   /** The public URL for links in messages, when it is known only later (port 0). @default config.publicUrl */
@@ -170,7 +173,11 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   const nowMs = options.nowMs ?? Date.now;
   const logLine = options.log ?? ((line: string) => console.log(line));
   const log = serviceLog(options);
-  const passwords = options.passwordHasher ?? createPasswordHasher();
+  // Bounded whatever the hasher (tests pass a cheap one): a login storm cannot starve everything else.
+  const passwords = boundedPasswordHasher(
+    options.passwordHasher ?? createPasswordHasher(),
+    options.passwordPool ?? {},
+  );
   requireSharedKey(config);
 
   const { db, kind } = openDatabase(config, {

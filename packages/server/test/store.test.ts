@@ -74,6 +74,7 @@ const ALL_MIGRATIONS = [
   '0009-email-factor',
   '0010-phone',
   '0011-account-recovery',
+  '0014-password-checks-in-flight',
 ];
 
 for (const dialect of DIALECTS) {

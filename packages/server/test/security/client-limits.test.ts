@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { clientGroup } from '../../src/client-address.ts';
+import { openDatabase } from '../../src/store/open.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { DIALECTS } from '../support/dialects.ts';
 import { browserFor, logIn, uniqueEmail } from '../support/flows.ts';
@@ -90,6 +91,46 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < BUDGET - 1; i++) await b.post('/login/code', { code: '000000' });
       assert.equal((await b.post('/login/code', { code: '000000' })).status, 429);
       assert.equal((await b.post('/login/recovery', { code: 'x' })).status, 429);
+    });
+
+    test('ended windows go with the periodic purge', async () => {
+      const { db } = openDatabase(t.config);
+      try {
+        const rows = () =>
+          db
+            .selectFrom('login_throttle')
+            .select('email_key')
+            .where('email_key', '=', 'client:198.51.100.40')
+            .execute();
+        assert.deepEqual(await spray('198.51.100.40', 1), [401]);
+        assert.equal((await rows()).length, 1);
+        t.clock.advance(16 * 60_000);
+        await t.services.purgeExpired();
+        assert.equal((await rows()).length, 0);
+      } finally {
+        await db.destroy();
+      }
+    });
+
+    test('two instances on one database share one budget', {
+      skip: dialect.name === 'postgres' ? false : 'SQLite runs one instance; several need PostgreSQL',
+    }, async () => {
+      const other = await makeTestApp({ dialect, config: t.config, clock: t.clock });
+      try {
+        const peer = '198.51.100.60';
+        const statuses: number[] = [];
+        for (const app of [t, other, t, other, t, other]) {
+          const b = browserFor(app);
+          b.peer = peer;
+          await b.get('/login');
+          statuses.push(
+            (await b.post('/login', { email: uniqueEmail(), password: 'wrong password' })).status,
+          );
+        }
+        assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+      } finally {
+        await other.close();
+      }
     });
   });
 }

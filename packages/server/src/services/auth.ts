@@ -68,6 +68,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       }
       // Password guessing: counted per email before the user is looked up and before any argon2 work, so a
       // limited email is refused cheaply and in the same way whether or not an account has it.
+      // A full password pool (a login storm) refuses before any database work: BUSY, nothing counted.
+      ctx.passwords.admitOrThrow();
       const emailKey = await reservePasswordAttempt(ctx, email);
       // Counted while it runs, settled when it ends: a failure only when wrong, so concurrent right
       // passwords for one email never use up its limit.

@@ -54,7 +54,7 @@ export interface OpenServicesOptions {
   log?: (line: string) => void;
   /** How passwords are hashed. @default createPasswordHasher() (argon2id with OWASP's parameters) */
   passwordHasher?: PasswordHasher;
-  /** The password pool's bounds. @default the libuv threadpool's size, a queue of 8 per thread, 2 s */
+  /** The password pool's bounds. @default defaultConcurrency(), a queue of 32 per running hash, 2 s */
   passwordPool?: PasswordPoolOptions;
   /** Hears the SQL text of every statement (tests and benchmarks count statements per request). */
   onQuery?: (sql: string) => void;

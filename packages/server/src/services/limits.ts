@@ -71,14 +71,14 @@ export const PASSWORD_CHECK_LEASE_MS = 30 * 1000;
 export const PASSWORD_SLOT_WAIT_MS = 5 * 1000;
 export const PASSWORD_SLOT_RETRY_MS = 10;
 /**
- * The password pool (services/password-pool.ts): argon2id runs on libuv's threadpool (UV_THREADPOOL_SIZE,
- * 4 by default), so at most that many run at once and the rest wait in a queue of at most
- * PASSWORD_QUEUE_PER_THREAD per thread, each for at most PASSWORD_QUEUE_WAIT_MS; beyond either, BUSY (503 with
- * Retry-After) before any work. The other work on that threadpool (file and DNS calls, SQLite's none: it is
- * synchronous) keeps room, and a login storm cannot queue minutes of hashing ahead of a real person: 32 waiting
- * checks at ~40 ms each on 4 threads is ~320 ms.
+ * The password pool (services/password-pool.ts): argon2id runs on libuv's threadpool (UV_THREADPOOL_SIZE, 4 by
+ * default), so at most that many run at once, and one fewer than the cores (argon2 is pure CPU: the event loop
+ * keeps a core for every other request). The rest wait in a queue of at most PASSWORD_QUEUE_PER_THREAD per
+ * running hash, each for at most PASSWORD_QUEUE_WAIT_MS; beyond either, BUSY (503 with Retry-After) before any
+ * work. The two agree: a hash with OWASP's parameters takes 40-60 ms here, so 32 queued per thread are served
+ * within ~1.6-1.9 s, inside the 2 s wait; a storm cannot queue more than that ahead of a real person.
  */
-export const PASSWORD_QUEUE_PER_THREAD = 8;
+export const PASSWORD_QUEUE_PER_THREAD = 32;
 export const PASSWORD_QUEUE_WAIT_MS = 2 * 1000;
 /** What a BUSY answer asks the client to wait (Retry-After). */
 export const PASSWORD_BUSY_RETRY_MS = 1000;

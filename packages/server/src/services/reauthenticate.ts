@@ -32,6 +32,7 @@ export async function checkCurrentPassword(
   password: unknown,
   field = 'password',
 ): Promise<void> {
+  ctx.passwords.admitOrThrow();
   const emailKey = await reservePasswordAttempt(ctx, user.email);
   const { right } = await runPasswordCheck(ctx, emailKey, async () => ({
     right:

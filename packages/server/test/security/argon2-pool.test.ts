@@ -8,7 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { createApp } from '../../src/app.ts';
 import type { PasswordHasher } from '../../src/crypto/passwords.ts';
 import { MAX_PASSWORD_FAILURES, openServices } from '../../src/services/index.ts';
-import { boundedPasswordHasher, threadpoolSize } from '../../src/services/password-pool.ts';
+import {
+  boundedPasswordHasher,
+  defaultConcurrency,
+  threadpoolSize,
+} from '../../src/services/password-pool.ts';
 import type { Services } from '../../src/services/types.ts';
 import { makeClock, PUBLIC_URL } from '../support/app.ts';
 import { Browser } from '../support/client.ts';
@@ -82,10 +86,29 @@ test('a check that waited its longest in the queue is refused with BUSY and leav
   assert.equal(gated.calls(), 1);
 });
 
-test('the default concurrency is the libuv threadpool size', () => {
+test('the default concurrency: the libuv threadpool size, leaving one core to the event loop', () => {
   assert.equal(threadpoolSize({}), 4);
   assert.equal(threadpoolSize({ UV_THREADPOOL_SIZE: '16' }), 16);
   assert.equal(threadpoolSize({ UV_THREADPOOL_SIZE: 'lots' }), 4);
+  assert.equal(defaultConcurrency({}, 2), 1);
+  assert.equal(defaultConcurrency({}, 1), 1);
+  assert.equal(defaultConcurrency({}, 8), 4);
+  assert.equal(defaultConcurrency({ UV_THREADPOOL_SIZE: '16' }, 8), 7);
+});
+
+test('admitOrThrow: BUSY exactly when a hash asked for now would be refused', async () => {
+  const gated = gatedHasher();
+  gated.close();
+  const pool = boundedPasswordHasher(gated.hasher, { concurrency: 1, maxQueue: 1, maxWaitMs: 60_000 });
+  const phc = await TEST_PASSWORD_HASHER.hash('pw');
+  pool.admitOrThrow();
+  const first = pool.verify('pw', phc);
+  pool.admitOrThrow(); // the queue has room
+  const second = pool.verify('pw', phc);
+  assert.throws(() => pool.admitOrThrow(), { code: 'BUSY' });
+  gated.open();
+  await Promise.all([first, second]);
+  pool.admitOrThrow();
 });
 
 for (const dialect of DIALECTS) {

@@ -43,6 +43,9 @@ const BUDGETED_POSTS = [
   '/password/reset',
 ] as const;
 
+/** The anonymous form posts that run argon2 (the signed-in ones are few and the service bounds them too). */
+const PASSWORD_POSTS = ['/login', '/signup', '/password/reset'] as const;
+
 /** Forms here are a few short fields; anything larger is not one of ours. */
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -59,6 +62,20 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
       }),
     );
 
+  // A login storm: while the password pool can take no check, the password posts are refused before the
+  // body, the CSRF token or the session are read, so the refusals cost the event loop as little as possible
+  // and the other pages stay fast. The service refuses the same way further in (a post read while it filled).
+  pages.on('POST', [...PASSWORD_POSTS], async (c, next) => {
+    try {
+      deps.services.auth.refuseWhileBusy();
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.code !== 'BUSY') throw error;
+      const outcome = outcomeOf(error);
+      setRetryAfter(c, outcome);
+      return showErrorPage(c, deps, 503, 'Busy', outcome.message);
+    }
+    await next();
+  });
   pages.use(
     '*',
     bodyLimit({

@@ -198,6 +198,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       throw new ServiceError(factor.wrongCode, { field: 'code', attemptsLeft: result.rejected });
     },
 
+    refuseWhileBusy: () => ctx.passwords.admitOrThrow(),
+
     secondFactorWaitMs: (userId) => codeWaitMs(ctx, userId),
 
     async sendSignInCode({ pendingToken, channel = 'email' }) {

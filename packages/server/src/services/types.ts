@@ -238,6 +238,9 @@ export interface AuthService {
    *  the email (known or not) throws RATE_LIMITED, before any hashing, the same way for every email. A
    *  user whose codes are locked still gets a pending session (the code step says how long to wait). */
   login(input: { email: string; password: string; previousToken?: string }): Promise<LoginResult>;
+  /** Throws BUSY (with retryAfterMs) when the password pool could take no check now (a login storm), so the
+   *  edge can refuse a password post before reading it; otherwise does nothing. No database work. */
+  refuseWhileBusy(): void;
   /** Second step. On success the pending session is replaced by a new full one (new token). Throws
    *  NOT_PENDING, SESSION_EXPIRED, FACTOR_NOT_AVAILABLE, MALFORMED_CODE (no attempt spent), INVALID_CODE or
    *  INVALID_RECOVERY_CODE (with attemptsLeft), TOO_MANY_ATTEMPTS, SECOND_FACTOR_LOCKED (with retryAfterMs)

@@ -147,6 +147,14 @@ for (const dialect of DIALECTS) {
       assert.equal(refused.status, 503);
       assert.equal(refused.headers.get('retry-after'), '1');
       assert.match(refused.body, /busy checking passwords/);
+      // Refused before the form is read (the cheapest refusal in a storm): not even the CSRF token is checked.
+      const unread = await browser().post('/login', { email, password: 'x' }, { csrf: null });
+      assert.equal(unread.status, 503);
+      // Sign-up hashes too: refused the same way.
+      await b.get('/signup');
+      const signUp = await b.post('/signup', { email: uniqueEmail(), password: 'x'.repeat(12) });
+      assert.equal(signUp.status, 503);
+      assert.equal(signUp.headers.get('retry-after'), '1');
       assert.equal(gated.calls(), callsBefore + 1, 'no argon2 work for the refused sign-in');
 
       gated.open();

@@ -113,9 +113,10 @@ try {
       const alone = `twofa ${dialect}: GET /healthz alone (${BESIDE_CONNECTIONS} conn)`;
       const storm = `twofa ${dialect}: login storm (POST /login, argon2)`;
       const beside = `twofa ${dialect}: GET /healthz beside the storm (${BESIDE_CONNECTIONS} conn)`;
+      const pageBeside = `twofa ${dialect}: GET /login beside the storm (${BESIDE_CONNECTIONS} conn)`;
       systems.push(getSystem(alone, url, '/healthz', BESIDE_CONNECTIONS));
-      systems.push(loginStormSystem(storm, url, beside));
-      rowOrder.push(alone, storm, beside);
+      systems.push(loginStormSystem(storm, url, beside, pageBeside));
+      rowOrder.push(alone, storm, beside, pageBeside);
     }
   }
 

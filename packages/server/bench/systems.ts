@@ -160,12 +160,13 @@ export function codeStepSystem(options: CodeStepOptions): System {
 /**
  * A login storm: POST /login with unknown emails (each once, so no email reaches the password limit), each
  * costing the server a full argon2 with its own parameters (its dummy hash), while GET /healthz runs beside
- * it on its own connections: the cheap route's p99 shows whether hashing starves everything else.
+ * it on its own connections: the cheap route's p99 shows whether hashing starves everything else. The password
+ * pool answers what it cannot queue with 503 (Retry-After): the storm's status mix shows how much.
  */
 /** The cheap route beside the storm runs on one connection: its latency, not its throughput, is the point. */
 export const BESIDE_CONNECTIONS = 1;
 
-export function loginStormSystem(name: string, url: string, healthzRow: string): System {
+export function loginStormSystem(name: string, url: string, healthzRow: string, pageRow?: string): System {
   let counter = 0;
   return {
     name,
@@ -196,8 +197,22 @@ export function loginStormSystem(name: string, url: string, healthzRow: string):
         url,
         next: () => ({ method: 'GET', path: '/healthz' }),
       });
-      const [stormMeasurement, besideMeasurement] = await Promise.all([storm, beside]);
-      return { [name]: stormMeasurement, [healthzRow]: besideMeasurement };
+      // A page beside it too (the pages' middleware and a rendered view, no password): what a person waits for.
+      const page =
+        pageRow === undefined
+          ? undefined
+          : runLoad({
+              connections: BESIDE_CONNECTIONS,
+              durationSeconds: settings.durationSeconds,
+              url,
+              next: () => ({ method: 'GET', path: '/login' }),
+            });
+      const [stormMeasurement, besideMeasurement, pageMeasurement] = await Promise.all([storm, beside, page]);
+      return {
+        [name]: stormMeasurement,
+        [healthzRow]: besideMeasurement,
+        ...(pageRow === undefined || pageMeasurement === undefined ? {} : { [pageRow]: pageMeasurement }),
+      };
     },
   };
 }

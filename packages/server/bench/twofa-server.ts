@@ -46,6 +46,8 @@ export async function createDatabase(
     // Empty counts as unset: nothing from the caller's shell (a database URL, a public URL) leaks in.
     TWOFA_DATABASE_URL: '',
     TWOFA_PUBLIC_URL: '',
+    // The load comes from one address: the per-client budget would answer nearly all of it with 429.
+    TWOFA_CLIENT_REQUESTS_PER_MINUTE: '0',
     ...extraEnv,
   };
   let schema: string | undefined;

@@ -12,6 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { referencePage } from './api/reference.ts';
 import { type ApiEnv, subjectRoutes } from './api/subjects.ts';
+import { parseTrustedProxies } from './client-address.ts';
 import type { AppDeps } from './context.ts';
 import { requestMeta } from './middleware/request-meta/index.ts';
 import { OUTCOMES, type OutcomeOf, outcomeOf, UNAVAILABLE_RETRY_AFTER_SECONDS } from './outcomes.ts';
@@ -48,7 +49,7 @@ export function createApiApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   api.use(
     '/api/*',
     requestMeta({
-      trustProxy: deps.config.behindTlsProxy,
+      trustedProxies: parseTrustedProxies(deps.config.trustedProxies.join(',')),
       withRequest: deps.services.withRequest,
     }) as unknown as MiddlewareHandler<ApiEnv>,
   );

@@ -6,7 +6,9 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { parseTrustedProxies } from './client-address.ts';
 import { parseKeyring } from './crypto/secret-box.ts';
+import { DEFAULT_CLIENT_REQUESTS_PER_MINUTE } from './services/limits.ts';
 import { QUERY_TIMEOUT_MS } from './store/postgres-dialect.ts';
 
 export interface Config {
@@ -28,6 +30,13 @@ export interface Config {
   publicUrl: string;
   /** TWOFA_BEHIND_TLS_PROXY=1: a TLS-terminating proxy sits in front; trust `X-Forwarded-Proto: https`. */
   behindTlsProxy: boolean;
+  /** TWOFA_TRUSTED_PROXIES: comma-separated CIDRs (IPv4 and IPv6) of the proxies whose `X-Forwarded-For` is
+   *  believed (walked from the right past them); none: the socket's address is the client's. @default [] */
+  trustedProxies: readonly string[];
+  /** TWOFA_CLIENT_REQUESTS_PER_MINUTE: sign-in, sign-up and recovery form posts one client address (an IPv6
+   *  /64) may make a minute, counted in the database for every instance; 0 = no per-client budget.
+   *  @default DEFAULT_CLIENT_REQUESTS_PER_MINUTE (30) */
+  clientRequestsPerMinute: number;
   /** Cookies get `Secure` (and the `__Host-` prefix): publicUrl is https: or behindTlsProxy. */
   secureCookies: boolean;
   /** TWOFA_ISSUER: the name authenticator apps show beside the account. @default 'twofa' */
@@ -132,6 +141,22 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
   const sqliteSynchronous: SqliteSynchronous = synchronous;
 
   const behindTlsProxy = readBoolean('TWOFA_BEHIND_TLS_PROXY', read('TWOFA_BEHIND_TLS_PROXY'), false);
+  let trustedProxies: readonly string[];
+  try {
+    trustedProxies = parseTrustedProxies(read('TWOFA_TRUSTED_PROXIES') ?? '').cidrs;
+  } catch (error) {
+    throw new ConfigError(
+      'TWOFA_TRUSTED_PROXIES',
+      `${(error as Error).message} (write CIDRs like 10.0.0.0/8,::1/128, comma-separated)`,
+    );
+  }
+  const clientRequestsPerMinute = readInteger(
+    'TWOFA_CLIENT_REQUESTS_PER_MINUTE',
+    read('TWOFA_CLIENT_REQUESTS_PER_MINUTE'),
+    DEFAULT_CLIENT_REQUESTS_PER_MINUTE,
+    0,
+    1_000_000,
+  );
   const publicUrl = readPublicUrl(read('TWOFA_PUBLIC_URL'), host, port);
 
   const issuer = read('TWOFA_ISSUER') ?? 'twofa';
@@ -220,6 +245,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     sqliteSynchronous,
     publicUrl,
     behindTlsProxy,
+    trustedProxies,
+    clientRequestsPerMinute,
     secureCookies: publicUrl.startsWith('https:') || behindTlsProxy,
     issuer,
     totpWindow,

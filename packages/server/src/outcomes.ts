@@ -165,6 +165,17 @@ export const OUTCOMES: Readonly<Record<ServiceErrorCode, Outcome>> = {
     message:
       'A rotation to another key is unfinished: run twofa admin rotate-key (without --to) to finish it.',
   },
+  // Per client address, whatever the account (the wait is added by outcomeOf and sent as Retry-After).
+  CLIENT_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests from your network in the last minute.',
+  },
+  // The password checks' queue is full (a login storm): refused before any work, no attempt spent.
+  BUSY: {
+    status: 503,
+    message:
+      'The service is busy checking other sign-ins. Nothing was changed and no attempt was counted: try again in a moment.',
+  },
   // Not a page's own outcome: outcomeOf rethrows it, so the one error handler answers it for every route.
   UNAVAILABLE: {
     status: 503,
@@ -220,7 +231,8 @@ export function outcomeOf(error: unknown): OutcomeOf {
   if (error.retryAfterMs === undefined) return { ...known, message, code: error.code, ...field };
   return {
     ...known,
-    message: `${message} ${waitText(error.retryAfterMs)}`,
+    // BUSY asks for a second or so, which "Wait 1 minute" would overstate; its words say "in a moment".
+    message: error.code === 'BUSY' ? message : `${message} ${waitText(error.retryAfterMs)}`,
     code: error.code,
     ...field,
     retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterMs / 1000)),

@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { parseTrustedProxies } from './client-address.ts';
 import type { Config } from './config.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { type CsrfRefusal, csrfProtection } from './middleware/csrf/index.ts';
@@ -23,6 +24,28 @@ import { signupRoutes } from './routes/signup.ts';
 import { ServiceError } from './services/types.ts';
 import { type ErrorView, errorPage } from './views/error.ts';
 
+/**
+ * The form posts counted against the client's request budget (services/client-limits.ts): every one that
+ * checks a password or a code, or sends a message. Reading pages and signed-in settings are not counted.
+ */
+const BUDGETED_POSTS = [
+  '/signup',
+  '/login',
+  '/login/code',
+  '/login/recovery',
+  '/login/email',
+  '/login/sms',
+  '/login/email/send',
+  '/login/sms/send',
+  '/login/account-recovery',
+  '/password/forgot',
+  '/password/reset/send',
+  '/password/reset',
+] as const;
+
+/** The anonymous form posts that run argon2 (the signed-in ones are few and the service bounds them too). */
+const PASSWORD_POSTS = ['/login', '/signup', '/password/reset'] as const;
+
 /** Forms here are a few short fields; anything larger is not one of ours. */
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -39,6 +62,20 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
       }),
     );
 
+  // A login storm: while the password pool can take no check, the password posts are refused before the
+  // body, the CSRF token or the session are read, so the refusals cost the event loop as little as possible
+  // and the other pages stay fast. The service refuses the same way further in (a post read while it filled).
+  pages.on('POST', [...PASSWORD_POSTS], async (c, next) => {
+    try {
+      deps.services.auth.refuseWhileBusy();
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.code !== 'BUSY') throw error;
+      const outcome = outcomeOf(error);
+      setRetryAfter(c, outcome);
+      return showErrorPage(c, deps, 503, 'Busy', outcome.message);
+    }
+    await next();
+  });
   pages.use(
     '*',
     bodyLimit({
@@ -53,7 +90,26 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
         ),
     }),
   );
-  pages.use('*', requestMeta({ trustProxy: config.behindTlsProxy, withRequest: deps.services.withRequest }));
+  pages.use(
+    '*',
+    requestMeta({
+      trustedProxies: parseTrustedProxies(config.trustedProxies.join(',')),
+      withRequest: deps.services.withRequest,
+    }),
+  );
+  // The per-client budget, before the session lookup: a refused post costs one statement (two with the wait).
+  pages.on('POST', [...BUDGETED_POSTS], async (c, next) => {
+    try {
+      await deps.services.clientLimits.spend();
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.code !== 'CLIENT_RATE_LIMITED') throw error;
+      const outcome = outcomeOf(error);
+      setRetryAfter(c, outcome);
+      event(c, 'client_rate_limited', { path: c.req.path });
+      return showErrorPage(c, deps, 429, 'Too many requests', outcome.message);
+    }
+    await next();
+  });
   pages.use('*', session({ auth: deps.services.auth, secureCookies: config.secureCookies }));
   pages.use(
     '*',

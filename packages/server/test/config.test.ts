@@ -28,6 +28,8 @@ test('defaults', () => {
     sqliteSynchronous: 'normal',
     publicUrl: 'http://127.0.0.1:3000',
     behindTlsProxy: false,
+    trustedProxies: [],
+    clientRequestsPerMinute: 30,
     secureCookies: false,
     issuer: 'twofa',
     totpWindow: 1,
@@ -71,6 +73,8 @@ test('every variable is read', () => {
       TWOFA_SMS_WEBHOOK_URL: 'https://sms.example.com/hook',
       TWOFA_SMS_WEBHOOK_SECRET: 'x'.repeat(32),
       TWOFA_RECOVERY_DELAY_HOURS: '24',
+      TWOFA_TRUSTED_PROXIES: '10.0.0.0/8, ::1',
+      TWOFA_CLIENT_REQUESTS_PER_MINUTE: '120',
     },
     '/srv/twofa',
   );
@@ -82,6 +86,8 @@ test('every variable is read', () => {
     sqliteSynchronous: 'full',
     publicUrl: 'https://2fa.example.com',
     behindTlsProxy: true,
+    trustedProxies: ['10.0.0.0/8', '::1/128'],
+    clientRequestsPerMinute: 120,
     secureCookies: true,
     issuer: 'Example Corp',
     totpWindow: 0,
@@ -110,6 +116,27 @@ test('workers and pool size: the default pool shares 10 connections among the wo
     configError({ TWOFA_WORKERS: value }, 'TWOFA_WORKERS');
   for (const value of ['0', '1001', 'ten']) {
     configError({ TWOFA_DATABASE_POOL_SIZE: value }, 'TWOFA_DATABASE_POOL_SIZE');
+  }
+});
+
+test('trusted proxies: CIDRs or addresses, IPv4 and IPv6; anything else names the variable', () => {
+  assert.deepEqual(loadConfig({ TWOFA_TRUSTED_PROXIES: '192.0.2.7,2001:db8::/32' }).trustedProxies, [
+    '192.0.2.7/32',
+    '2001:db8::/32',
+  ]);
+  for (const value of [
+    '10.0.0.0/33',
+    'proxy.example.com',
+    '10.0.0.0/8/1',
+    '::1/129',
+    '10.0.0.0/x',
+    '10.0.0/8',
+  ]) {
+    configError({ TWOFA_TRUSTED_PROXIES: value }, 'TWOFA_TRUSTED_PROXIES');
+  }
+  assert.equal(loadConfig({ TWOFA_CLIENT_REQUESTS_PER_MINUTE: '0' }).clientRequestsPerMinute, 0);
+  for (const value of ['-1', 'many', '1.5']) {
+    configError({ TWOFA_CLIENT_REQUESTS_PER_MINUTE: value }, 'TWOFA_CLIENT_REQUESTS_PER_MINUTE');
   }
 });
 

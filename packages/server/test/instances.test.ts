@@ -67,6 +67,10 @@ describe('3 instances behind nginx on one PostgreSQL', { skip: missing ?? false 
       TWOFA_DATABASE_POOL_SIZE: '4',
       TWOFA_LOG: '1',
       TWOFA_PUBLIC_URL: publicUrl,
+      // As the README's recipe: nginx on this host is the trusted proxy whose X-Forwarded-For is believed.
+      TWOFA_TRUSTED_PROXIES: '127.0.0.1/32',
+      // The load comes from one address (this machine): the per-client budget would refuse most of it.
+      TWOFA_CLIENT_REQUESTS_PER_MINUTE: '0',
     };
     await Promise.all(ports.map((_, i) => startAt(i)));
     nginx = await startNginx(

@@ -76,6 +76,7 @@ const ALL_MIGRATIONS = [
   '0011-account-recovery',
   '0012-code-budget',
   '0013-trusted-devices',
+  '0014-password-checks-in-flight',
   '0015-hotp',
   '0016-totp-skew',
 ];

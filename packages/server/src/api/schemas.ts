@@ -37,6 +37,7 @@ export const API_ERROR_CODES = [
   'SECOND_FACTOR_LOCKED',
   'SECOND_FACTOR_BUDGET_SPENT',
   'RECOVERY_RATE_LIMITED',
+  'BUSY',
 ] as const satisfies readonly ServiceErrorCode[];
 
 export const ErrorSchema = z

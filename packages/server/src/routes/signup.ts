@@ -8,7 +8,7 @@ import type { AppDeps, AppEnv } from '../context.ts';
 import { outcomeOf } from '../outcomes.ts';
 import { checkEmailPage } from '../views/email.ts';
 import { signupPage } from '../views/signup.ts';
-import { frameFor, fullSession, readForm, render, seeOther } from './page.ts';
+import { frameFor, fullSession, readForm, render, seeOther, setRetryAfter } from './page.ts';
 
 export function signupRoutes(deps: AppDeps): Hono<AppEnv> {
   const { services } = deps;
@@ -25,7 +25,9 @@ export function signupRoutes(deps: AppDeps): Hono<AppEnv> {
       await services.accounts.register({ email: form.email, password: form.password });
     } catch (error) {
       // What was typed is wrong (not an address, a short password): that says nothing about who exists.
-      const { status, message, field } = outcomeOf(error);
+      const outcome = outcomeOf(error);
+      const { status, message, field } = outcome;
+      setRetryAfter(c, outcome); // BUSY: the password pool is full
       const frame = frameFor(c, deps, 'Create an account');
       return render(c, signupPage({ frame, email: form.email, error: { message, field } }), status);
     }

@@ -27,7 +27,7 @@ import { sendSignInCode } from './factors/message.ts';
 import { MAX_CODE_ATTEMPTS } from './limits.ts';
 import { requireUser } from './reauthenticate.ts';
 import { findLiveSession, issueSession, toSessionView, touch } from './sessions.ts';
-import { clearPasswordFailures, codeWaitMs, findCodeLimitState, reservePasswordAttempt } from './throttle.ts';
+import { codeWaitMs, findCodeLimitState, reservePasswordAttempt, runPasswordCheck } from './throttle.ts';
 import {
   type AuthService,
   type DeviceCookie,
@@ -86,6 +86,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // (OWASP "Slow brute force protection with device cookies"). A device that used its attempts is not
       // trusted until the right password is typed on it (the email's limit then applies, and the second step
       // is asked).
+      // A full password pool (a login storm) refuses before any database work: BUSY, nothing counted.
+      ctx.passwords.admitOrThrow();
       const device = deviceToken === undefined ? undefined : await lookUpDevice(ctx, deviceToken);
       const trusted =
         device?.kind === 'trusted' &&
@@ -98,16 +100,23 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // Password guessing: counted per email before the user is looked up and before any argon2 work, so a
       // limited email is refused cheaply and in the same way whether or not an account has it.
       const emailKey = trusted === undefined ? await reservePasswordAttempt(ctx, email) : undefined;
-      const normalized = normalizeEmail(email);
-      const user = normalized === undefined ? undefined : await findUserByEmail(ctx.db, normalized);
-      // Account enumeration: an unknown email costs the same argon2 work as a wrong password, and both
-      // end in the same error, so neither the answer nor its timing tells whether the account exists.
-      const storedHash = user?.password_hash ?? (await ctx.dummyHash());
-      const passwordOk = await ctx.passwords.verify(
-        preparePassword(typeof password === 'string' ? password : ''),
-        storedHash,
-      );
-      if (user === undefined || !passwordOk) {
+      const checkPassword = async () => {
+        const normalized = normalizeEmail(email);
+        const found = normalized === undefined ? undefined : await findUserByEmail(ctx.db, normalized);
+        // Account enumeration: an unknown email costs the same argon2 work as a wrong password, and both
+        // end in the same error, so neither the answer nor its timing tells whether the account exists.
+        const storedHash = found?.password_hash ?? (await ctx.dummyHash());
+        const passwordOk = await ctx.passwords.verify(
+          preparePassword(typeof password === 'string' ? password : ''),
+          storedHash,
+        );
+        return { right: found !== undefined && passwordOk, user: found };
+      };
+      // Counted while it runs, settled when it ends: a failure only when wrong, so concurrent right
+      // passwords for one email never use up its limit. A trusted device's check counts against the device.
+      const { right, user } =
+        emailKey === undefined ? await checkPassword() : await runPasswordCheck(ctx, emailKey, checkPassword);
+      if (!right || user === undefined) {
         await ctx.events.record(ctx.db, {
           type: 'sign_in.failed',
           userId: user?.id ?? null,
@@ -115,7 +124,6 @@ export function createAuthService(ctx: ServiceContext): AuthService {
         });
         throw new ServiceError('INVALID_CREDENTIALS');
       }
-      if (emailKey !== undefined) await clearPasswordFailures(ctx, emailKey);
       // The right password on a device of this account, trusted now or used up: its wrong ones start over.
       if (device?.kind === 'trusted' && device.device.user_id === user.id)
         await clearDeviceAttempts(ctx, device.device);
@@ -261,6 +269,8 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       if (lastAttempt) throw new ServiceError('TOO_MANY_ATTEMPTS');
       throw new ServiceError(factor.wrongCode, { field: 'code', attemptsLeft: result.rejected });
     },
+
+    refuseWhileBusy: () => ctx.passwords.admitOrThrow(),
 
     secondFactorWaitMs: (userId) => codeWaitMs(ctx, userId),
 

@@ -3,12 +3,12 @@
  * configuration), a clock, the password hasher, the operational log and the domain-event sink.
  */
 import type { Kysely } from 'kysely';
-import type { PasswordHasher } from '../crypto/passwords.ts';
 import type { Keyring } from '../crypto/secret-box.ts';
 import type { DatabaseKind } from '../store/open.ts';
 import type { Database } from '../store/schema.ts';
 import type { EventSink } from './events.ts';
 import type { Messenger } from './messages/messenger.ts';
+import type { PasswordPool } from './password-pool.ts';
 
 /** The part of the configuration the services read. */
 export interface ServiceSettings {
@@ -25,6 +25,8 @@ export interface ServiceSettings {
   readonly publicUrl: string;
   /** How long a confirmed account recovery waits before it can complete. */
   readonly recoveryDelayMs: number;
+  /** Form posts per client address a minute on the guessing and sending routes; 0: no budget. */
+  readonly clientRequestsPerMinute: number;
 }
 
 export interface ServiceContext {
@@ -33,7 +35,8 @@ export interface ServiceContext {
   readonly keyring: Keyring;
   readonly settings: ServiceSettings;
   readonly nowMs: () => number;
-  readonly passwords: PasswordHasher;
+  /** The password hasher behind the bounded pool (services/password-pool.ts). */
+  readonly passwords: PasswordPool;
   /** Operational lines (not domain events): one JSON line each. Never a password, code, secret or token. */
   readonly log: (name: string, fields?: Record<string, string | number | boolean>) => void;
   /** Domain events: an audit row in the caller's transaction and a log line (services/events.ts). */

@@ -16,6 +16,7 @@ import { createAccountService } from './accounts.ts';
 import { createApiKeyService } from './api-keys.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
+import { createClientLimitService } from './client-limits.ts';
 import type { ServiceContext, ServiceSettings } from './context.ts';
 import { createDeviceService } from './devices.ts';
 import { createEmailVerificationService } from './email-verification.ts';
@@ -33,6 +34,7 @@ import {
   smtpTransport,
   type Transport,
 } from './messages/transports.ts';
+import { boundedPasswordHasher, type PasswordPoolOptions } from './password-pool.ts';
 import { createPasswordResetService } from './password-reset.ts';
 import { createPhoneService, phoneOf } from './phone.ts';
 import { startPurgeJob } from './purge.ts';
@@ -54,6 +56,8 @@ export interface OpenServicesOptions {
   log?: (line: string) => void;
   /** How passwords are hashed. @default createPasswordHasher() (argon2id with OWASP's parameters) */
   passwordHasher?: PasswordHasher;
+  /** The password pool's bounds. @default defaultConcurrency(), a queue of 32 per running hash, 2 s */
+  passwordPool?: PasswordPoolOptions;
   /** Hears the SQL text of every statement (tests and benchmarks count statements per request). */
   onQuery?: (sql: string) => void;
   /** The public URL for links in messages, when it is known only later (port 0). @default config.publicUrl */
@@ -75,6 +79,7 @@ function settingsOf(config: Config, publicUrl: () => string = () => config.publi
       return publicUrl();
     },
     recoveryDelayMs: config.recoveryDelayHours * 60 * 60 * 1000,
+    clientRequestsPerMinute: config.clientRequestsPerMinute,
   };
 }
 
@@ -170,7 +175,11 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   const nowMs = options.nowMs ?? Date.now;
   const logLine = options.log ?? ((line: string) => console.log(line));
   const log = serviceLog(options);
-  const passwords = options.passwordHasher ?? createPasswordHasher();
+  // Bounded whatever the hasher (tests pass a cheap one): a login storm cannot starve everything else.
+  const passwords = boundedPasswordHasher(
+    options.passwordHasher ?? createPasswordHasher(),
+    options.passwordPool ?? {},
+  );
   requireSharedKey(config);
 
   const { db, kind } = openDatabase(config, {
@@ -229,6 +238,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     notices.start();
     return {
       accounts: guard(createAccountService(ctx)),
+      clientLimits: guard(createClientLimitService(ctx, settings.clientRequestsPerMinute)),
       apiKeys: guard(createApiKeyService(ctx)),
       subjects: guard(createSubjectService(ctx)),
       auth: guard(createAuthService(ctx)),

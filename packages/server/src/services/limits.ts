@@ -73,10 +73,50 @@ export const CODE_CHECK_LEASE_MS = 60 * 1000;
  */
 export const CODE_CHECK_RETRY_MS = 20;
 export const CODE_CHECK_MAX_WAIT_MS = 5000;
+/** What that busy answer asks the client to wait (Retry-After). */
+export const CODE_CHECK_BUSY_RETRY_MS = 1000;
+
+/**
+ * Form posts per client address a minute on the routes that guess or send (sign-up, the password step, the
+ * code and recovery-code steps, resending a code, asking for a password reset or an account recovery): a
+ * fixed window of a minute counted in the database (every instance shares it). A person signs in with a
+ * handful; 30 leaves room for a family or an office behind one address, and caps one client at 43,200
+ * password checks a day across all accounts instead of 4.4 million. OWASP Credential Stuffing Prevention
+ * Cheat Sheet: limit by client as well as by account. An operator may change it (TWOFA_CLIENT_REQUESTS_PER_MINUTE).
+ */
+export const DEFAULT_CLIENT_REQUESTS_PER_MINUTE = 30;
+export const CLIENT_BUDGET_WINDOW_MS = 60 * 1000;
 
 /** Wrong passwords per email, known or not: 10 in a window of 15 minutes (OWASP Authentication Cheat Sheet). */
 export const MAX_PASSWORD_FAILURES = 10;
 export const PASSWORD_WINDOW_MS = 15 * 60 * 1000;
+/**
+ * A password check is counted while it runs (a reservation, so racing requests cannot exceed the limit) and
+ * settled when it ends: a failure if the password was wrong, nothing if it was right. The reservation's lease:
+ * a check unsettled after 30 seconds (its process died) stops holding its slot. Far above a check's longest
+ * life: the password pool's longest queue wait (PASSWORD_QUEUE_WAIT_MS) plus an argon2 run.
+ */
+export const PASSWORD_CHECK_LEASE_MS = 30 * 1000;
+/**
+ * A request that finds the email's slots taken only by checks in flight (not by failures) waits for one to
+ * settle, retrying every PASSWORD_SLOT_RETRY_MS for up to PASSWORD_SLOT_WAIT_MS, instead of a 429: many
+ * concurrent right passwords for one email (a shared account, a script) all get through. Beyond the wait,
+ * BUSY (503, Retry-After), no attempt counted.
+ */
+export const PASSWORD_SLOT_WAIT_MS = 5 * 1000;
+export const PASSWORD_SLOT_RETRY_MS = 10;
+/**
+ * The password pool (services/password-pool.ts): argon2id runs on libuv's threadpool (UV_THREADPOOL_SIZE, 4 by
+ * default), so at most that many run at once, and one fewer than the cores (argon2 is pure CPU: the event loop
+ * keeps a core for every other request). The rest wait in a queue of at most PASSWORD_QUEUE_PER_THREAD per
+ * running hash, each for at most PASSWORD_QUEUE_WAIT_MS; beyond either, BUSY (503 with Retry-After) before any
+ * work. The two agree: a hash with OWASP's parameters takes 40-60 ms here, so 32 queued per thread are served
+ * within ~1.6-1.9 s, inside the 2 s wait; a storm cannot queue more than that ahead of a real person.
+ */
+export const PASSWORD_QUEUE_PER_THREAD = 32;
+export const PASSWORD_QUEUE_WAIT_MS = 2 * 1000;
+/** What a BUSY answer asks the client to wait (Retry-After). */
+export const PASSWORD_BUSY_RETRY_MS = 1000;
 
 /**
  * Recovery codes per set. NIST SP 800-63B s5.1.2 (look-up secrets) and every major service: about 10.

@@ -13,7 +13,7 @@ import { preparePassword } from './accounts.ts';
 import type { ServiceContext } from './context.ts';
 import { attemptFactor, refuseWhileLimited } from './factors/attempt.ts';
 import { codeShapeOf, enrolledFactors, factorsAccepting } from './factors/index.ts';
-import { clearPasswordFailures, reservePasswordAttempt } from './throttle.ts';
+import { reservePasswordAttempt, runPasswordCheck } from './throttle.ts';
 import { ServiceError } from './types.ts';
 
 export async function requireUser(ctx: ServiceContext, userId: string): Promise<UserRow> {
@@ -24,7 +24,7 @@ export async function requireUser(ctx: ServiceContext, userId: string): Promise<
 
 /**
  * The account's current password, counted against the email's limit as at login: reserved before argon2,
- * cleared when right. Throws WRONG_PASSWORD (details.field = `field`) or RATE_LIMITED.
+ * settled after (a failure when wrong). Throws WRONG_PASSWORD (details.field = `field`) or RATE_LIMITED.
  */
 export async function checkCurrentPassword(
   ctx: ServiceContext,
@@ -32,15 +32,17 @@ export async function checkCurrentPassword(
   password: unknown,
   field = 'password',
 ): Promise<void> {
+  ctx.passwords.admitOrThrow();
   const emailKey = await reservePasswordAttempt(ctx, user.email);
-  if (
-    typeof password !== 'string' ||
-    !(await ctx.passwords.verify(preparePassword(password), user.password_hash))
-  ) {
+  const { right } = await runPasswordCheck(ctx, emailKey, async () => ({
+    right:
+      typeof password === 'string' &&
+      (await ctx.passwords.verify(preparePassword(password), user.password_hash)),
+  }));
+  if (!right) {
     await ctx.events.record(ctx.db, { type: 'reauthentication.failed', userId: user.id, step: 'password' });
     throw new ServiceError('WRONG_PASSWORD', { field });
   }
-  await clearPasswordFailures(ctx, emailKey);
 }
 
 /**

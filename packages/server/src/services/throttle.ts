@@ -7,7 +7,8 @@
  *   the owner's daily sign-ins do not hand out fresh guesses (limits.ts has the year's computation). Only what
  *   was compared counts: a right or already used code gives its reserved check back;
  * - passwords, per email, whether or not an account has it: 10 wrong in 15 minutes refuse that email until
- *   the window ends, before any argon2 work; a correct password starts it over;
+ *   the window ends, before any argon2 work; a correct password starts it over. A check is counted while it
+ *   runs and settled after (a failure only when wrong), so concurrent right passwords are never refused;
  * - recovery codes, per user: 10 wrong in 15 minutes, a window of their own (a backstop: 80-bit codes cannot
  *   be guessed), so the 6-digit lock never keeps the owner from their recovery codes.
  * Every attempt is reserved in the database before it is checked (see store/throttle-repo.ts), so racing
@@ -31,11 +32,14 @@ import {
   releaseCodeAttempt,
   reserveCodeAttempt,
   reserveLoginAttempt,
+  reservePasswordCheck,
+  settlePasswordCheck as settlePasswordCheckRow,
 } from '../store/throttle-repo.ts';
 import type { ServiceContext } from './context.ts';
 import {
   CODE_BUDGET_CAPACITY,
   CODE_BUDGET_REFILL_MS,
+  CODE_CHECK_BUSY_RETRY_MS,
   CODE_CHECK_LEASE_MS,
   CODE_CHECK_MAX_WAIT_MS,
   CODE_CHECK_RETRY_MS,
@@ -44,9 +48,14 @@ import {
   MAX_CODE_LOCK_MS,
   MAX_PASSWORD_FAILURES,
   MAX_RECOVERY_FAILURES,
+  PASSWORD_BUSY_RETRY_MS,
+  PASSWORD_CHECK_LEASE_MS,
+  PASSWORD_SLOT_RETRY_MS,
+  PASSWORD_SLOT_WAIT_MS,
   PASSWORD_WINDOW_MS,
   RECOVERY_WINDOW_MS,
 } from './limits.ts';
+import { waitForSlot } from './slot-wait.ts';
 import { ServiceError } from './types.ts';
 
 /**
@@ -57,30 +66,79 @@ function emailKeyOfInput(ctx: ServiceContext, email: unknown): string {
   return ctx.emailKey(typeof email === 'string' ? email.trim().toLowerCase() : '');
 }
 
+const PASSWORD_CHECK_LIMITS = {
+  maxFailures: MAX_PASSWORD_FAILURES,
+  windowMs: PASSWORD_WINDOW_MS,
+  leaseMs: PASSWORD_CHECK_LEASE_MS,
+};
+
 /**
- * Counts a password attempt for the email before it is checked; throws RATE_LIMITED when the email has used
- * its attempts in the current window. Known and unknown emails are counted and refused alike (no
- * enumeration). Returns the key for {@link clearPasswordFailures}.
+ * Reserves a password check for the email before it is checked (counted against the limit while it runs);
+ * throws RATE_LIMITED when the email has used its attempts in the current window. When only checks in flight
+ * fill the window, waits for one to settle (a right password frees its slot) instead of refusing, up to
+ * PASSWORD_SLOT_WAIT_MS, then BUSY. Known and unknown emails are counted and refused alike (no enumeration).
+ * Returns the key to settle the check with: {@link settlePasswordCheck} for every reservation.
  */
 export async function reservePasswordAttempt(ctx: ServiceContext, email: unknown): Promise<string> {
   const emailKey = emailKeyOfInput(ctx, email);
-  const nowMs = ctx.nowMs();
-  const used = await reserveLoginAttempt(ctx.db, {
-    emailKey,
-    nowMs,
-    maxFailures: MAX_PASSWORD_FAILURES,
-    windowMs: PASSWORD_WINDOW_MS,
+  const wait = {
+    retryMs: PASSWORD_SLOT_RETRY_MS,
+    maxWaitMs: PASSWORD_SLOT_WAIT_MS,
+    busyRetryMs: PASSWORD_BUSY_RETRY_MS,
+    onBusy: () => ctx.log('sign_in.busy'),
+  };
+  return waitForSlot(wait, async () => {
+    const nowMs = ctx.nowMs();
+    const found = await reservePasswordCheck(ctx.db, { key: emailKey, nowMs, limits: PASSWORD_CHECK_LIMITS });
+    if (found === 'reserved') return { done: emailKey };
+    if (found === 'full') {
+      const windowStartMs = (await findLoginWindowStart(ctx.db, emailKey)) ?? nowMs;
+      const retryAfterMs = Math.max(1000, windowStartMs + PASSWORD_WINDOW_MS - nowMs);
+      // No user id: the line must not say whether the email has an account (nor contain the email). A log
+      // line, not an audit row: a refusal costs the attacker nothing, and must not cost a chained write.
+      ctx.log('sign_in.rate_limited');
+      throw rateLimited(retryAfterMs);
+    }
+    // Only checks in flight hold the slots: one of them settles within an argon2 run (or its lease ends).
+    return 'in_flight';
   });
-  if (used !== undefined) return emailKey;
-  const windowStartMs = (await findLoginWindowStart(ctx.db, emailKey)) ?? nowMs;
-  const retryAfterMs = Math.max(1000, windowStartMs + PASSWORD_WINDOW_MS - nowMs);
-  // No user id: the line must not say whether the email has an account (nor contain the email). A log line,
-  // not an audit row: a refusal costs the attacker nothing, and must not cost the database a chained write.
-  ctx.log('sign_in.rate_limited');
-  throw rateLimited(retryAfterMs);
 }
 
-/** A correct password: the email's wrong attempts start over. */
+/**
+ * Settles a reserved password check: `wrong` counts a failure, `right` starts the email's window over,
+ * `released` counts nothing (the check never ran: the password pool was full, the database failed).
+ */
+export async function settlePasswordCheck(
+  ctx: ServiceContext,
+  emailKey: string,
+  outcome: 'wrong' | 'right' | 'released',
+): Promise<void> {
+  await settlePasswordCheckRow(ctx.db, { key: emailKey, nowMs: ctx.nowMs(), outcome });
+}
+
+/**
+ * Runs a reserved password check and settles it: `check` says whether the password was right (a failure when
+ * not); when it throws (BUSY from a full password pool, the database), the slot is released and nothing is
+ * counted, then the error goes on.
+ */
+export async function runPasswordCheck<T extends { readonly right: boolean }>(
+  ctx: ServiceContext,
+  emailKey: string,
+  check: () => Promise<T>,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await check();
+  } catch (error) {
+    // Best effort: when the database is what failed, the lease frees the slot instead.
+    await settlePasswordCheck(ctx, emailKey, 'released').catch(() => {});
+    throw error;
+  }
+  await settlePasswordCheck(ctx, emailKey, result.right ? 'right' : 'wrong');
+  return result;
+}
+
+/** The owner proved themselves another way (a password reset): the email's wrong passwords start over. */
 export async function clearPasswordFailures(ctx: ServiceContext, emailKey: string): Promise<void> {
   await clearLoginFailures(ctx.db, emailKey);
 }
@@ -144,8 +202,6 @@ export interface CodeCheck {
   readonly userId: string;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Reserves a code check for the user, before the code is compared (one statement: see
  * store/throttle-repo.ts). Throws SECOND_FACTOR_LOCKED while the user is locked and SECOND_FACTOR_BUDGET_SPENT
@@ -155,15 +211,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * {@link rejectCode}; on an already used one {@link releaseCode}.
  */
 export async function reserveCodeCheck(ctx: ServiceContext, userId: string): Promise<CodeCheck> {
-  // Real time, not the service's clock: this is how long a request waits, not a limit's time.
-  const giveUpAt = Date.now() + CODE_CHECK_MAX_WAIT_MS;
-  for (;;) {
+  const wait = {
+    retryMs: CODE_CHECK_RETRY_MS,
+    maxWaitMs: CODE_CHECK_MAX_WAIT_MS,
+    busyRetryMs: CODE_CHECK_BUSY_RETRY_MS,
+  };
+  return waitForSlot(wait, async () => {
     const nowMs = ctx.nowMs();
     const reserved = await reserveCodeAttempt(ctx.db, { userId, nowMs, limits: CODE_LIMITS });
-    if (reserved !== undefined) return { userId };
+    if (reserved !== undefined) return { done: { userId } };
     // Why it was refused, from the row as it is now (only the message and the retry depend on it).
     const state = await findCodeThrottle(ctx.db, userId);
-    if (state === undefined) continue; // deleted by an unlock meanwhile: try again at once
+    if (state === undefined) return 'in_flight'; // deleted by an unlock meanwhile: try again
     // Both closed: the longer wait is the one that counts.
     const lockMs = Math.max(0, state.lockedUntilMs - nowMs);
     const budgetMs = budgetWaitMs(state, nowMs, liveInFlight(state, nowMs));
@@ -172,10 +231,8 @@ export async function reserveCodeCheck(ctx: ServiceContext, userId: string): Pro
     }
     // Only checks in flight stand in the way: they will be decided within a request's time. Past the wait,
     // the service is busy (503), not the user locked: nothing was counted.
-    if (Date.now() >= giveUpAt) throw new ServiceError('UNAVAILABLE');
-    // A little jitter, so the waiting requests do not all come back at once.
-    await sleep(CODE_CHECK_RETRY_MS * (0.5 + Math.random()));
-  }
+    return 'in_flight';
+  });
 }
 
 /** A right code: its check is given back; the wrong codes, any lock and the lock's growth start over (on

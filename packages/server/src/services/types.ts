@@ -71,6 +71,8 @@ export type ServiceErrorCode =
   | 'KEY_IN_USE' // rotate-key --retire: secrets, phone numbers, unused recovery codes or API keys need that key (inUse)
   | 'KEY_NOT_ON_EVERY_INSTANCE' // rotate-key: running instances lack the new key (instances)
   | 'ROTATION_UNFINISHED' // rotate-key: an interrupted rotation to another key must be finished first
+  | 'CLIENT_RATE_LIMITED' // this client address has used its requests for the minute
+  | 'BUSY' // too many password checks are queued: refused before any work
   | 'UNAVAILABLE'; // the database cannot be reached or refused the work for now: nothing was changed
 
 export interface ServiceErrorDetails {
@@ -291,6 +293,9 @@ export interface AuthService {
      *  step (and rotates), and wrong passwords count against it instead of the email. */
     deviceToken?: string;
   }): Promise<LoginResult>;
+  /** Throws BUSY (with retryAfterMs) when the password pool could take no check now (a login storm), so the
+   *  edge can refuse a password post before reading it; otherwise does nothing. No database work. */
+  refuseWhileBusy(): void;
   /** Second step. On success the pending session is replaced by a new full one (new token). Throws
    *  NOT_PENDING, SESSION_EXPIRED, FACTOR_NOT_AVAILABLE, MALFORMED_CODE (no attempt spent), INVALID_CODE or
    *  INVALID_RECOVERY_CODE (with attemptsLeft), TOO_MANY_ATTEMPTS, SECOND_FACTOR_LOCKED (with retryAfterMs)
@@ -593,8 +598,16 @@ export interface SubjectService {
 }
 
 /** Everything the HTTP layer needs, built by `openServices(config)` in ./index.ts. */
+/** The per-client request budget (services/client-limits.ts). */
+export interface ClientLimitService {
+  /** Counts one request for the current request's client address; throws CLIENT_RATE_LIMITED (with the wait)
+   *  when the address has used its budget for the minute. Counts nothing for a request without an address. */
+  spend(): Promise<void>;
+}
+
 export interface Services {
   readonly accounts: AccountService;
+  readonly clientLimits: ClientLimitService;
   /** API keys (made by `twofa admin api-key`, checked on every API request). */
   readonly apiKeys: ApiKeyService;
   /** The calling apps' subjects and their factors (the JSON API). */

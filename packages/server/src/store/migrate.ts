@@ -17,6 +17,7 @@ import * as phone from './migrations/0010-phone.ts';
 import * as accountRecovery from './migrations/0011-account-recovery.ts';
 import * as codeBudget from './migrations/0012-code-budget.ts';
 import * as trustedDevices from './migrations/0013-trusted-devices.ts';
+import * as passwordChecksInFlight from './migrations/0014-password-checks-in-flight.ts';
 import * as hotp from './migrations/0015-hotp.ts';
 import * as totpSkew from './migrations/0016-totp-skew.ts';
 import type { DatabaseKind } from './open.ts';
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-account-recovery': accountRecovery,
   '0012-code-budget': codeBudget,
   '0013-trusted-devices': trustedDevices,
+  '0014-password-checks-in-flight': passwordChecksInFlight,
   '0015-hotp': hotp,
   '0016-totp-skew': totpSkew,
 };

@@ -113,6 +113,9 @@ export interface LoginThrottleTable {
   failures: number;
   /** When the first failure of the current window happened. */
   window_start_ms: number;
+  /** Password checks reserved and not yet settled (migration 0014); 0 past `in_flight_until_ms`. */
+  in_flight: Generated<number>;
+  in_flight_until_ms: Generated<number>;
 }
 
 /**

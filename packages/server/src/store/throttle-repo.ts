@@ -291,6 +291,97 @@ export async function reserveLoginAttempt(
   return row?.failures;
 }
 
+export interface PasswordCheckLimits {
+  /** Wrong passwords in a window, with the checks in flight counted as wrong until they are settled. */
+  readonly maxFailures: number;
+  readonly windowMs: number;
+  /** How long a reservation may stay unsettled before its slot counts as free (a process died mid-check). */
+  readonly leaseMs: number;
+}
+
+/** What a password-check reservation found. */
+export type PasswordCheckReservation =
+  /** Reserved: check the password, then settle. */
+  | 'reserved'
+  /** Refused, but only because checks in flight fill the window: one may free its slot soon. */
+  | 'busy'
+  /** Refused: the window holds `maxFailures` wrong passwords. */
+  | 'full';
+
+/**
+ * Reserves one password check for a key, counted against the limit while it runs (`in_flight`, with a lease)
+ * and settled afterwards by {@link settlePasswordCheck}: released on a right password, a failure on a wrong
+ * one. One upsert: failures + live reservations < maxFailures, re-checked by the database against the row's
+ * latest version, so racing requests on any number of instances never check more than the limit allows.
+ * A window starts at the first reservation after the failures were 0 (a wrong one becomes its first failure).
+ * On a refusal, one more read says whether it was the failures ('full') or only checks in flight ('busy').
+ */
+export async function reservePasswordCheck(
+  db: Kysely<Database>,
+  input: { key: string; nowMs: number; limits: PasswordCheckLimits },
+): Promise<PasswordCheckReservation> {
+  const { key, nowMs, limits } = input;
+  const failures = sql.ref<number>('login_throttle.failures');
+  const windowStart = sql.ref<number>('login_throttle.window_start_ms');
+  const inFlight = sql.ref<number>('login_throttle.in_flight');
+  const inFlightUntil = sql.ref<number>('login_throttle.in_flight_until_ms');
+  const now = bigint(nowMs);
+  const windowOver = sql<boolean>`${windowStart} <= ${bigint(nowMs - limits.windowMs)}`;
+  const fresh = sql<boolean>`(${windowOver} or ${failures} = 0)`;
+  const liveFailures = sql<number>`case when ${windowOver} then 0 else ${failures} end`;
+  const live = sql<number>`case when ${inFlightUntil} > ${now} then ${inFlight} else 0 end`;
+  const row = await db
+    .insertInto('login_throttle')
+    .values({
+      email_key: key,
+      failures: 0,
+      window_start_ms: nowMs,
+      in_flight: 1,
+      in_flight_until_ms: nowMs + limits.leaseMs,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('email_key')
+        .doUpdateSet({
+          failures: liveFailures,
+          window_start_ms: sql<number>`case when ${fresh} then ${now} else ${windowStart} end`,
+          in_flight: sql<number>`${live} + 1`,
+          in_flight_until_ms: bigint(nowMs + limits.leaseMs),
+        })
+        .where(sql<boolean>`${liveFailures} + ${live} < ${limits.maxFailures}`),
+    )
+    .returning('failures')
+    .executeTakeFirst();
+  if (row !== undefined) return 'reserved';
+  const window = await findLoginWindow(db, key);
+  const over = window === undefined || window.windowStartMs <= nowMs - limits.windowMs;
+  return !over && window.failures >= limits.maxFailures ? 'full' : 'busy';
+}
+
+/**
+ * Settles a reservation: `wrong` adds a failure to the window, `right` starts the window over (the failures
+ * go; other checks still in flight keep their slots), `released` frees the slot and counts nothing (the check
+ * never ran). One UPDATE; nothing when the row is gone (an operator's unlock).
+ */
+export async function settlePasswordCheck(
+  db: Kysely<Database>,
+  input: { key: string; nowMs: number; outcome: 'wrong' | 'right' | 'released' },
+): Promise<void> {
+  const failures = sql.ref<number>('login_throttle.failures');
+  const inFlight = sql.ref<number>('login_throttle.in_flight');
+  const inFlightUntil = sql.ref<number>('login_throttle.in_flight_until_ms');
+  const now = bigint(input.nowMs);
+  const live = sql<number>`case when ${inFlightUntil} > ${now} then ${inFlight} else 0 end`;
+  const released = sql<number>`case when ${live} > 0 then ${live} - 1 else 0 end`;
+  const set =
+    input.outcome === 'wrong'
+      ? { failures: sql<number>`${failures} + 1`, in_flight: released }
+      : input.outcome === 'right'
+        ? { failures: 0, window_start_ms: input.nowMs, in_flight: released }
+        : { in_flight: released };
+  await db.updateTable('login_throttle').set(set).where('email_key', '=', input.key).execute();
+}
+
 /** The start of the email key's current window, or undefined when it has none. */
 export async function findLoginWindowStart(
   db: Kysely<Database>,

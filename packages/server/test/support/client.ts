@@ -25,6 +25,8 @@ export interface PostOptions {
   readonly contentType?: string;
   /** A raw body instead of the urlencoded fields. */
   readonly rawBody?: string;
+  /** More headers (X-Forwarded-For, ...). */
+  readonly headers?: Record<string, string>;
 }
 
 export class Browser {
@@ -35,6 +37,8 @@ export class Browser {
   readonly headers: Record<string, string> = {};
   readonly #app: Hono<AppEnv>;
   readonly origin: string;
+  /** The socket's peer address the app sees (as @hono/node-server hands it); none in-process by default. */
+  peer: string | undefined;
 
   constructor(app: Hono<AppEnv>, origin: string) {
     this.#app = app;
@@ -60,6 +64,7 @@ export class Browser {
   async post(path: string, fields: Record<string, string> = {}, options: PostOptions = {}): Promise<Page> {
     const headers: Record<string, string> = {
       'Content-Type': options.contentType ?? 'application/x-www-form-urlencoded',
+      ...(options.headers ?? {}),
     };
     const origin = options.origin === undefined ? this.origin : options.origin;
     if (origin !== null) headers.Origin = origin;
@@ -74,7 +79,8 @@ export class Browser {
     const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
     const headers = new Headers({ ...this.headers, ...init.headers });
     if (cookie) headers.set('Cookie', cookie);
-    const response = await this.#app.request(path, { ...init, headers });
+    const env = this.peer === undefined ? undefined : { incoming: { socket: { remoteAddress: this.peer } } };
+    const response = await this.#app.request(path, { ...init, headers }, env);
     const setCookies = response.headers.getSetCookie();
     for (const line of setCookies) this.#store(line);
     const body = await response.text();

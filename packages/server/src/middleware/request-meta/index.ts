@@ -2,16 +2,19 @@
  * Request metadata for the audit log: the client's address, its user agent and the request id, handed to the
  * services for the rest of the request (services.withRequest).
  *
- * Threat: a forged address in the audit log. `X-Forwarded-For` is anyone's to write, so it is read only when
- * a trusted proxy is configured (TWOFA_BEHIND_TLS_PROXY=1), and then only its last entry: the address the
- * proxy itself saw, appended by it (earlier entries came from the client). Otherwise the socket's address.
+ * Threat: a forged address in the audit log and in the per-client budget. `X-Forwarded-For` is anyone's to
+ * write, so it is read only when the socket's peer is a trusted proxy (TWOFA_TRUSTED_PROXIES), and then from
+ * the right, past the trusted proxies: the first untrusted address is the client (see client-address.ts).
+ * Otherwise the socket's address.
  */
 import type { MiddlewareHandler } from 'hono';
+import { clientAddress, type TrustedProxies } from '../../client-address.ts';
 import type { AppEnv } from '../../context.ts';
 import type { RequestMeta } from '../../services/types.ts';
 
 export interface RequestMetaOptions {
-  readonly trustProxy: boolean;
+  /** The proxies whose X-Forwarded-For is believed. */
+  readonly trustedProxies: TrustedProxies;
   readonly withRequest: <T>(meta: RequestMeta, fn: () => Promise<T>) => Promise<T>;
 }
 
@@ -20,9 +23,8 @@ const MAX_ADDRESS_CHARS = 64;
 
 export function requestMeta(options: RequestMetaOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const forwarded = options.trustProxy ? c.req.header('x-forwarded-for') : undefined;
-    const fromProxy = forwarded?.split(',').at(-1)?.trim();
-    const ip = (fromProxy || socketAddress(c.env)) ?? null;
+    const ip =
+      clientAddress(socketAddress(c.env), c.req.header('x-forwarded-for'), options.trustedProxies) ?? null;
     const meta: RequestMeta = {
       ip: ip === null ? null : ip.slice(0, MAX_ADDRESS_CHARS),
       userAgent: c.req.header('user-agent') ?? null,

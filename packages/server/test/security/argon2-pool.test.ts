@@ -146,7 +146,7 @@ for (const dialect of DIALECTS) {
       const refused = await b.post('/login', { email, password: 'wrong password' });
       assert.equal(refused.status, 503);
       assert.equal(refused.headers.get('retry-after'), '1');
-      assert.match(refused.body, /busy checking passwords/);
+      assert.match(refused.body, /busy checking other sign-ins/);
       // Refused before the form is read (the cheapest refusal in a storm): not even the CSRF token is checked.
       const unread = await browser().post('/login', { email, password: 'x' }, { csrf: null });
       assert.equal(unread.status, 503);

@@ -33,6 +33,8 @@ const BUDGETED_POSTS = [
   '/login',
   '/login/code',
   '/login/recovery',
+  '/login/token',
+  '/login/token/resync',
   '/login/email',
   '/login/sms',
   '/login/email/send',

@@ -93,6 +93,32 @@ for (const dialect of DIALECTS) {
       assert.equal((await b.post('/login/recovery', { code: 'x' })).status, 429);
     });
 
+    test('every route that guesses or sends is refused once the budget is spent (the hardware token too)', async () => {
+      const b = browserFor(t);
+      b.peer = '198.51.100.31';
+      await logIn(b, uniqueEmail(), 'wrong password'); // 1
+      for (let i = 0; i < BUDGET - 1; i++) await b.post('/login/code', { code: '000000' });
+      const guessing = [
+        '/signup',
+        '/login',
+        '/login/code',
+        '/login/recovery',
+        '/login/token',
+        '/login/token/resync',
+        '/login/email',
+        '/login/sms',
+        '/login/email/send',
+        '/login/sms/send',
+        '/login/account-recovery',
+        '/password/forgot',
+        '/password/reset/send',
+        '/password/reset',
+      ];
+      for (const path of guessing) {
+        assert.equal((await b.post(path, { code: '000000' })).status, 429, `POST ${path} is counted`);
+      }
+    });
+
     test('ended windows go with the periodic purge', async () => {
       const { db } = openDatabase(t.config);
       try {

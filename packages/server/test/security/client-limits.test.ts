@@ -119,6 +119,23 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("another site's page cannot spend its visitors' budget (cross-site posts are refused, not counted)", async () => {
+      // A page anywhere that its visitors open posts hidden forms here from their browsers: the origin check
+      // refuses them (403) before any handler, so they must not count against the visitor's network either.
+      const visitor = browserFor(t);
+      visitor.peer = '198.51.100.32';
+      await visitor.get('/login');
+      for (let i = 0; i < BUDGET + 2; i++) {
+        const page = await visitor.post(
+          '/login',
+          { email: uniqueEmail(), password: 'wrong password' },
+          { origin: 'https://evil.example' },
+        );
+        assert.equal(page.status, 403);
+      }
+      assert.deepEqual(await spray('198.51.100.32', BUDGET + 1), [401, 401, 401, 401, 401, 429]);
+    });
+
     test('ended windows go with the periodic purge', async () => {
       const { db } = openDatabase(t.config);
       try {

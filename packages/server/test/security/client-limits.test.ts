@@ -177,3 +177,18 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test('TWOFA_CLIENT_REQUESTS_PER_MINUTE=0 turns the budget off (behind a proxy that limits instead)', async () => {
+  const t = await makeTestApp({ env: { TWOFA_CLIENT_REQUESTS_PER_MINUTE: '0' } });
+  try {
+    const b = browserFor(t);
+    b.peer = '198.51.100.90';
+    await b.get('/login');
+    for (let i = 0; i < 40; i++) {
+      const page = await b.post('/login', { email: uniqueEmail('off'), password: 'wrong password' });
+      assert.equal(page.status, 401, `post ${i + 1}`);
+    }
+  } finally {
+    await t.close();
+  }
+});

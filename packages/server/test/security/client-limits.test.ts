@@ -19,6 +19,10 @@ test('IPv6 clients are grouped by their /64; IPv4 (mapped too) by the address', 
   assert.equal(clientGroup('::1'), '0:0:0:0::/64');
   assert.equal(clientGroup('fe80::1%eth0'), 'fe80:0:0:0::/64');
   assert.equal(clientGroup('::ffff:192.0.2.1'), '192.0.2.1');
+  // The same mapped address in hex (as some proxies write it) is that IPv4 client too, not the /64 of every
+  // IPv4 client at once (::ffff:0:0/96 lies in 0:0:0:0::/64, which would give them all one budget).
+  assert.equal(clientGroup('::ffff:c000:201'), '192.0.2.1');
+  assert.equal(clientGroup('0:0:0:0:0:FFFF:C633:6407'), '198.51.100.7');
   assert.equal(clientGroup('192.0.2.1'), '192.0.2.1');
   assert.equal(clientGroup('not an address'), undefined);
   assert.equal(clientGroup(null), undefined);

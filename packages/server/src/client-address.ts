@@ -88,10 +88,16 @@ export function clientGroup(address: string | null | undefined): string | undefi
   return `${expandIPv6(plain).slice(0, 4).join(':')}::/64`;
 }
 
-/** `::ffff:192.0.2.1` (an IPv4 client on a dual-stack socket) is `192.0.2.1`. */
+/**
+ * `::ffff:192.0.2.1` (an IPv4 client on a dual-stack socket) is `192.0.2.1`, also when written in hex
+ * (`::ffff:c000:201`, as some proxies do): else every such client would fall in one IPv6 /64, one budget.
+ */
 function unmapped(address: string): string {
-  const match = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  return match ? match[1]! : address;
+  if (isIP(address) !== 6) return address;
+  const groups = expandIPv6(address);
+  if (groups.slice(0, 5).some((group) => group !== '0') || groups[5] !== 'ffff') return address;
+  const [high, low] = [Number.parseInt(groups[6]!, 16), Number.parseInt(groups[7]!, 16)];
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 /** An X-Forwarded-For entry may carry a port (`192.0.2.1:5000`, `[2001:db8::1]:5000`). */

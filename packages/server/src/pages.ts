@@ -8,7 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { parseTrustedProxies } from './client-address.ts';
 import type { Config } from './config.ts';
 import type { AppDeps, AppEnv } from './context.ts';
-import { type CsrfRefusal, csrfProtection } from './middleware/csrf/index.ts';
+import { type CsrfRefusal, csrfProtection, passesOriginCheck } from './middleware/csrf/index.ts';
 import { requestMeta } from './middleware/request-meta/index.ts';
 import { session } from './middleware/session/index.ts';
 import { OUTCOMES, outcomeOf, UNAVAILABLE_RETRY_AFTER_SECONDS } from './outcomes.ts';
@@ -33,6 +33,8 @@ const BUDGETED_POSTS = [
   '/login',
   '/login/code',
   '/login/recovery',
+  '/login/token',
+  '/login/token/resync',
   '/login/email',
   '/login/sms',
   '/login/email/send',
@@ -98,7 +100,10 @@ export function createPagesApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   // The per-client budget, before the session lookup: a refused post costs one statement (two with the wait).
+  // A cross-site post is not counted: the origin check below refuses it before any handler (otherwise any page
+  // its visitors open could spend their network's budget with hidden form posts).
   pages.on('POST', [...BUDGETED_POSTS], async (c, next) => {
+    if (!passesOriginCheck(c, config.publicUrl)) return next();
     try {
       await deps.services.clientLimits.spend();
     } catch (error) {

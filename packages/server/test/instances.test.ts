@@ -20,6 +20,7 @@ import {
   type Instance,
   startInstance,
   submitCode,
+  submitCodeFrom,
   userAtCodeStep,
 } from './support/instances.ts';
 import { freePort, nginxMissing, type RunningNginx, startNginx } from './support/nginx.ts';
@@ -127,6 +128,22 @@ describe('3 instances behind nginx on one PostgreSQL', { skip: missing ?? false 
       assert.equal(session?.state, 'full', 'an accepted sign-in is kept');
     }
   };
+
+  test("the address the instances see through nginx is the client's: not nginx's, nor one the client wrote", {
+    timeout: 60_000,
+  }, async () => {
+    // nginx's address (127.0.0.1) is TWOFA_TRUSTED_PROXIES; the client connects from 127.0.0.2 and forges an
+    // X-Forwarded-For of its own, which nginx keeps to the left of the address it appends.
+    const [at] = await userAtCodeStep(services, clock, 1);
+    const answer = await submitCodeFrom('127.0.0.2', nginx.url, nginx.url, at!, {
+      'x-forwarded-for': '198.51.100.7',
+    });
+    assert.equal(answer.status, 303);
+    const session = await services.auth.resolveSession(answer.fullToken!);
+    const events = await services.audit.recentEvents(session!.userId);
+    const signedIn = events.find((event) => event.type === 'sign_in.succeeded');
+    assert.equal(signedIn?.ip, '127.0.0.2', 'the audit log has the client address nginx appended');
+  });
 
   test('replay race: 200 submissions of one right code from 200 sign-ins of one user, exactly one accepted', {
     timeout: 120_000,

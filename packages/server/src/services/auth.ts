@@ -13,6 +13,7 @@ import {
   lookUpDevice,
   reserveDeviceAttempt,
   rotateDevice,
+  runDevicePasswordCheck,
   trustDevice,
 } from './devices.ts';
 import { attemptFactor } from './factors/attempt.ts';
@@ -114,8 +115,11 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       };
       // Counted while it runs, settled when it ends: a failure only when wrong, so concurrent right
       // passwords for one email never use up its limit. A trusted device's check counts against the device.
+      // A check that never ran (BUSY, the database) gives back its email slot or device attempt alike.
       const { right, user } =
-        emailKey === undefined ? await checkPassword() : await runPasswordCheck(ctx, emailKey, checkPassword);
+        trusted !== undefined
+          ? await runDevicePasswordCheck(ctx, trusted.device, checkPassword)
+          : await runPasswordCheck(ctx, emailKey as string, checkPassword);
       if (!right || user === undefined) {
         await ctx.events.record(ctx.db, {
           type: 'sign_in.failed',

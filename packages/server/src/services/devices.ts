@@ -26,6 +26,7 @@ import {
   insertTrustedDevice,
   listDevicesOfUser,
   purgeExpiredDevices,
+  releaseDevicePasswordAttempt,
   reserveDevicePasswordAttempt,
   rotateDeviceToken,
 } from '../store/trusted-devices-repo.ts';
@@ -92,6 +93,26 @@ export async function reserveDeviceAttempt(ctx: ServiceContext, device: TrustedD
     windowMs: DEVICE_TRUST_MS,
   });
   return used !== undefined;
+}
+
+/**
+ * Runs a password check counted against the device by {@link reserveDeviceAttempt}: when it throws (BUSY from a
+ * full password pool, the database), the attempt is given back and the error goes on, as the email's slot is
+ * (services/throttle.ts runPasswordCheck). Otherwise an owner retrying through a login storm would spend the
+ * device's attempts with no password checked, and the device would stop standing in for the email's limit.
+ */
+export async function runDevicePasswordCheck<T>(
+  ctx: ServiceContext,
+  device: TrustedDeviceRow,
+  check: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    // Best effort: when the database is what failed, the attempt stays counted (one of the device's 10).
+    await releaseDevicePasswordAttempt(ctx.db, device.id).catch(() => {});
+    throw error;
+  }
 }
 
 /** The right password on the device (trusted at the time or not): its wrong ones start over. */

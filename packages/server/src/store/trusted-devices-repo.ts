@@ -85,6 +85,19 @@ export async function reserveDevicePasswordAttempt(
   return row?.failures;
 }
 
+/**
+ * Gives back an attempt counted by {@link reserveDevicePasswordAttempt} whose password was never checked (the
+ * password pool was full past its wait, the database failed). One conditional UPDATE; never below 0.
+ */
+export async function releaseDevicePasswordAttempt(db: Kysely<Database>, id: string): Promise<void> {
+  await db
+    .updateTable('trusted_devices')
+    .set({ failures: sql<number>`failures - 1` })
+    .where('id', '=', id)
+    .where('failures', '>', 0)
+    .execute();
+}
+
 /** A correct password typed on the device: its wrong ones start over. */
 export async function clearDeviceFailures(db: Kysely<Database>, id: string): Promise<void> {
   await db.updateTable('trusted_devices').set({ failures: 0 }).where('id', '=', id).execute();

@@ -86,6 +86,41 @@ test('a check that waited its longest in the queue is refused with BUSY and leav
   assert.equal(gated.calls(), 1);
 });
 
+test('a hasher that throws or rejects gives its thread back: the queue moves on and nothing leaks', async () => {
+  const phc = await TEST_PASSWORD_HASHER.hash('pw');
+  let gate: Promise<void> = Promise.resolve();
+  let openGate = () => {};
+  const pool = boundedPasswordHasher(
+    {
+      ...TEST_PASSWORD_HASHER,
+      verify(password, stored) {
+        // Not async: a synchronous throw (as a native binding may do), and a rejection after a wait.
+        if (password === 'throw') throw new Error('argon2 failed');
+        if (password === 'reject') return gate.then(() => Promise.reject(new Error('argon2 failed')));
+        return TEST_PASSWORD_HASHER.verify(password, stored);
+      },
+      hash() {
+        throw new Error('argon2 failed');
+      },
+    },
+    { concurrency: 1, maxQueue: 1, maxWaitMs: 60_000 },
+  );
+  await assert.rejects(pool.verify('throw', phc), /argon2 failed/);
+  await assert.rejects(pool.hash('pw'), /argon2 failed/);
+  assert.deepEqual(pool.stats(), { running: 0, queued: 0 });
+  gate = new Promise((resolve) => {
+    openGate = resolve;
+  });
+  const failing = pool.verify('reject', phc);
+  const queued = pool.verify('pw', phc);
+  assert.deepEqual(pool.stats(), { running: 1, queued: 1 });
+  openGate();
+  await assert.rejects(failing, /argon2 failed/);
+  assert.equal(await queued, true, 'the waiting check ran once the failed one gave its thread back');
+  assert.deepEqual(pool.stats(), { running: 0, queued: 0 });
+  pool.admitOrThrow();
+});
+
 test('the default concurrency: the libuv threadpool size, leaving one core to the event loop', () => {
   assert.equal(threadpoolSize({}), 4);
   assert.equal(threadpoolSize({ UV_THREADPOOL_SIZE: '16' }), 16);
@@ -130,6 +165,27 @@ for (const dialect of DIALECTS) {
       browser = () => new Browser(app, new URL(PUBLIC_URL).origin);
     });
     after(() => services.close());
+
+    test('a full pool starves nothing else: pages, the health check and code posts are answered', async () => {
+      gated.close();
+      const held = browser();
+      await held.get('/login');
+      const callsBefore = gated.calls();
+      const holding = held.post('/login', { email: uniqueEmail('held'), password: 'pw' });
+      while (gated.calls() === callsBefore) await new Promise((resolve) => setImmediate(resolve));
+      try {
+        const b = browser();
+        assert.equal((await b.get('/login')).status, 200);
+        assert.equal((await b.get('/healthz')).status, 200);
+        // A code post runs no argon2: not refused BUSY (no pending sign-in here: back to the password step).
+        const code = await b.post('/login/code', { code: '123456' });
+        assert.equal(code.status, 303);
+        assert.equal((await b.post('/login', { email: uniqueEmail(), password: 'pw' })).status, 503);
+      } finally {
+        gated.open();
+      }
+      assert.equal((await holding).status, 401);
+    });
 
     test('503 with Retry-After, at once, no argon2 work and no attempt counted', async () => {
       const email = uniqueEmail();

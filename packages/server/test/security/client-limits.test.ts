@@ -19,6 +19,10 @@ test('IPv6 clients are grouped by their /64; IPv4 (mapped too) by the address', 
   assert.equal(clientGroup('::1'), '0:0:0:0::/64');
   assert.equal(clientGroup('fe80::1%eth0'), 'fe80:0:0:0::/64');
   assert.equal(clientGroup('::ffff:192.0.2.1'), '192.0.2.1');
+  // The same mapped address in hex (as some proxies write it) is that IPv4 client too, not the /64 of every
+  // IPv4 client at once (::ffff:0:0/96 lies in 0:0:0:0::/64, which would give them all one budget).
+  assert.equal(clientGroup('::ffff:c000:201'), '192.0.2.1');
+  assert.equal(clientGroup('0:0:0:0:0:FFFF:C633:6407'), '198.51.100.7');
   assert.equal(clientGroup('192.0.2.1'), '192.0.2.1');
   assert.equal(clientGroup('not an address'), undefined);
   assert.equal(clientGroup(null), undefined);
@@ -93,6 +97,49 @@ for (const dialect of DIALECTS) {
       assert.equal((await b.post('/login/recovery', { code: 'x' })).status, 429);
     });
 
+    test('every route that guesses or sends is refused once the budget is spent (the hardware token too)', async () => {
+      const b = browserFor(t);
+      b.peer = '198.51.100.31';
+      await logIn(b, uniqueEmail(), 'wrong password'); // 1
+      for (let i = 0; i < BUDGET - 1; i++) await b.post('/login/code', { code: '000000' });
+      const guessing = [
+        '/signup',
+        '/login',
+        '/login/code',
+        '/login/recovery',
+        '/login/token',
+        '/login/token/resync',
+        '/login/email',
+        '/login/sms',
+        '/login/email/send',
+        '/login/sms/send',
+        '/login/account-recovery',
+        '/password/forgot',
+        '/password/reset/send',
+        '/password/reset',
+      ];
+      for (const path of guessing) {
+        assert.equal((await b.post(path, { code: '000000' })).status, 429, `POST ${path} is counted`);
+      }
+    });
+
+    test("another site's page cannot spend its visitors' budget (cross-site posts are refused, not counted)", async () => {
+      // A page anywhere that its visitors open posts hidden forms here from their browsers: the origin check
+      // refuses them (403) before any handler, so they must not count against the visitor's network either.
+      const visitor = browserFor(t);
+      visitor.peer = '198.51.100.32';
+      await visitor.get('/login');
+      for (let i = 0; i < BUDGET + 2; i++) {
+        const page = await visitor.post(
+          '/login',
+          { email: uniqueEmail(), password: 'wrong password' },
+          { origin: 'https://evil.example' },
+        );
+        assert.equal(page.status, 403);
+      }
+      assert.deepEqual(await spray('198.51.100.32', BUDGET + 1), [401, 401, 401, 401, 401, 429]);
+    });
+
     test('ended windows go with the periodic purge', async () => {
       const { db } = openDatabase(t.config);
       try {
@@ -134,3 +181,18 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test('TWOFA_CLIENT_REQUESTS_PER_MINUTE=0 turns the budget off (behind a proxy that limits instead)', async () => {
+  const t = await makeTestApp({ env: { TWOFA_CLIENT_REQUESTS_PER_MINUTE: '0' } });
+  try {
+    const b = browserFor(t);
+    b.peer = '198.51.100.90';
+    await b.get('/login');
+    for (let i = 0; i < 40; i++) {
+      const page = await b.post('/login', { email: uniqueEmail('off'), password: 'wrong password' });
+      assert.equal(page.status, 401, `post ${i + 1}`);
+    }
+  } finally {
+    await t.close();
+  }
+});

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import { SESSION_COOKIE } from '../../src/middleware/session/index.ts';
-import { PASSWORD_RESET_MS } from '../../src/services/limits.ts';
+import { MAX_PASSWORD_FAILURES, PASSWORD_RESET_MS } from '../../src/services/limits.ts';
 import { openDatabase } from '../../src/store/open.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
@@ -62,6 +62,17 @@ for (const dialect of DIALECTS) {
       const token = /name="token" value="([^"]+)"/.exec(form.body)?.[1] ?? link.split('/').at(-1)!;
       return { form, page: await b.post('/password/reset', { token, newPassword: NEW_PASSWORD, ...fields }) };
     }
+
+    test('a reset gives the owner back an email whose wrong passwords were used up', async () => {
+      const { email } = await confirmedAccount();
+      const guesser = browserFor(t);
+      for (let i = 0; i < MAX_PASSWORD_FAILURES; i++) await logIn(guesser, email, `guess ${i}`);
+      assert.equal((await logIn(browserFor(t), email, PASSWORD)).status, 429, 'the email is limited');
+      const { page } = await reset(await requestLink(email), {});
+      assert.equal(page.status, 200);
+      // The mailbox proved the owner: the window starts over, the new password signs in at once.
+      assert.equal((await logIn(browserFor(t), email, NEW_PASSWORD)).status, 303);
+    });
 
     test('the link sets a new password once, ends every session, and the owner is told', async () => {
       const { email, b: signedIn } = await confirmedAccount();

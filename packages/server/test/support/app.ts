@@ -7,7 +7,9 @@ import type { Hono } from 'hono';
 import { createApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
 import type { AppEnv } from '../../src/context.ts';
+import type { PasswordHasher } from '../../src/crypto/passwords.ts';
 import { openServices } from '../../src/services/index.ts';
+import type { PasswordPoolOptions } from '../../src/services/password-pool.ts';
 import type { Services } from '../../src/services/types.ts';
 import { DIALECTS, type TestDialect } from './dialects.ts';
 import { TEST_PASSWORD_HASHER } from './passwords.ts';
@@ -50,6 +52,10 @@ export interface TestAppOptions {
   readonly clock?: Clock;
   /** Hears the SQL text of every statement the services run (statement-count tests). */
   readonly onQuery?: (sql: string) => void;
+  /** @default TEST_PASSWORD_HASHER */
+  readonly passwordHasher?: PasswordHasher;
+  /** The password pool's settings (a small pool and a hand-fired wait, to make it full). */
+  readonly passwordPool?: PasswordPoolOptions;
 }
 
 export const PUBLIC_URL = 'http://twofa.test';
@@ -67,7 +73,8 @@ export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp
   const services = await openServices(config, {
     nowMs: clock.now,
     log,
-    passwordHasher: TEST_PASSWORD_HASHER,
+    passwordHasher: options.passwordHasher ?? TEST_PASSWORD_HASHER,
+    ...(options.passwordPool === undefined ? {} : { passwordPool: options.passwordPool }),
     ...(options.onQuery === undefined ? {} : { onQuery: options.onQuery }),
   });
   const app = createApp({ config, services, log, nowMs: clock.now });

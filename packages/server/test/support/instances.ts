@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { generateTOTP } from '@twofa/otp';
 import type { Config } from '../../src/config.ts';
 import { deriveToken } from '../../src/middleware/csrf/index.ts';
@@ -182,4 +183,46 @@ export function countStatuses(answers: readonly { status: number }[]): Record<st
   const counts: Record<string, number> = {};
   for (const { status } of answers) counts[status] = (counts[status] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * {@link submitCode} from another local address (any of 127.0.0.0/8 on Linux: a client that is not the proxy),
+ * with extra request headers (a forged X-Forwarded-For); node:http, since fetch cannot pick its local address.
+ */
+export async function submitCodeFrom(
+  localAddress: string,
+  url: string,
+  origin: string,
+  at: AtCodeStep,
+  headers: Record<string, string> = {},
+): Promise<CodeStepAnswer> {
+  const body = new URLSearchParams({
+    code: generateTOTP({ secret: at.secret, nowMs: Date.now() }),
+    csrf: at.csrf,
+  }).toString();
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const request = httpRequest(`${url}/login/code`, {
+      method: 'POST',
+      localAddress,
+      timeout: 15_000,
+      headers: {
+        ...headers,
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': String(Buffer.byteLength(body)),
+        origin,
+        cookie: `${SESSION_COOKIE}=${at.token}`,
+      },
+    });
+    request.on('response', resolve).on('error', reject);
+    request.on('timeout', () => request.destroy(new Error('no answer in 15 s')));
+    request.end(body);
+  });
+  response.resume();
+  await once(response, 'end');
+  const cookie = (response.headers['set-cookie'] ?? []).find(
+    (line) => line.startsWith(`${SESSION_COOKIE}=`) && !/max-age=0/i.test(line),
+  );
+  const fullToken =
+    response.statusCode === 303 ? cookie?.slice(SESSION_COOKIE.length + 1).split(';')[0] : undefined;
+  return { status: response.statusCode ?? 0, fullToken };
 }

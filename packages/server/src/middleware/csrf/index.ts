@@ -86,6 +86,15 @@ function bindingOf(c: Context<AppEnv>, secureCookies: boolean): string | undefin
   return cookie;
 }
 
+/**
+ * True when an unsafe request passes the origin check (step 1 above); csrfProtection refuses every other one
+ * before any handler runs. The per-client budget counts only these: a post another site's page makes from its
+ * visitors' browsers is refused anyway, and must not spend their network's budget.
+ */
+export function passesOriginCheck(c: Context<AppEnv>, publicUrl: string): boolean {
+  return isSameOrigin(c.req.header('origin'), c.req.header('sec-fetch-site'), new URL(publicUrl).origin);
+}
+
 function isSameOrigin(origin: string | undefined, fetchSite: string | undefined, expected: string): boolean {
   if (origin !== undefined) return origin === expected;
   return fetchSite === 'same-origin' || fetchSite === 'none';

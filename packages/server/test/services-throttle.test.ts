@@ -35,7 +35,8 @@ function wrongCode(secret: Uint8Array, nowMs: number, n = 0): string {
 
 /** Every code compared and found wrong records exactly one of these (the one that starts a lock, also
  *  `lock.started`): the owner's count of failed attempts is made of them. */
-const isCodeEvent = (e: Record<string, unknown>) => e.event === 'sign_in.failed' && e.step === 'second_factor';
+const isCodeEvent = (e: Record<string, unknown>) =>
+  e.event === 'sign_in.failed' && e.step === 'second_factor';
 
 for (const dialect of DIALECTS) {
   describe(`second-factor limit per user on ${dialect.name}`, () => {

@@ -48,8 +48,8 @@ export async function refuseWhileLimited(
   factor: SecondFactor,
   userId: string,
 ): Promise<void> {
-  const waitMs = await factor.waitMs(ctx, userId);
-  if (waitMs > 0) throw factor.limitedError(waitMs);
+  const limited = await factor.limited(ctx, userId);
+  if (limited !== undefined) throw limited;
 }
 
 /**

@@ -332,6 +332,42 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    test('re-authentication honours the budget: refused up front (before the password), a recovery code confirms', async () => {
+      const user = await signUpWithTotp(services, clock);
+      const codes = await services.recovery.regenerate({
+        userId: user.userId,
+        password: user.password,
+        code: codeAt(user.secret, clock.nowMs()),
+      });
+      clock.advance(30_000);
+      const disable = (code: string, password = user.password) =>
+        services.totp.disable({ userId: user.userId, password, code });
+      for (let i = 0; i < CODE_BUDGET_CAPACITY; i++) {
+        try {
+          await disable(wrongCode(user.secret, clock.nowMs(), i));
+        } catch (error) {
+          assert.ok(error instanceof ServiceError);
+          if (error.code === 'SECOND_FACTOR_LOCKED') clock.advance(error.retryAfterMs ?? 0);
+        }
+      }
+      clock.advance(2 * HOUR); // past the third lock: only the budget refuses now
+      // Refused before the password is looked at: a wrong one gets the budget's answer, not WRONG_PASSWORD
+      // (and no argon2 work nor a count against the email).
+      const spent = await rejectsCode(
+        disable(codeAt(user.secret, clock.nowMs()), 'wrong password'),
+        'SECOND_FACTOR_BUDGET_SPENT',
+      );
+      assert.ok((spent.retryAfterMs ?? 0) > 12 * HOUR);
+      await rejectsCode(disable(codeAt(user.secret, clock.nowMs())), 'SECOND_FACTOR_BUDGET_SPENT');
+      // A recovery code is not 6-digit: it still confirms a change.
+      const fresh = await services.recovery.regenerate({
+        userId: user.userId,
+        password: user.password,
+        code: codes[0]!,
+      });
+      assert.equal(fresh.length, 10);
+    });
+
     test("an operator's unlock shows the spent budget and refills it", async () => {
       const user = await signUpWithTotp(services, clock);
       for (let i = 0; i < CODE_BUDGET_CAPACITY; i++) {

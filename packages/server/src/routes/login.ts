@@ -114,9 +114,10 @@ export function loginRoutes(deps: AppDeps): Hono<AppEnv> {
     if (session?.state === 'full') return seeOther(c, '/');
     if (session?.state !== 'pending') return seeOther(c, '/login');
     if (!session.factors.includes('hotp')) return seeOther(c, '/login/code');
-    const waitMs = await services.auth.secondFactorWaitMs(session.userId);
-    if (waitMs > 0) {
-      const locked = waitOutcome('SECOND_FACTOR_LOCKED', waitMs);
+    // As on the code page: the short-term lock or the spent budget, whichever ends later.
+    const limit = await services.auth.secondFactorLimit(session.userId);
+    if (limit !== undefined) {
+      const locked = waitOutcome(limit.code, limit.waitMs);
       setRetryAfter(c, locked);
       return render(c, loginTokenPage({ ...tokenView(c), locked: locked.message }), locked.status);
     }

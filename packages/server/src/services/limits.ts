@@ -218,6 +218,13 @@ export const HOTP_VALUES_PER_GUESS = HOTP_LOOK_AHEAD + 1;
  */
 export const HOTP_RESYNC_LOOK_AHEAD = 1000;
 /**
+ * How far back a hardware-token code is recognised as already used (a replay, answered "already used" and not
+ * counted as a guess, issue #10): the counters a sign-in can have used or passed over, the look-ahead's 11
+ * values before the expected one. Further back a code is just wrong (counted): a replay that old is a guess
+ * that cannot pass either way, and the look-back costs one HMAC per value.
+ */
+export const HOTP_REPLAY_LOOK_BACK = HOTP_VALUES_PER_GUESS;
+/**
  * The highest counter a token's otpauth://hotp URI may start at: 2^48, a press a second for 8.9 million years.
  * The counter is stored and computed as a JavaScript number; a URI starting it near 2^53 would push it out of
  * the safe integers within one sign-in, and every sign-in after would fail. Far above any real token.

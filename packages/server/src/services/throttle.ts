@@ -197,6 +197,19 @@ export async function findCodeLimitState(ctx: ServiceContext, userId: string): P
   };
 }
 
+/**
+ * The error the user's 6-digit codes are refused with now, undefined when they are taken: of the short-term
+ * lock and the spent budget, the one that ends later (the wait that holds). Checked before a
+ * re-authentication's password or the API's verify does any work; the reservation decides either way.
+ */
+export async function codeLimitError(ctx: ServiceContext, userId: string): Promise<ServiceError | undefined> {
+  const state = await findCodeLimitState(ctx, userId);
+  if (state.lockedMs === 0 && state.budgetWaitMs === 0) return undefined;
+  return state.budgetWaitMs >= state.lockedMs
+    ? codeBudgetSpent(state.budgetWaitMs)
+    : secondFactorLocked(state.lockedMs);
+}
+
 /** A reserved code check, to be decided by {@link acceptCode}, {@link rejectCode} or {@link releaseCode}. */
 export interface CodeCheck {
   readonly userId: string;

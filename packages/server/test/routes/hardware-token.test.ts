@@ -111,6 +111,29 @@ describe('hardware-token pages', () => {
     assert.equal(right.location, '/');
   });
 
+  test('the token page says when the spent budget refuses codes (not only the short-term lock), like the code page', async () => {
+    const { b, email } = await withToken();
+    await logOut(b);
+    for (let i = 0; i < 30; i++) {
+      if (i % 5 === 0) {
+        await logIn(b, email);
+        await b.get('/login/token');
+      }
+      const page = await b.post('/login/token', { code: String(900000 + i) });
+      t.clock.advance(10_000); // under the per-client request budget
+      if (page.status === 429 && i < 29) t.clock.advance(2 * 60 * 60 * 1000); // past each lock
+      if (page.status === 429) await logOut(b);
+    }
+    t.clock.advance(2 * 60 * 60 * 1000); // past the third lock: only the budget refuses now
+    await logIn(b, email);
+    const page = await b.get('/login/token');
+    assert.equal(page.status, 429);
+    assert.match(page.body, /over the past weeks/);
+    const retryAfter = Number(page.headers.get('retry-after'));
+    assert.ok(retryAfter > 12 * 60 * 60, `the budget's wait (hours), not the lock's: ${retryAfter} s`);
+    assert.doesNotMatch(page.body, /name="code"/, 'no form to type into while refused');
+  });
+
   test('"Token out of sync?": two consecutive codes far ahead sign in; a wrong pair shows its error there', async () => {
     const { b, email } = await withToken();
     await logOut(b);

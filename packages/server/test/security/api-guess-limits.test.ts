@@ -9,7 +9,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generateTOTP } from '@twofa/otp';
-import { FIRST_CODE_LOCK_MS, MAX_CODE_FAILURES } from '../../src/services/limits.ts';
+import {
+  CODE_BUDGET_CAPACITY,
+  CODE_BUDGET_REFILL_MS,
+  FIRST_CODE_LOCK_MS,
+  MAX_CODE_FAILURES,
+} from '../../src/services/limits.ts';
 import { type ApiTestApp, enrollSubject, makeApiTestApp } from '../support/api.ts';
 import { DIALECTS } from '../support/dialects.ts';
 import {
@@ -124,6 +129,40 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < MAX_CODE_FAILURES; i++)
         answers.push(await frontEnd.send(wrongCode(t, frontEnd.secret, i)));
       assert.equal(answers.at(-1), `locked ${(2 * FIRST_CODE_LOCK_MS) / 1000}`);
+    });
+
+    test(`the long-horizon budget holds through the API: ${CODE_BUDGET_CAPACITY} wrong codes, then the right one refused until a refill`, async () => {
+      const frontEnd = await apiFrontEnd(t, 'budget');
+      const answers: Answer[] = [];
+      for (let i = 0; answers.length < CODE_BUDGET_CAPACITY; i++) {
+        const answer = await frontEnd.send(wrongCode(t, frontEnd.secret, i));
+        answers.push(answer);
+        // Wait out each short-term lock (not the last refusal: the budget's).
+        if (answer !== 'wrong' && answers.length < CODE_BUDGET_CAPACITY)
+          t.clock.advance(Number(answer.split(' ')[1]) * 1000);
+      }
+      assert.deepEqual(
+        answers.filter((a) => a !== 'wrong').length,
+        CODE_BUDGET_CAPACITY / MAX_CODE_FAILURES,
+        `every ${MAX_CODE_FAILURES}th refused: ${answers.join(',')}`,
+      );
+      // Spent: the right code is refused with the budget's own error and wait (not the 15-minute lock's).
+      const res = await t.call('POST', '/api/v1/subjects/budget/verify', {
+        body: { code: generateTOTP({ secret: frontEnd.secret, nowMs: t.clock.now() }) },
+      });
+      assert.equal(res.status, 429, res.text);
+      assert.match(res.text, /SECOND_FACTOR_BUDGET_SPENT/);
+      const waitMs = Number(res.headers.get('retry-after')) * 1000;
+      assert.ok(
+        waitMs > CODE_BUDGET_REFILL_MS - 3 * 60 * 60 * 1000 && waitMs <= CODE_BUDGET_REFILL_MS,
+        `${waitMs}`,
+      );
+      assert.equal(await frontEnd.send(frontEnd.recoveryCode), 'ok', 'a recovery code still works');
+      t.clock.advance(waitMs);
+      assert.equal(
+        await frontEnd.send(generateTOTP({ secret: frontEnd.secret, nowMs: t.clock.now() })),
+        'ok',
+      );
     });
 
     test(`${3 * MAX_CODE_FAILURES} wrong codes racing: at most ${MAX_CODE_FAILURES} are compared`, async () => {

@@ -8,7 +8,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { DIALECTS } from '../support/dialects.ts';
-import { accountWithTOTP, browserFor, codeNow, logIn, logOut } from '../support/flows.ts';
+import {
+  accountWithTOTP,
+  browserFor,
+  codeNow,
+  enableTOTP,
+  logIn,
+  logOut,
+  signUp,
+  uniqueEmail,
+  verifyEmail,
+} from '../support/flows.ts';
+import { lastMail, mailsTo } from '../support/outbox.ts';
 
 for (const dialect of DIALECTS) {
   describe(`failed second steps told to the owner (${dialect.name})`, () => {
@@ -52,6 +63,81 @@ for (const dialect of DIALECTS) {
       await logOut(owner);
       const later = await ownerSignsIn(email, secret);
       assert.doesNotMatch((await later.get('/')).body, /failed attempt/);
+    });
+
+    /** A 6-digit code the app does not show now, nor a step either side. */
+    function wrongCode(secret: Uint8Array, n: number): string {
+      const taken = new Set([-1, 0, 1].map((d) => codeNow(secret, t.clock, d)));
+      for (let i = n; ; i++) {
+        const code = String(i).padStart(6, '0');
+        if (!taken.has(code)) return code;
+      }
+    }
+
+    /** One wrong code from a fresh sign-in with the password (the attacker's); the code page's status. */
+    async function guess(email: string, secret: Uint8Array, n: number): Promise<number> {
+      const attacker = browserFor(t);
+      await logIn(attacker, email);
+      await attacker.get('/login/code');
+      const status = (await attacker.post('/login/code', { code: wrongCode(secret, n) })).status;
+      t.clock.advance(10_000); // under the per-client request budget
+      return status;
+    }
+
+    test('a lock and a spent budget are told by email; a trusted-device sign-in shows every failed attempt', async () => {
+      const b = browserFor(t);
+      const email = uniqueEmail('told');
+      await signUp(b, email);
+      await verifyEmail(t, b, email); // notices go to a confirmed address only
+      const secret = await enableTOTP(b, t.clock);
+      await logOut(b);
+      t.clock.advance(30_000);
+      // The owner remembers this browser.
+      assert.equal((await logIn(b, email)).location, '/login/code');
+      await b.get('/login/code');
+      const remembered = await b.post('/login/code', {
+        code: codeNow(secret, t.clock),
+        rememberDevice: 'yes',
+      });
+      assert.equal(remembered.location, '/');
+      await logOut(b);
+
+      // 10 wrong codes: the 10th starts the 15-minute lock.
+      for (let i = 0; i < 9; i++) assert.equal(await guess(email, secret, i), 401);
+      assert.equal(await guess(email, secret, 9), 429);
+      await t.services.messages.flush();
+      const locked = await lastMail(t.config, email, /sign-in codes locked/);
+      assert.match(locked.text, /refused for 15 minutes/);
+
+      // The owner's trusted device skips the code, and the first page counts all 10 (the one that started
+      // the lock too).
+      assert.equal((await logIn(b, email)).location, '/', 'the device is not subject to the lock');
+      assert.match(
+        (await b.get('/')).body,
+        /10 failed attempts to pass your second step since your last sign-in/,
+      );
+      await logOut(b);
+
+      // 20 more, waiting out each lock, spend the 30-code budget: told by email in its own words.
+      let n = 10;
+      for (let lock = 0; lock < 2; lock++) {
+        t.clock.advance(2 * 60 * 60 * 1000); // past the lock (15, then 30 minutes)
+        for (let i = 0; i < 9; i++) assert.equal(await guess(email, secret, n++), 401);
+        assert.equal(await guess(email, secret, n++), 429);
+      }
+      await t.services.messages.flush();
+      const spent = await lastMail(t.config, email, /sign-in codes locked/);
+      assert.match(spent.text, /until the limit refills/);
+      assert.equal(
+        (await mailsTo(t.config, email)).filter((m) => /sign-in codes locked/.test(m.subject)).length,
+        4,
+        'three locks and the spent budget, each told once',
+      );
+      assert.equal((await logIn(b, email)).location, '/', 'nor to the spent budget');
+      assert.match(
+        (await b.get('/')).body,
+        /20 failed attempts to pass your second step since your last sign-in/,
+      );
     });
   });
 }

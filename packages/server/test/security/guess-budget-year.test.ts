@@ -7,8 +7,11 @@
  * The simulated year, on a fake clock: the test counts the wrong codes the service actually compared (each one
  * records a failed second step, or the lock it started, under its request id), computes the attacker's chance
  * as checked x values accepted per guess / 10^6 with the widest 6-digit factor (TOTP at TWOFA_TOTP_WINDOW's
- * maximum, 21 values) and asserts it stays under 1%. The owner gets in every day: with the app's code while
- * the budget lasts, else with a recovery code (never refused), making new ones when few are left.
+ * maximum, 21 values) and asserts it stays under 1%. The owner gets in every day. Two owners: one who types the
+ * app's code daily (a recovery code when codes are refused, making new ones when few are left), and one who
+ * signs in from a trusted device (remembered once, its token rotating at each use; when its 30 days of trust
+ * run out it is remembered again with the app's code, or a recovery code when codes are refused): the device
+ * keeps working whatever the attacker does, and costs at most one recovery code per 30 days.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +19,7 @@ import type { Config } from '../../src/config.ts';
 import {
   CODE_BUDGET_CAPACITY,
   CODE_BUDGET_REFILL_MS,
+  DEVICE_TRUST_MS,
   MAX_VALUES_PER_SIX_DIGIT_GUESS,
 } from '../../src/services/index.ts';
 import { openOperator } from '../../src/services/operator.ts';
@@ -47,6 +51,10 @@ function wrongCode(secret: Uint8Array, nowMs: number, n: number): string {
 }
 
 type Pace = 'bursts' | 'steady' | 'max-rate' | 'many-addresses';
+/** How the owner signs in: the app's code every day, or a trusted device (a code only to remember it). */
+type Owner = 'app' | 'device';
+/** The most times in the year a device's trust runs out and is renewed (it was remembered on day 0). */
+const MOST_RENEWALS = Math.floor(((DAYS - 1) * DAY) / DEVICE_TRUST_MS);
 
 for (const dialect of DIALECTS) {
   describe(`the simulated year on ${dialect.name}`, () => {
@@ -82,7 +90,7 @@ for (const dialect of DIALECTS) {
       return ids.size;
     }
 
-    async function year(pace: Pace) {
+    async function year(pace: Pace, owner: Owner = 'app') {
       const user = await signUpWithTotp(services, clock);
       let recoveryCodes = [
         ...(await services.recovery.regenerate({
@@ -98,6 +106,11 @@ for (const dialect of DIALECTS) {
       let ownerByApp = 0;
       let ownerByRecovery = 0;
       let refusedOwner = 0;
+      let ownerByDevice = 0;
+      let recoveryCodesUsed = 0;
+      let renewals = 0;
+      let deviceToken: string | undefined;
+      let rememberedAtMs = 0;
       const attackerIp = () =>
         pace === 'many-addresses' ? `198.51.100.${(guessNo % 250) + 1}` : '203.0.113.66';
 
@@ -131,20 +144,49 @@ for (const dialect of DIALECTS) {
         return 0;
       }
 
-      /** The owner signs in: the app's code, or (refused) a recovery code; new codes when few are left. */
+      /**
+       * The owner signs in: from the trusted device when there is one (its token rotates); else the app's
+       * code, or (refused) a recovery code, remembering the device when the owner uses one; new recovery
+       * codes when few are left.
+       */
       async function ownerSignsIn() {
         const login = await asRequest(services, 'owner', '192.0.2.10', () =>
-          services.auth.login({ email: user.email, password: user.password }),
+          services.auth.login({
+            email: user.email,
+            password: user.password,
+            ...(deviceToken === undefined ? {} : { deviceToken }),
+          }),
         );
+        if (login.kind === 'full') {
+          assert.equal(owner, 'device');
+          assert.ok(login.device !== undefined && 'token' in login.device, 'the token rotates');
+          deviceToken = login.device.token;
+          ownerByDevice++;
+          return;
+        }
         assert.equal(login.kind, 'pending');
+        const rememberDevice = owner === 'device';
+        if (rememberDevice && deviceToken !== undefined) {
+          // The device asks for the second step again only when its trust ran out, never before.
+          assert.ok(clock.nowMs() >= rememberedAtMs + DEVICE_TRUST_MS, 'the trusted device kept working');
+          renewals++;
+        }
+        const remembered = (full: { device?: { token: string } }) => {
+          if (!rememberDevice) return;
+          assert.ok(full.device !== undefined, 'the device is remembered');
+          deviceToken = full.device.token;
+          rememberedAtMs = clock.nowMs();
+        };
         try {
           const full = await asRequest(services, 'owner', '192.0.2.10', () =>
             services.auth.verifySecondFactor({
               pendingToken: login.issued.token,
               code: codeAt(user.secret, clock.nowMs()),
+              rememberDevice,
             }),
           );
           assert.equal(full.session.state, 'full');
+          remembered(full);
           ownerByApp++;
           return;
         } catch (error) {
@@ -158,12 +200,20 @@ for (const dialect of DIALECTS) {
         const code = recoveryCodes.shift();
         assert.ok(code, 'the owner has a recovery code');
         const full = await asRequest(services, 'owner', '192.0.2.10', () =>
-          services.auth.verifySecondFactor({ pendingToken: login.issued.token, factor: 'recovery', code }),
+          services.auth.verifySecondFactor({
+            pendingToken: login.issued.token,
+            factor: 'recovery',
+            code,
+            rememberDevice,
+          }),
         );
         assert.equal(full.session.state, 'full', 'a recovery code always gets the owner in');
+        remembered(full);
         ownerByRecovery++;
+        recoveryCodesUsed++;
         if (recoveryCodes.length <= 3) {
           const reauth = recoveryCodes.shift()!;
+          recoveryCodesUsed++;
           recoveryCodes = [
             ...(await services.recovery.regenerate({
               userId: user.userId,
@@ -202,29 +252,52 @@ for (const dialect of DIALECTS) {
         }
       }
       const checked = checkedByAttacker(user.userId);
-      return { checked, attackerIn, ownerByApp, ownerByRecovery, refusedOwner };
+      return {
+        checked,
+        attackerIn,
+        ownerByApp,
+        ownerByRecovery,
+        ownerByDevice,
+        recoveryCodesUsed,
+        renewals,
+        refusedOwner,
+      };
     }
 
-    for (const pace of ['bursts', 'steady', 'max-rate', 'many-addresses'] as const) {
-      test(`a year of guessing (${pace}) against daily sign-ins stays under 1%`, async (t) => {
-        const r = await year(pace);
-        const bound = (r.checked * MAX_VALUES_PER_SIX_DIGIT_GUESS) / 1_000_000;
-        t.diagnostic(
-          `${pace}: ${r.checked} wrong codes compared in ${DAYS} days (most the budget allows: ${MOST_CHECKED}); ` +
-            `bound ${(bound * 100).toFixed(3)}% at ${MAX_VALUES_PER_SIX_DIGIT_GUESS} values a guess, ` +
-            `${((r.checked * 3 * 100) / 1_000_000).toFixed(3)}% at the default window (3); owner in by app ` +
-            `${r.ownerByApp} days, by recovery code ${r.ownerByRecovery} days`,
-        );
-        assert.equal(r.attackerIn, 0);
-        assert.ok(r.checked > 0, 'the attacker was checked at all');
-        assert.ok(r.checked <= MOST_CHECKED, `${r.checked} > ${MOST_CHECKED}`);
-        assert.ok(bound < 0.01, `bound ${bound}`);
-        assert.equal(r.ownerByApp + r.ownerByRecovery, DAYS, 'the owner got in every day');
-        if (pace === 'steady') {
-          // 9 a day spends the budget within days: from then on the app's codes wait for refills.
-          assert.ok(r.refusedOwner > 0);
-        }
-      });
+    for (const owner of ['app', 'device'] as const) {
+      for (const pace of ['bursts', 'steady', 'max-rate', 'many-addresses'] as const) {
+        test(`a year of guessing (${pace}) against daily sign-ins (${owner}) stays under 1%`, async (t) => {
+          const r = await year(pace, owner);
+          const bound = (r.checked * MAX_VALUES_PER_SIX_DIGIT_GUESS) / 1_000_000;
+          t.diagnostic(
+            `${owner} | ${pace} | ${r.checked} | ${(bound * 100).toFixed(3)}% | ` +
+              `${((r.checked * 3 * 100) / 1_000_000).toFixed(3)}% | device ${r.ownerByDevice} / app ` +
+              `${r.ownerByApp} / recovery ${r.ownerByRecovery} days | ${r.recoveryCodesUsed} recovery codes, ` +
+              `${r.renewals} renewals (most the budget allows: ${MOST_CHECKED})`,
+          );
+          assert.equal(r.attackerIn, 0);
+          assert.ok(r.checked > 0, 'the attacker was checked at all');
+          assert.ok(r.checked <= MOST_CHECKED, `${r.checked} > ${MOST_CHECKED}`);
+          assert.ok(bound < 0.01, `bound ${bound}`);
+          assert.equal(
+            r.ownerByDevice + r.ownerByApp + r.ownerByRecovery,
+            DAYS,
+            'the owner got in every day',
+          );
+          if (owner === 'device') {
+            // Day 0 remembers the device; after that a code is asked only when its 30 days run out.
+            assert.equal(r.renewals, MOST_RENEWALS);
+            assert.equal(r.ownerByDevice, DAYS - 1 - MOST_RENEWALS);
+            // A recovery code only on a day a code was asked (day 0 and each renewal) and the app's was refused;
+            // the rest are the ones that confirmed making new recovery codes when 3 were left.
+            assert.ok(r.ownerByRecovery <= 1 + MOST_RENEWALS, `${r.ownerByRecovery} days by recovery code`);
+            assert.ok(r.recoveryCodesUsed <= r.ownerByRecovery + Math.ceil(r.ownerByRecovery / 6));
+          } else if (pace === 'steady') {
+            // 9 a day spends the budget within days: from then on the app's codes wait for refills.
+            assert.ok(r.refusedOwner > 0);
+          }
+        });
+      }
     }
 
     test('the budget is not reset by the owner: 30 wrong codes with right ones between', async () => {
@@ -257,6 +330,42 @@ for (const dialect of DIALECTS) {
         ['code_budget'],
         'one audit event (and notice) for the budget spent',
       );
+    });
+
+    test('re-authentication honours the budget: refused up front (before the password), a recovery code confirms', async () => {
+      const user = await signUpWithTotp(services, clock);
+      const codes = await services.recovery.regenerate({
+        userId: user.userId,
+        password: user.password,
+        code: codeAt(user.secret, clock.nowMs()),
+      });
+      clock.advance(30_000);
+      const disable = (code: string, password = user.password) =>
+        services.totp.disable({ userId: user.userId, password, code });
+      for (let i = 0; i < CODE_BUDGET_CAPACITY; i++) {
+        try {
+          await disable(wrongCode(user.secret, clock.nowMs(), i));
+        } catch (error) {
+          assert.ok(error instanceof ServiceError);
+          if (error.code === 'SECOND_FACTOR_LOCKED') clock.advance(error.retryAfterMs ?? 0);
+        }
+      }
+      clock.advance(2 * HOUR); // past the third lock: only the budget refuses now
+      // Refused before the password is looked at: a wrong one gets the budget's answer, not WRONG_PASSWORD
+      // (and no argon2 work nor a count against the email).
+      const spent = await rejectsCode(
+        disable(codeAt(user.secret, clock.nowMs()), 'wrong password'),
+        'SECOND_FACTOR_BUDGET_SPENT',
+      );
+      assert.ok((spent.retryAfterMs ?? 0) > 12 * HOUR);
+      await rejectsCode(disable(codeAt(user.secret, clock.nowMs())), 'SECOND_FACTOR_BUDGET_SPENT');
+      // A recovery code is not 6-digit: it still confirms a change.
+      const fresh = await services.recovery.regenerate({
+        userId: user.userId,
+        password: user.password,
+        code: codes[0]!,
+      });
+      assert.equal(fresh.length, 10);
     });
 
     test("an operator's unlock shows the spent budget and refills it", async () => {

@@ -266,12 +266,24 @@ for (const dialect of DIALECTS) {
       await signIn(a.email, code(2 + HOTP_LOOK_AHEAD + 1)); // the next one, in step again
     });
 
-    test('a used code never works again, nor does an earlier one', async () => {
+    test('a used code never works again, nor does an earlier one: answered already used, not counted', async () => {
       const a = await userWithToken(0);
       await signIn(a.email, code(4));
-      await rejectsCode(signIn(a.email, code(4)), 'INVALID_CODE');
-      await rejectsCode(signIn(a.email, code(3)), 'INVALID_CODE');
-      await rejectsCode(signIn(a.email, code(1)), 'INVALID_CODE');
+      const throttle = () =>
+        db
+          .selectFrom('second_factor_throttle')
+          .select(['failures', 'budget_full_at_ms', 'in_flight'])
+          .where('user_id', '=', a.userId)
+          .executeTakeFirstOrThrow();
+      await rejectsCode(signIn(a.email, '000000'), 'INVALID_CODE');
+      const before = await throttle();
+      await rejectsCode(signIn(a.email, code(4)), 'CODE_ALREADY_USED');
+      await rejectsCode(signIn(a.email, code(3)), 'CODE_ALREADY_USED'); // passed over by code(4)
+      await rejectsCode(signIn(a.email, code(1)), 'CODE_ALREADY_USED'); // used at registration
+      await rejectsCode(signIn(a.email, `${code(0)}|${code(1)}`), 'CODE_ALREADY_USED'); // a used pair
+      for (let i = 0; i < 3; i++) await rejectsCode(signIn(a.email, code(4)), 'CODE_ALREADY_USED');
+      assert.deepEqual(await throttle(), before, 'the replays spent no attempt, nor any of the budget');
+      await signIn(a.email, code(5));
     });
 
     test('racing right codes: exactly one sign-in wins; the counter moves once', async () => {
@@ -285,7 +297,8 @@ for (const dialect of DIALECTS) {
       );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       for (const r of results) {
-        if (r.status === 'rejected') assert.equal((r.reason as { code: string }).code, 'INVALID_CODE');
+        // The losers' code is used now: a replay, not a guess.
+        if (r.status === 'rejected') assert.equal((r.reason as { code: string }).code, 'CODE_ALREADY_USED');
       }
       assert.equal(await nextCounter(a.userId), 3);
       // The statement itself: of two moves from the same expected counter (two different right codes read
@@ -348,8 +361,8 @@ for (const dialect of DIALECTS) {
         services.recovery.regenerate({ userId: a.userId, password: PASSWORD, code: code(3) }),
         'INVALID_CODE',
       );
-      await rejectsCode(signIn(a.email, code(3)), 'INVALID_CODE');
-      await rejectsCode(signIn(a.email, code(2)), 'INVALID_CODE'); // skipped over: earlier than the one used
+      await rejectsCode(signIn(a.email, code(3)), 'CODE_ALREADY_USED');
+      await rejectsCode(signIn(a.email, code(2)), 'CODE_ALREADY_USED'); // skipped over: earlier than the one used
       await signIn(a.email, code(4));
     });
 

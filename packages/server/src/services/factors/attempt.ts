@@ -29,8 +29,9 @@ export interface AttemptHooks<T, R> {
    *  that lost the claim's own compare-and-set is `replayed` instead. */
   onClaimed(trx: Kysely<Database>): Promise<T | undefined>;
   /**
-   * A wrong code, in the same transaction, after the factor's limit counted it; not called when this failure
-   * closed the limit (its error is thrown after the commit, with `lock.started` recorded).
+   * A wrong code, in the same transaction, after the factor's limit counted it. Also when this failure closed
+   * the limit (with `attemptsLeft` 0; its error is then thrown after the commit, `lock.started` recorded too):
+   * it was compared like any other, and the owner's count of failed attempts must include it.
    */
   onRejected(trx: Kysely<Database>, rejection: Rejection): Promise<R>;
   /**
@@ -47,8 +48,8 @@ export async function refuseWhileLimited(
   factor: SecondFactor,
   userId: string,
 ): Promise<void> {
-  const waitMs = await factor.waitMs(ctx, userId);
-  if (waitMs > 0) throw factor.limitedError(waitMs);
+  const limited = await factor.limited(ctx, userId);
+  if (limited !== undefined) throw limited;
 }
 
 /**
@@ -89,7 +90,8 @@ export async function attemptFactor<T, R>(
     try {
       attemptsLeft = await attempt.reject(trx);
     } catch (limitClosed) {
-      // Commit the count and the lock's audit row, then throw.
+      // Commit the count, the lock's audit row and this wrong code's own, then throw.
+      await hooks.onRejected(trx, { attemptsLeft: 0, absent: claim === 'absent' });
       return { ok: 'limited', error: limitClosed } as const;
     }
     const rejected = await hooks.onRejected(trx, { attemptsLeft, absent: claim === 'absent' });

@@ -14,12 +14,7 @@ import {
   countUnusedRecoveryCodes,
   listRecoveryCodeKeyIds,
 } from '../../store/recovery-codes-repo.ts';
-import {
-  clearRecoveryFailures,
-  recoveryRateLimited,
-  rejectRecoveryCode,
-  reserveRecoveryAttempt,
-} from '../throttle.ts';
+import { clearRecoveryFailures, rejectRecoveryCode, reserveRecoveryAttempt } from '../throttle.ts';
 import type { SecondFactor } from './types.ts';
 
 /** Crockford's base32 alphabet: no I, L, O or U, so nothing reads as another character. */
@@ -81,9 +76,7 @@ export const recoveryFactor: SecondFactor = {
 
   // Never refused up front: a full window slows wrong codes only (services/throttle.ts), so a right one from
   // the owner always gets through, whatever someone with the password has typed before.
-  waitMs: async () => 0,
-
-  limitedError: (waitMs) => recoveryRateLimited(waitMs),
+  limited: async () => undefined,
 
   async reserve(ctx, userId) {
     const used = await reserveRecoveryAttempt(ctx, userId);

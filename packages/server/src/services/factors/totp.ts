@@ -9,14 +9,7 @@ import type { Database, TotpCredentialRow } from '../../store/schema.ts';
 import { claimStep, findCredential, updateSealedSecret } from '../../store/totp-credentials-repo.ts';
 import type { ServiceContext } from '../context.ts';
 import { TOTP_MAX_SKEW_STEPS, TOTP_SKEW_AGREEING } from '../limits.ts';
-import {
-  acceptCode,
-  codeWaitMs,
-  rejectCode,
-  releaseCode,
-  reserveCodeCheck,
-  secondFactorLocked,
-} from '../throttle.ts';
+import { acceptCode, codeLimitError, rejectCode, releaseCode, reserveCodeCheck } from '../throttle.ts';
 import type { SecondFactor } from './types.ts';
 
 /** What authenticator apps support everywhere: SHA-1, 6 digits, 30 seconds (RFC 6238 s4.1 default X). */
@@ -151,10 +144,9 @@ async function isUsedCode(
  * The guess limit every 6-digit factor shares (the app's codes, codes by email and by text message): wrong
  * ones count per user across factors and sign-ins, so switching factor buys no guesses (services/throttle.ts).
  */
-export const SIX_DIGIT_LIMIT: Pick<SecondFactor, 'waitMs' | 'limitedError' | 'reserve'> = {
-  waitMs: (ctx, userId) => codeWaitMs(ctx, userId),
-
-  limitedError: (waitMs) => secondFactorLocked(waitMs),
+export const SIX_DIGIT_LIMIT: Pick<SecondFactor, 'limited' | 'reserve'> = {
+  // The short-term lock or the spent budget, whichever ends later (as the reservation says).
+  limited: (ctx, userId) => codeLimitError(ctx, userId),
 
   async reserve(ctx, userId) {
     const check = await reserveCodeCheck(ctx, userId);

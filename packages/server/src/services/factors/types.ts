@@ -46,10 +46,11 @@ export interface SecondFactor {
   isEnrolled(db: Kysely<Database>, userId: string): Promise<boolean>;
   /** The canonical form of what was typed, or undefined when it cannot be a code of this kind. */
   normalize(input: unknown): string | undefined;
-  /** How long this factor's attempts are still refused for the user (0: they are taken). */
-  waitMs(ctx: ServiceContext, userId: string): Promise<number>;
-  /** The error for a factor whose attempts are refused for `waitMs` more milliseconds. */
-  limitedError(waitMs: number): ServiceError;
+  /**
+   * The error this factor's attempts are refused with for the user now, undefined when they are taken (of
+   * several limits closed, the one with the longest wait: that is when a code is taken again).
+   */
+  limited(ctx: ServiceContext, userId: string): Promise<ServiceError | undefined>;
   /** Reserves one attempt under this factor's guess limit, before the code is compared (throws when limited). */
   reserve(ctx: ServiceContext, userId: string): Promise<FactorAttempt>;
   /**

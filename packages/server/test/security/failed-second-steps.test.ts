@@ -128,7 +128,9 @@ for (const dialect of DIALECTS) {
       await t.services.messages.flush();
       // The 30th code starts the third lock and spends the budget at one instant: the two mails may land in
       // either order, so each is looked for among the lock mails.
-      const lockMails = (await mailsTo(t.config, email)).filter((m) => /sign-in codes locked/.test(m.subject));
+      const lockMails = (await mailsTo(t.config, email)).filter((m) =>
+        /sign-in codes locked/.test(m.subject),
+      );
       assert.equal(
         lockMails.filter((m) => /until the limit refills/.test(m.text)).length,
         1,

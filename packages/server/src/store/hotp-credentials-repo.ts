@@ -1,7 +1,7 @@
 /** The hotp_credentials table: a user's hardware token (at most one per user). */
 import type { Kysely } from 'kysely';
-import { keyIsCurrent } from './key-state-repo.ts';
 import type { Database, HotpCredentialRow, NewHotpCredential } from './schema.ts';
+import { updateSealedColumns } from './totp-credentials-repo.ts';
 
 export async function findHotpCredential(
   db: Kysely<Database>,
@@ -52,14 +52,7 @@ export async function updateSealedHotpSecret(
   db: Kysely<Database>,
   input: { id: string; fromKeyId: string; keyId: string; ciphertext: string },
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('hotp_credentials')
-    .set({ secret_key_id: input.keyId, secret_ciphertext: input.ciphertext })
-    .where('id', '=', input.id)
-    .where('secret_key_id', '=', input.fromKeyId)
-    .where(keyIsCurrent(input.keyId))
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  return updateSealedColumns(db, 'hotp_credentials', input);
 }
 
 /** Up to `limit` sealed token secrets not under `keyId`, with ids after `afterId`, in id order (rotation). */

@@ -105,8 +105,21 @@ export async function updateSealedSecret(
   db: Kysely<Database>,
   input: { id: string; fromKeyId: string; keyId: string; ciphertext: string },
 ): Promise<boolean> {
+  return updateSealedColumns(db, 'totp_credentials', input);
+}
+
+/**
+ * The re-seal of {@link updateSealedSecret} on any credential table with the same sealed columns
+ * (`secret_key_id`, `secret_ciphertext`): the TOTP and the HOTP tables.
+ */
+export async function updateSealedColumns(
+  db: Kysely<Database>,
+  table: 'totp_credentials' | 'hotp_credentials',
+  input: { id: string; fromKeyId: string; keyId: string; ciphertext: string },
+): Promise<boolean> {
+  // One table at a time for the types: the two share the columns this touches.
   const result = await db
-    .updateTable('totp_credentials')
+    .updateTable(table as 'totp_credentials')
     .set({ secret_key_id: input.keyId, secret_ciphertext: input.ciphertext })
     .where('id', '=', input.id)
     .where('secret_key_id', '=', input.fromKeyId)

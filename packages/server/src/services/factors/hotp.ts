@@ -9,7 +9,7 @@
  */
 import { type Algorithm, resyncHOTP, verifyHOTP } from '@twofa/otp';
 import type { Kysely } from 'kysely';
-import { hotpSecretContext, needsReseal, openSecret, sealSecret } from '../../crypto/secret-box.ts';
+import { hotpSecretContext } from '../../crypto/secret-box.ts';
 import {
   advanceCounter,
   findHotpCredential,
@@ -18,6 +18,7 @@ import {
 import type { Database, HotpCredentialRow } from '../../store/schema.ts';
 import type { ServiceContext } from '../context.ts';
 import { HOTP_LOOK_AHEAD, HOTP_REPLAY_LOOK_BACK, HOTP_RESYNC_LOOK_AHEAD } from '../limits.ts';
+import { openAndReseal } from '../sealed-secrets.ts';
 import { normalizeCode, SIX_DIGIT_LIMIT, TOTP_DIGITS } from './totp.ts';
 import type { SecondFactor } from './types.ts';
 
@@ -45,15 +46,10 @@ export async function openHotpSecret(
   db: Kysely<Database>,
   row: HotpCredentialRow,
 ): Promise<Uint8Array> {
-  const context = hotpSecretContext(row.user_id, row.id);
   const sealed = { keyId: row.secret_key_id, ciphertext: row.secret_ciphertext };
-  if (!ctx.keyring.keys.has(sealed.keyId)) await ctx.refreshKeyring(sealed.keyId);
-  const secret = openSecret(ctx.keyring, sealed, context);
-  if (needsReseal(ctx.keyring, sealed)) {
-    const resealed = sealSecret(ctx.keyring, secret, context);
-    await updateSealedHotpSecret(db, { id: row.id, fromKeyId: row.secret_key_id, ...resealed });
-  }
-  return secret;
+  return openAndReseal(ctx, sealed, hotpSecretContext(row.user_id, row.id), (resealed) =>
+    updateSealedHotpSecret(db, { id: row.id, fromKeyId: row.secret_key_id, ...resealed }),
+  );
 }
 
 /**

@@ -4,11 +4,12 @@
  */
 import { normalizeCode as normalizeTypedCode, verifyTOTP } from '@twofa/otp';
 import type { Kysely } from 'kysely';
-import { needsReseal, openSecret, sealSecret, totpSecretContext } from '../../crypto/secret-box.ts';
+import { totpSecretContext } from '../../crypto/secret-box.ts';
 import type { Database, TotpCredentialRow } from '../../store/schema.ts';
 import { claimStep, findCredential, updateSealedSecret } from '../../store/totp-credentials-repo.ts';
 import type { ServiceContext } from '../context.ts';
 import { TOTP_MAX_SKEW_STEPS, TOTP_SKEW_AGREEING } from '../limits.ts';
+import { openAndReseal } from '../sealed-secrets.ts';
 import { acceptCode, codeLimitError, rejectCode, releaseCode, reserveCodeCheck } from '../throttle.ts';
 import type { SecondFactor } from './types.ts';
 
@@ -35,16 +36,10 @@ export async function openCredentialSecret(
   db: Kysely<Database>,
   row: TotpCredentialRow,
 ): Promise<Uint8Array> {
-  const context = totpSecretContext(row.user_id, row.id);
   const sealed = { keyId: row.secret_key_id, ciphertext: row.secret_ciphertext };
-  // Sealed by another instance under a key this one has not loaded yet (a rotation): look again first.
-  if (!ctx.keyring.keys.has(sealed.keyId)) await ctx.refreshKeyring(sealed.keyId);
-  const secret = openSecret(ctx.keyring, sealed, context);
-  if (needsReseal(ctx.keyring, sealed)) {
-    const resealed = sealSecret(ctx.keyring, secret, context);
-    await updateSealedSecret(db, { id: row.id, fromKeyId: row.secret_key_id, ...resealed });
-  }
-  return secret;
+  return openAndReseal(ctx, sealed, totpSecretContext(row.user_id, row.id), (resealed) =>
+    updateSealedSecret(db, { id: row.id, fromKeyId: row.secret_key_id, ...resealed }),
+  );
 }
 
 /**

@@ -82,13 +82,13 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       if (previousToken !== undefined && isWellFormedToken(previousToken)) {
         await deleteSessionByTokenHash(ctx.db, hashToken(previousToken));
       }
+      // A full password pool (a login storm) refuses before any database work: BUSY, nothing counted.
+      ctx.passwords.admitOrThrow();
       // A trusted device of the account behind the typed email: its wrong passwords count against the
       // device, not the email, so whoever guesses the owner's password elsewhere cannot lock the owner out
       // (OWASP "Slow brute force protection with device cookies"). A device that used its attempts is not
       // trusted until the right password is typed on it (the email's limit then applies, and the second step
       // is asked).
-      // A full password pool (a login storm) refuses before any database work: BUSY, nothing counted.
-      ctx.passwords.admitOrThrow();
       const device = deviceToken === undefined ? undefined : await lookUpDevice(ctx, deviceToken);
       const trusted =
         device?.kind === 'trusted' &&
@@ -98,9 +98,6 @@ export function createAuthService(ctx: ServiceContext): AuthService {
           : undefined;
       const deviceCookie: { device?: DeviceCookie } =
         device?.kind === 'unknown' || device?.kind === 'reused' ? { device: { forget: true } } : {};
-      // Password guessing: counted per email before the user is looked up and before any argon2 work, so a
-      // limited email is refused cheaply and in the same way whether or not an account has it.
-      const emailKey = trusted === undefined ? await reservePasswordAttempt(ctx, email) : undefined;
       const checkPassword = async () => {
         const normalized = normalizeEmail(email);
         const found = normalized === undefined ? undefined : await findUserByEmail(ctx.db, normalized);
@@ -116,10 +113,12 @@ export function createAuthService(ctx: ServiceContext): AuthService {
       // Counted while it runs, settled when it ends: a failure only when wrong, so concurrent right
       // passwords for one email never use up its limit. A trusted device's check counts against the device.
       // A check that never ran (BUSY, the database) gives back its email slot or device attempt alike.
+      // Password guessing: the email's slot is reserved before the user is looked up and before any argon2
+      // work, so a limited email is refused cheaply and in the same way whether or not an account has it.
       const { right, user } =
         trusted !== undefined
           ? await runDevicePasswordCheck(ctx, trusted.device, checkPassword)
-          : await runPasswordCheck(ctx, emailKey as string, checkPassword);
+          : await runPasswordCheck(ctx, await reservePasswordAttempt(ctx, email), checkPassword);
       if (!right || user === undefined) {
         await ctx.events.record(ctx.db, {
           type: 'sign_in.failed',

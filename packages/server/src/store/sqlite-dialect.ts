@@ -63,10 +63,13 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
 function openSqliteDatabase(path: string, synchronous: SqliteSynchronous): SqliteDatabase {
   const database = new DatabaseSync(path);
-  // WAL: readers do not block the writer; busy_timeout: wait for a lock instead of failing at once.
+  // busy_timeout first: wait for a lock instead of failing at once, the journal-mode switch included (it needs
+  // the file's lock, which another process starting at the same moment, e.g. a second worker migrating, may
+  // hold: set after it, that pragma failed with "database is locked" once in CI). WAL: readers do not block
+  // the writer.
   database.exec(
-    `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous.toUpperCase()}; ` +
-      `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`,
+    `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; ` +
+      `PRAGMA synchronous = ${synchronous.toUpperCase()}; PRAGMA foreign_keys = ON;`,
   );
   const prepare = cachedPreparer(database, STATEMENT_CACHE_SIZE);
   return {

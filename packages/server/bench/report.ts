@@ -3,6 +3,7 @@
  * Ratios compare medians of req/s: this system / bare node:http (the ceiling) and this system / Flask.
  */
 import type { Measurement } from './load.ts';
+import type { ProbedRound } from './loop-probe.ts';
 
 export interface SystemSummary {
   readonly system: string;
@@ -124,5 +125,35 @@ export function formatMemory(
         `  ${name}: ${mb(m.idleRssMbBefore)}${ratio(m.idleRssMbBefore, bare?.idleRssMbBefore)} -> ` +
         `${mb(m.idleRssMbAfter)}${ratio(m.idleRssMbAfter, bare?.idleRssMbAfter)}`,
     ),
+  ].join('\n');
+}
+
+/**
+ * What the servers' probes saw (bench/loop-probe.ts), medians over the rounds, in the table's row order: CPU
+ * time per response (every thread of the server process: the steady measure of what a request costs), how
+ * often the OS took a CPU from it, how late its event loop ran (p99 and worst) and its GC pauses.
+ */
+export function formatLoopSamples(
+  samples: ReadonlyMap<string, ReadonlyArray<ProbedRound>>,
+  rowOrder: readonly string[],
+): string {
+  const rows = rowOrder.filter((row) => (samples.get(row)?.length ?? 0) > 0);
+  if (rows.length === 0) return '';
+  const perSecond = (value: number, sample: ProbedRound) => (1000 * value) / Math.max(1, sample.periodMs);
+  const at = (list: ReadonlyArray<ProbedRound>, pick: (sample: ProbedRound) => number, digits = 1) =>
+    median(list.map(pick)).toFixed(digits);
+  return [
+    '',
+    'inside each server (medians over rounds): CPU us per response | involuntary context switches per s | ' +
+      'event-loop delay p99 / max ms | GC pause max ms | GC ms per s',
+    ...rows.map((row) => {
+      const list = samples.get(row) ?? [];
+      return (
+        `  ${row}: ${at(list, (s) => (1000 * s.cpuMs) / Math.max(1, s.responses), 0)} | ` +
+        `${at(list, (s) => perSecond(s.involuntarySwitches, s), 0)} | ` +
+        `${at(list, (s) => s.delayP99Ms)} / ${at(list, (s) => s.delayMaxMs)} | ${at(list, (s) => s.gcMaxMs)} | ` +
+        `${at(list, (s) => perSecond(s.gcTotalMs, s))}`
+      );
+    }),
   ].join('\n');
 }

@@ -13,8 +13,9 @@
  * repository root: `npm run bench:server`.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeBase32, generateSecret } from '@twofa/otp';
 import { openUserPool, type UserPool } from './accounts.ts';
@@ -24,7 +25,8 @@ import { type CpuGroup, cpuQuotaUnavailable } from './cpu-quota.ts';
 import { flaskUnavailable, startFlask } from './flask.ts';
 import { findFreePort } from './free-port.ts';
 import type { Measurement } from './load.ts';
-import { formatMemory, formatTable, median, summarize } from './report.ts';
+import { createLoopProbe, type LoopProbe, type ProbedRound } from './loop-probe.ts';
+import { formatLoopSamples, formatMemory, formatTable, median, summarize } from './report.ts';
 import { addScalingSystems, type Scaling } from './scaling.ts';
 import {
   BESIDE_CONNECTIONS,
@@ -63,6 +65,11 @@ const SETTLE_MS = 2000;
 const databases: TwofaDatabase[] = [];
 const cpuGroups: CpuGroup[] = [];
 const pools = new Map<DialectName, UserPool>();
+/** The probe of bare node:http and of each single-process code step's server (bench/loop-probe.ts). */
+const probes = new Map<string, LoopProbe>();
+/** What each probe saw during each round, by row. */
+const loopSamples = new Map<string, ProbedRound[]>();
+const tempDirs: string[] = [];
 const systems: System[] = [];
 const rowOrder: string[] = [];
 const loadBefore = loadavg();
@@ -70,14 +77,21 @@ let scaling: Scaling | undefined;
 
 try {
   const barePort = await findFreePort();
+  const bareDir = await mkdtemp(join(tmpdir(), 'twofa-bench-bare-'));
+  tempDirs.push(bareDir);
+  const bareProbeFile = join(bareDir, 'loop-probe.jsonl');
+  const bareProbe = createLoopProbe(bareProbeFile);
   children.push(
     await startChild({
       name: 'bare node:http',
       command: process.execPath,
-      args: [new URL('./bare-server.ts', import.meta.url).pathname, String(barePort)],
+      args: [...bareProbe.nodeArgs, new URL('./bare-server.ts', import.meta.url).pathname, String(barePort)],
+      env: { ...process.env, TWOFA_BENCH_LOOP_PROBE: bareProbeFile },
       ready: /listening/,
     }),
   );
+  bareProbe.attach(children.at(-1) as RunningChild);
+  probes.set(BARE, bareProbe);
   measuredProcesses.push({ name: 'bare node:http', child: children.at(-1) as RunningChild });
   systems.push(formPostSystem(BARE, `http://127.0.0.1:${barePort}`, () => '123456'));
   rowOrder.push(BARE);
@@ -98,12 +112,16 @@ try {
     databases.push(database);
     const pool = await openUserPool(database);
     pools.set(dialect, pool);
-    children.push(await startTwofa(database, profileArgs(dialect)));
+    const probe = createLoopProbe(database.env.TWOFA_BENCH_LOOP_PROBE as string);
+    children.push(await startTwofa(database, [...probe.nodeArgs, ...profileArgs(dialect)]));
+    probe.attach(children.at(-1) as RunningChild);
     measuredProcesses.push({ name: `twofa ${dialect}`, child: children.at(-1) as RunningChild });
     const url = database.config.publicUrl;
     const wrong = `twofa ${dialect}: code step, wrong code`;
     const right = `twofa ${dialect}: code step, right code`;
     const healthz = `twofa ${dialect}: GET /healthz`;
+    probes.set(wrong, probe);
+    probes.set(right, probe);
     systems.push(codeStepSystem({ name: wrong, url, pool, kind: 'wrong' }));
     systems.push(codeStepSystem({ name: right, url, pool, kind: 'right' }));
     systems.push(getSystem(healthz, url, '/healthz'));
@@ -153,7 +171,7 @@ try {
     // Interleave: each round starts one system later, so no system always runs first or right after another.
     for (let i = 0; i < systems.length; i++) {
       const system = systems[(round + i) % systems.length] as System;
-      const rows = await system.runRound({ connections, durationSeconds });
+      const rows = await runProbed(system, { connections, durationSeconds }, (row) => row);
       for (const [row, measurement] of Object.entries(rows)) {
         measured.get(row)?.push(measurement);
         say(
@@ -187,7 +205,7 @@ try {
     for (let i = 0; i < paced.length; i++) {
       const system = paced[(round + i) % paced.length] as System;
       const overallRate = Math.max(1, Math.round(halfRates.get(system.name) ?? 1));
-      const rows = await system.runRound({ connections, durationSeconds, overallRate });
+      const rows = await runProbed(system, { connections, durationSeconds, overallRate }, pacedRow);
       for (const [row, measurement] of Object.entries(rows)) {
         measured.get(pacedRow(row))?.push(measurement);
         say(
@@ -226,10 +244,17 @@ try {
     totalSeconds,
     preparation,
     memory,
+    loop: Object.fromEntries(loopSamples),
     results: summary,
     rounds: Object.fromEntries(measured),
   };
-  const table = [formatTable(summary), ...scaling.ratios(measured), '', formatMemory(memory)].join('\n');
+  const table = [
+    formatTable(summary),
+    ...scaling.ratios(measured),
+    '',
+    formatMemory(memory),
+    formatLoopSamples(loopSamples, rowOrder),
+  ].join('\n');
   const context =
     `${report.date}, Node ${report.node}, ${report.cpus} CPUs (${report.cpuModel}), load average ` +
     `${loadBefore.map((n) => n.toFixed(2)).join(' ')} before, ${report.loadAverageAfter.map((n) => n.toFixed(2)).join(' ')} after; ` +
@@ -253,6 +278,7 @@ try {
   for (const group of cpuGroups) group.remove();
   await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
   await Promise.allSettled(databases.map((database) => database.drop()));
+  await Promise.allSettled(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
 /** Resident memory (MB) of each measured process now, from /proc (undefined where it cannot be read). */
@@ -272,6 +298,31 @@ function readRss(): Record<string, number | undefined> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * One round of `system`, with what its server's probe saw (when it has one) kept under the row's name
+ * (`rowOf` maps the system's row to the table's, e.g. its half-rate row) beside the responses it served.
+ */
+async function runProbed(
+  system: System,
+  options: Parameters<System['runRound']>[0],
+  rowOf: (row: string) => string,
+): Promise<Record<string, Measurement>> {
+  const probe = probes.get(system.name);
+  await probe?.sample(); // starts the period over
+  const rows = await system.runRound(options);
+  const loop = await probe?.sample();
+  if (loop !== undefined) {
+    for (const [row, measurement] of Object.entries(rows)) {
+      const name = rowOf(row);
+      loopSamples.set(name, [
+        ...(loopSamples.get(name) ?? []),
+        { ...loop, responses: measurement.responses },
+      ]);
+    }
+  }
+  return rows;
 }
 
 /** With --cpu-prof DIR, each twofa child writes a V8 CPU profile there when it stops. */

@@ -48,6 +48,8 @@ export async function createDatabase(
     TWOFA_PUBLIC_URL: '',
     // The load comes from one address: the per-client budget would answer nearly all of it with 429.
     TWOFA_CLIENT_REQUESTS_PER_MINUTE: '0',
+    // Read only by bench/loop-probe-install.ts, when the child is started with it (bench/loop-probe.ts).
+    TWOFA_BENCH_LOOP_PROBE: join(dir, 'loop-probe.jsonl'),
     ...extraEnv,
   };
   let schema: string | undefined;

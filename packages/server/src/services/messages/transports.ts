@@ -13,7 +13,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import nodemailer, { type Mail } from 'nodemailer';
+import type { Mail } from 'nodemailer';
 
 export type Channel = 'email' | 'sms';
 
@@ -45,11 +45,34 @@ export interface Transport {
   close?(): void;
 }
 
+type TransportOptions = Parameters<typeof import('nodemailer').default.createTransport>[0];
+
+/**
+ * A nodemailer transporter made at the first message, nodemailer itself loaded then rather than at start:
+ * it is most of a megabyte of code (about 5 MB of the idle process), and a service that sends nothing for
+ * hours need not keep it resident (idle memory, issue #12). The same transporter serves every later message.
+ */
+function lazyTransporter(options: TransportOptions): {
+  open(): Promise<Mail>;
+  opened(): Promise<Mail> | undefined;
+} {
+  let transporter: Promise<Mail> | undefined;
+  return {
+    open: () => {
+      transporter ??= import('nodemailer').then(({ default: nodemailer }) =>
+        nodemailer.createTransport(options),
+      );
+      return transporter;
+    },
+    opened: () => transporter,
+  };
+}
+
 /** SMTP waits: connecting, the greeting, and any silence on the socket (nodemailer's defaults are minutes). */
 export const SMTP_TIMEOUTS_MS = { connection: 10_000, greeting: 10_000, socket: 20_000 } as const;
 
 export function smtpTransport(options: { url: string; from: string }): Transport {
-  const transporter = nodemailer.createTransport({
+  const transporter = lazyTransporter({
     url: options.url,
     connectionTimeout: SMTP_TIMEOUTS_MS.connection,
     greetingTimeout: SMTP_TIMEOUTS_MS.greeting,
@@ -57,9 +80,11 @@ export function smtpTransport(options: { url: string; from: string }): Transport
   });
   return {
     async send(message) {
-      await transporter.sendMail(mailOf(options.from, message));
+      await (await transporter.open()).sendMail(mailOf(options.from, message));
     },
-    close: () => transporter.close(),
+    close: () => {
+      void transporter.opened()?.then((opened) => opened.close());
+    },
   };
 }
 
@@ -69,7 +94,7 @@ export function outboxTransport(options: {
   from: string;
   log: (name: string, fields: Record<string, string>) => void;
 }): Transport {
-  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const composer = lazyTransporter({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(message) {
       await mkdir(options.dir, { recursive: true, mode: 0o700 });
@@ -77,7 +102,9 @@ export function outboxTransport(options: {
       const name = `${stamp}-${message.purpose}-${randomBytes(4).toString('hex')}`;
       let path: string;
       if (message.channel === 'email') {
-        const info = (await composer.sendMail(mailOf(options.from, message))) as { message: Buffer };
+        const info = (await (await composer.open()).sendMail(mailOf(options.from, message))) as {
+          message: Buffer;
+        };
         path = join(options.dir, `${name}.eml`);
         await writeFile(path, info.message, { mode: 0o600 });
       } else {

@@ -253,7 +253,7 @@ try {
     ...scaling.ratios(measured),
     '',
     formatMemory(memory),
-    formatLoopSamples(loopSamples, rowOrder),
+    formatLoopSamples(loopSamples, [...measured.keys()]),
   ].join('\n');
   const context =
     `${report.date}, Node ${report.node}, ${report.cpus} CPUs (${report.cpuModel}), load average ` +

@@ -28,6 +28,8 @@ export interface LoadOptions {
   /** Paced at this many requests per second over all connections, evenly (bench/paced-load.ts: latencies
    *  from when each request was due); unset: as fast as the server answers (autocannon). */
   readonly overallRate?: number;
+  /** Awaited first, just before the load starts (after whatever the caller prepared). */
+  readonly beforeLoad?: () => Promise<unknown>;
 }
 
 export interface Measurement {
@@ -48,6 +50,7 @@ interface ConnectionContext {
 }
 
 export async function runLoad(options: LoadOptions): Promise<Measurement> {
+  await options.beforeLoad?.();
   const { overallRate } = options;
   if (overallRate !== undefined) return runPacedLoad({ ...options, overallRate });
   let exhausted = false;

@@ -310,18 +310,24 @@ async function runProbed(
   rowOf: (row: string) => string,
 ): Promise<Record<string, Measurement>> {
   const probe = probes.get(system.name);
-  await probe?.sample(); // starts the period over
-  const rows = await system.runRound(options);
-  const loop = await probe?.sample();
-  if (loop !== undefined) {
-    for (const [row, measurement] of Object.entries(rows)) {
-      const name = rowOf(row);
-      loopSamples.set(name, [
-        ...(loopSamples.get(name) ?? []),
-        { ...loop, responses: measurement.responses },
-      ]);
-    }
+  if (probe === undefined) return system.runRound(options);
+  // The period starts when the load does (after the round's preparation) and ends with it.
+  let started = false;
+  const beforeLoad = async () => {
+    if (started) return;
+    started = true;
+    await probe.sample();
+  };
+  const rows = await system.runRound({ ...options, beforeLoad });
+  const loop = started ? await probe.sample() : undefined;
+  const entries = Object.entries(rows);
+  if (loop === undefined || entries.length !== 1) {
+    say(`  (no probe sample for ${system.name} this round)`);
+    return rows;
   }
+  const [row, measurement] = entries[0] as [string, Measurement];
+  const name = rowOf(row);
+  loopSamples.set(name, [...(loopSamples.get(name) ?? []), { ...loop, responses: measurement.responses }]);
   return rows;
 }
 

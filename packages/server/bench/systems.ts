@@ -22,6 +22,12 @@ export interface LoadSettings {
   readonly durationSeconds: number;
   /** Paced at this many req/s (the p99 at half the maximum rate); unset: flat out. */
   readonly overallRate?: number;
+  /**
+   * Awaited once the round's preparation is done, just before its load (each `runLoad` calls it): the
+   * bench's probe of the server starts its period there, so the server's idle time while the bench prepares
+   * sign-ins is not counted.
+   */
+  readonly beforeLoad?: () => Promise<unknown>;
 }
 
 export interface System {

@@ -92,6 +92,21 @@ test('SMTP: the mail arrives over STARTTLS, from TWOFA_MAIL_FROM, text and HTML'
   assert.match(String(parsed.html), /<p>Two-factor authentication was turned on\.<\/p>/);
 });
 
+test('SMTP: the transporter is made at the first message; close() before any is quiet', async () => {
+  // nodemailer is loaded at the first message (idle memory): a transport that never sent closes cleanly...
+  const idle = smtpTransport({ url: `smtp://127.0.0.1:${smtpPort}`, from: 'a@b.test' });
+  assert.doesNotThrow(() => idle.close?.());
+  // ...and the first two messages of another, sent at once, both arrive (one transporter made for both).
+  const transport = smtpTransport({
+    url: `smtp://127.0.0.1:${smtpPort}/?tls.rejectUnauthorized=false`,
+    from: 'twofa <no-reply@twofa.test>',
+  });
+  const before = received.length;
+  await Promise.all([transport.send(EMAIL), transport.send({ ...EMAIL, subject: 'second' })]);
+  transport.close?.();
+  assert.equal(received.length, before + 2, 'both messages arrived');
+});
+
 test('SMTP: a server that does not answer fails the send within bounded time (no hang)', async () => {
   // A port that accepts nothing: the connection is refused at once.
   const closed = createServer();

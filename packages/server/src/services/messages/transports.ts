@@ -54,17 +54,27 @@ type TransportOptions = Parameters<typeof import('nodemailer').default.createTra
  */
 function lazyTransporter(options: TransportOptions): {
   open(): Promise<Mail>;
-  opened(): Promise<Mail> | undefined;
+  close(): void;
 } {
   let transporter: Promise<Mail> | undefined;
   return {
     open: () => {
-      transporter ??= import('nodemailer').then(({ default: nodemailer }) =>
-        nodemailer.createTransport(options),
-      );
+      transporter ??= import('nodemailer')
+        .then(({ default: nodemailer }) => nodemailer.createTransport(options))
+        .catch((error: unknown) => {
+          // A failure is not kept: the next message tries again rather than failing until a restart.
+          transporter = undefined;
+          throw error;
+        });
       return transporter;
     },
-    opened: () => transporter,
+    close: () => {
+      // Nothing to close if no message was sent, or if loading failed (that message already said so).
+      transporter?.then(
+        (opened) => opened.close(),
+        () => {},
+      );
+    },
   };
 }
 
@@ -82,9 +92,7 @@ export function smtpTransport(options: { url: string; from: string }): Transport
     async send(message) {
       await (await transporter.open()).sendMail(mailOf(options.from, message));
     },
-    close: () => {
-      void transporter.opened()?.then((opened) => opened.close());
-    },
+    close: () => transporter.close(),
   };
 }
 

@@ -7,20 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PasswordHasher } from '../../src/crypto/passwords.ts';
-import { DEVICE_COOKIE } from '../../src/middleware/session/index.ts';
 import { MAX_DEVICE_PASSWORD_FAILURES, MAX_PASSWORD_FAILURES } from '../../src/services/limits.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { DIALECTS } from '../support/dialects.ts';
-import {
-  browserFor,
-  codeNow,
-  enableTOTP,
-  logIn,
-  logOut,
-  signUp,
-  uniqueEmail,
-  verifyEmail,
-} from '../support/flows.ts';
+import { accountWithRememberedDevice, browserFor, logIn, uniqueEmail } from '../support/flows.ts';
 import { TEST_PASSWORD_HASHER } from '../support/passwords.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -60,20 +50,7 @@ for (const dialect of DIALECTS) {
     after(() => t.close());
 
     test('the owner retries through a storm, then signs in on the device although the email is limited', async () => {
-      const b = browserFor(t);
-      const email = uniqueEmail('busy');
-      await signUp(b, email);
-      await verifyEmail(t, b, email);
-      const secret = await enableTOTP(b, t.clock);
-      await logOut(b);
-      t.clock.advance(30_000);
-      const owner = browserFor(t);
-      assert.equal((await logIn(owner, email)).location, '/login/code');
-      await owner.get('/login/code');
-      await owner.post('/login/code', { code: codeNow(secret, t.clock), rememberDevice: 'yes' });
-      assert.ok(owner.cookie(DEVICE_COOKIE));
-      await logOut(owner);
-      t.clock.advance(30_000);
+      const { email, secret, owner } = await accountWithRememberedDevice(t, 'busy');
 
       // A storm: one sign-in holds the pool's thread; each of the owner's tries waits in the queue and runs
       // out of time (BUSY) without its password being checked.

@@ -14,18 +14,8 @@ import {
   PASSWORD_WINDOW_MS,
 } from '../../src/services/limits.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
-import type { Browser } from '../support/client.ts';
 import { DIALECTS } from '../support/dialects.ts';
-import {
-  browserFor,
-  codeNow,
-  enableTOTP,
-  logIn,
-  logOut,
-  signUp,
-  uniqueEmail,
-  verifyEmail,
-} from '../support/flows.ts';
+import { accountWithRememberedDevice, browserFor, codeNow, logIn, logOut } from '../support/flows.ts';
 
 for (const dialect of DIALECTS) {
   describe(`password guesses from a copied device cookie on ${dialect.name}`, () => {
@@ -37,23 +27,7 @@ for (const dialect of DIALECTS) {
       await t.close();
     });
 
-    async function rememberedAccount(): Promise<{ email: string; secret: Uint8Array; owner: Browser }> {
-      const b = browserFor(t);
-      const email = uniqueEmail('guess');
-      await signUp(b, email);
-      await verifyEmail(t, b, email);
-      const secret = await enableTOTP(b, t.clock);
-      await logOut(b);
-      t.clock.advance(30_000);
-      const owner = browserFor(t);
-      assert.equal((await logIn(owner, email)).location, '/login/code');
-      await owner.get('/login/code');
-      await owner.post('/login/code', { code: codeNow(secret, t.clock), rememberDevice: 'yes' });
-      assert.ok(owner.cookie(DEVICE_COOKIE));
-      await logOut(owner);
-      t.clock.advance(30_000);
-      return { email, secret, owner };
-    }
+    const rememberedAccount = () => accountWithRememberedDevice(t, 'guess');
 
     test('a copy adds at most MAX_DEVICE_PASSWORD_FAILURES guesses, however long it waits', async () => {
       const { email, owner } = await rememberedAccount();

@@ -18,7 +18,6 @@ import { DEVICE_ROTATION_GRACE_MS } from '../../src/services/limits.ts';
 import { openDatabase } from '../../src/store/open.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
-import type { Browser } from '../support/client.ts';
 import { DIALECTS } from '../support/dialects.ts';
 import {
   browserFor,
@@ -26,6 +25,7 @@ import {
   enableTOTP,
   logIn,
   logOut,
+  signInRemembered,
   signUp,
   uniqueEmail,
   verifyEmail,
@@ -74,17 +74,7 @@ for (const dialect of DIALECTS) {
       return { email, secret, id };
     }
 
-    async function remembered(email: string, secret: Uint8Array): Promise<Browser> {
-      const b = browserFor(t);
-      assert.equal((await logIn(b, email)).location, '/login/code');
-      await b.get('/login/code');
-      const done = await b.post('/login/code', { code: codeNow(secret, t.clock), rememberDevice: 'yes' });
-      assert.equal(done.location, '/');
-      assert.ok(b.cookie(DEVICE_COOKIE));
-      await logOut(b);
-      t.clock.advance(30_000);
-      return b;
-    }
+    const remembered = (email: string, secret: Uint8Array) => signInRemembered(t, email, secret);
 
     const sessionsOf = async (userId: string) =>
       (await db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length;

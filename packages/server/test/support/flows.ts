@@ -1,6 +1,7 @@
 /** What a person does, step by step, for the suites that need an account in some state. */
 import assert from 'node:assert/strict';
 import { generateTOTP } from '@twofa/otp';
+import { DEVICE_COOKIE } from '../../src/middleware/session/index.ts';
 import type { Clock, TestApp } from './app.ts';
 import { Browser, keyFromPage, type Page } from './client.ts';
 import { codeIn, lastMail } from './outbox.ts';
@@ -107,4 +108,35 @@ export async function accountWithTOTP(t: TestApp): Promise<{ email: string; secr
   await logOut(b);
   t.clock.advance(30_000);
   return { email, secret };
+}
+
+/**
+ * Signs in with the password and a code, ticking "Remember this device", then logs out: the browser keeps its
+ * device cookie, and the clock is moved past the used step.
+ */
+export async function signInRemembered(t: TestApp, email: string, secret: Uint8Array): Promise<Browser> {
+  const b = browserFor(t);
+  assert.equal((await logIn(b, email)).location, '/login/code');
+  await b.get('/login/code');
+  const done = await b.post('/login/code', { code: codeNow(secret, t.clock), rememberDevice: 'yes' });
+  assert.equal(done.location, '/');
+  assert.ok(b.cookie(DEVICE_COOKIE), 'the device cookie is set');
+  await logOut(b);
+  t.clock.advance(30_000);
+  return b;
+}
+
+/** A confirmed account with 2FA on whose owner's browser is a remembered device (logged out). */
+export async function accountWithRememberedDevice(
+  t: TestApp,
+  label: string,
+): Promise<{ email: string; secret: Uint8Array; owner: Browser }> {
+  const b = browserFor(t);
+  const email = uniqueEmail(label);
+  await signUp(b, email);
+  await verifyEmail(t, b, email);
+  const secret = await enableTOTP(b, t.clock);
+  await logOut(b);
+  t.clock.advance(30_000);
+  return { email, secret, owner: await signInRemembered(t, email, secret) };
 }
